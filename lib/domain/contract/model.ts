@@ -1,0 +1,94 @@
+/**
+ * The contract model: what we store about one buyer's marketplace agreement for one product
+ * and the license items that carry its credits (PRODUCT.md "Words").
+ */
+
+/** How a contract is identified at the marketplace: by license (current listings) or by customer (legacy). */
+export type ContractKey =
+  | { readonly kind: 'license'; readonly productCode: string; readonly licenseId: string }
+  | { readonly kind: 'customer'; readonly productCode: string; readonly customerIdentifier: string };
+
+/** Whether the buyer has completed setup (R3–R5). Only the setup flow changes it; a sync never does. */
+export type SetupState = 'pending-setup' | 'active';
+
+/** Where the contract is in its term: running, or ended by expiry or early cancellation (R1). */
+export type TermState = 'current' | 'expired' | 'cancelled';
+
+/** The one status a person reads: the term when it has ended, else the setup state. */
+export type ContractStatus = SetupState | Exclude<TermState, 'current'>;
+
+/** A value the marketplace told us in a notification, kept only if newer than what we have. */
+export interface Fact<T> {
+  readonly value: T;
+  /** The notification's own timestamp (ISO 8601); a later fact wins, whatever the arrival order. */
+  readonly asOf: string;
+}
+
+/** Facts that notifications carry but GetEntitlements does not. */
+export interface ContractFacts {
+  readonly freeTrial?: Fact<boolean>;
+  readonly offerId?: Fact<string>;
+  readonly agreementId?: Fact<string>;
+  readonly autoRenew?: Fact<boolean>;
+}
+
+export interface Contract {
+  readonly contractId: string;
+  readonly key: ContractKey;
+  readonly productCode: string;
+  readonly licenseArn?: string;
+  readonly customerIdentifier?: string;
+  readonly customerAWSAccountId?: string;
+  readonly setupState: SetupState;
+  readonly term: TermState;
+  /** End of the current term (ISO 8601): the marketplace's expiration date (R1). */
+  readonly expiresAt: string;
+  /** When the term ended (expiry or cancellation); absent while it runs. */
+  readonly endedAt?: string;
+  /** Credits the marketplace entitles now: the sum of the active items' credits. */
+  readonly activeCredits: number;
+  /** Entitled quantity per marketplace dimension, as last read from GetEntitlements. */
+  readonly dimensions: Readonly<Record<string, number>>;
+  /** How many license items exist, ended ones included; the next item's number is this + 1. */
+  readonly itemCount: number;
+  readonly facts: ContractFacts;
+  /** Set by the setup flow when a business activates the contract (R3). */
+  readonly activatedBy?: string;
+  readonly activatedAt?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When the entitlements behind this state were read. */
+  readonly syncedAt: string;
+  /** Optimistic-concurrency version: 1 on create, +1 on every write. */
+  readonly version: number;
+}
+
+/** Why a license item exists (R6, R13). */
+export type ItemOrigin = 'purchase' | 'upgrade' | 'renewal' | 'adjustment' | 'reinstatement';
+
+/** Why an item stopped counting; it is kept as history, never deleted. */
+export type ItemEndReason = 'expired' | 'cancelled' | 'superseded';
+
+export interface LicenseItem {
+  readonly contractId: string;
+  /** 1, 2, 3 … in order of creation. */
+  readonly itemNo: number;
+  readonly origin: ItemOrigin;
+  readonly credits: number;
+  readonly createdAt: string;
+  /** Shared by every active item of a contract: the contract's expiration date (R6). */
+  readonly expiresAt: string;
+  readonly state: 'active' | 'ended';
+  readonly endedAt?: string;
+  readonly endReason?: ItemEndReason;
+}
+
+/** A contract as stored: the contract record and all its items, ended ones included. */
+export interface StoredContract {
+  readonly contract: Contract;
+  readonly items: readonly LicenseItem[];
+}
+
+export function contractStatus(contract: Pick<Contract, 'term' | 'setupState'>): ContractStatus {
+  return contract.term === 'current' ? contract.setupState : contract.term;
+}

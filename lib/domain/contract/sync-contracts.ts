@@ -1,0 +1,244 @@
+import {
+  findProductByCode,
+  findProductById,
+  type ProductCatalog,
+  type ProductConfig,
+} from '../product/catalog.js';
+import type { Entitlement } from './entitlement.js';
+import { ConcurrentUpdateError, SyncConflictError } from './errors.js';
+import { contractIdOf, licenseIdFromArn } from './identity.js';
+import { type ContractFacts, type ContractKey, contractStatus, type StoredContract } from './model.js';
+import type {
+  Clock,
+  ContractRepository,
+  ContractSnapshot,
+  EntitlementFilter,
+  EntitlementReader,
+  Trigger,
+} from './ports.js';
+import { type ContractChange, reconcile } from './reconcile.js';
+
+/** Whose contracts a notification concerns. */
+export type SyncScope =
+  | { readonly by: 'license'; readonly licenseArn: string; readonly customerAWSAccountId?: string }
+  | { readonly by: 'customer'; readonly customerIdentifier: string }
+  | { readonly by: 'account'; readonly customerAWSAccountId: string };
+
+/** Which product: by code (SNS, License events), by catalog id (agreement events), or every configured one. */
+export type ProductRef = { readonly code: string } | { readonly id: string } | { readonly any: true };
+
+/** The one internal command every marketplace notification becomes: "sync this contract". */
+export interface SyncCommand {
+  readonly product: ProductRef;
+  readonly scope: SyncScope;
+  readonly facts: ContractFacts;
+  /**
+   * Facts from license and SNS notifications concern the scope's contracts. Agreement
+   * events name an agreement, not a license, so their facts go only to the contract already
+   * known to belong to that agreement.
+   */
+  readonly factsApplyTo: 'scope' | { readonly agreementId: string };
+  readonly trigger: Trigger;
+}
+
+export interface ContractSyncResult {
+  readonly contractId: string;
+  readonly changes: readonly ContractChange[];
+}
+
+export type SyncOutcome =
+  | { readonly status: 'ignored'; readonly reason: 'unknown-product'; readonly product: ProductRef }
+  | { readonly status: 'synced'; readonly contracts: readonly ContractSyncResult[] };
+
+export interface SyncDeps {
+  readonly catalog: ProductCatalog;
+  readonly entitlements: EntitlementReader;
+  readonly contracts: ContractRepository;
+  readonly clock: Clock;
+  /** How often a contract is re-read and re-synced after losing a race; default 5. */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Keeps the contracts a notification concerns in step with GetEntitlements.
+ *
+ * Steps:
+ * 1. Resolve the product; a product this deployment does not sell is ignored (logged by the caller).
+ * 2. Read every page of GetEntitlements for the buyer; the notification's payload is never
+ *    trusted for quantities or dates.
+ * 3. Group the rows by contract (license, or customer for legacy listings) and add the stored
+ *    contracts of the same buyer, so a contract with no rows left is ended too.
+ * 4. Reconcile each contract (R1, R2, R6, R13; see `reconcile`) and write each change as one
+ *    conditional transaction. A duplicate notification finds nothing changed and writes nothing.
+ * 5. If another writer got there first, start again from step 2 with fresh reads, so the last
+ *    write always rests on entitlements read after the previous one.
+ */
+export async function syncContracts(command: SyncCommand, deps: SyncDeps): Promise<SyncOutcome> {
+  const products = resolveProducts(command.product, deps.catalog);
+  if (products.length === 0)
+    return { status: 'ignored', reason: 'unknown-product', product: command.product };
+  const results: ContractSyncResult[] = [];
+  for (const product of products) results.push(...(await syncProduct(command, product, deps)));
+  return { status: 'synced', contracts: results };
+}
+
+function resolveProducts(ref: ProductRef, catalog: ProductCatalog): ProductConfig[] {
+  if ('any' in ref) return [...catalog.products];
+  const product = 'code' in ref ? findProductByCode(catalog, ref.code) : findProductById(catalog, ref.id);
+  return product ? [product] : [];
+}
+
+async function syncProduct(
+  command: SyncCommand,
+  product: ProductConfig,
+  deps: SyncDeps,
+): Promise<ContractSyncResult[]> {
+  const maxAttempts = deps.maxAttempts ?? 5;
+  let lastConflict: ConcurrentUpdateError | undefined;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    try {
+      return await syncOnce(command, product, deps);
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+      lastConflict = error;
+    }
+  }
+  throw new SyncConflictError(lastConflict?.contractId ?? '?', maxAttempts);
+}
+
+async function syncOnce(
+  command: SyncCommand,
+  product: ProductConfig,
+  deps: SyncDeps,
+): Promise<ContractSyncResult[]> {
+  const productCode = product.productCode;
+  const rows = await readRows(productCode, command.scope, deps.entitlements);
+  const observedAt = deps.clock.now().toISOString();
+
+  const keys = new Map<string, ContractKey>();
+  const rowsByContract = new Map<string, Entitlement[]>();
+  for (const row of rows) {
+    const key = keyOfRow(productCode, row);
+    if (!key) continue;
+    const id = contractIdOf(key);
+    keys.set(id, key);
+    rowsByContract.set(id, [...(rowsByContract.get(id) ?? []), row]);
+  }
+  for (const key of scopeKeys(productCode, command.scope)) keys.set(contractIdOf(key), key);
+  const storedIds = await storedContractIds(productCode, command.scope, deps.contracts);
+
+  const results: ContractSyncResult[] = [];
+  for (const contractId of new Set([...keys.keys(), ...storedIds])) {
+    const stored = await deps.contracts.load(contractId);
+    const key = stored?.contract.key ?? keys.get(contractId);
+    if (!key) continue;
+    const now = deps.clock.now();
+    const result = reconcile(
+      stored,
+      {
+        key,
+        entitlements: rowsByContract.get(contractId) ?? [],
+        facts: factsFor(command, stored),
+        observedAt,
+      },
+      product,
+      now,
+    );
+    if (!result.changed) continue;
+    await deps.contracts.save({
+      next: result.next,
+      touchedItems: result.touchedItems,
+      expectedVersion: stored?.contract.version,
+      audit: {
+        contractId,
+        version: result.next.contract.version,
+        at: now.toISOString(),
+        changes: result.changes,
+        trigger: command.trigger,
+        ...(stored ? { before: snapshotOf(stored) } : {}),
+        after: snapshotOf(result.next),
+      },
+    });
+    results.push({ contractId, changes: result.changes });
+  }
+  return results;
+}
+
+/**
+ * A license notification that also names the buyer's account is read by account and narrowed
+ * to the license here: ARNs arrive in more than one spelling, the account id in one.
+ */
+async function readRows(
+  productCode: string,
+  scope: SyncScope,
+  reader: EntitlementReader,
+): Promise<Entitlement[]> {
+  if (scope.by === 'license' && scope.customerAWSAccountId) {
+    const licenseId = licenseIdFromArn(scope.licenseArn);
+    const rows = await reader.read(productCode, {
+      by: 'account',
+      customerAWSAccountId: scope.customerAWSAccountId,
+    });
+    return rows.filter((row) => row.licenseArn && licenseIdFromArn(row.licenseArn) === licenseId);
+  }
+  return reader.read(productCode, filterOf(scope));
+}
+
+function filterOf(scope: SyncScope): EntitlementFilter {
+  switch (scope.by) {
+    case 'license':
+      return { by: 'license', licenseArn: scope.licenseArn };
+    case 'customer':
+      return { by: 'customer', customerIdentifier: scope.customerIdentifier };
+    case 'account':
+      return { by: 'account', customerAWSAccountId: scope.customerAWSAccountId };
+  }
+}
+
+/** A row belongs to its license when it names one, else (legacy listings) to its customer. */
+export function keyOfRow(productCode: string, row: Entitlement): ContractKey | undefined {
+  const licenseId = row.licenseArn ? licenseIdFromArn(row.licenseArn) : undefined;
+  if (licenseId) return { kind: 'license', productCode, licenseId };
+  if (row.customerIdentifier)
+    return { kind: 'customer', productCode, customerIdentifier: row.customerIdentifier };
+  return undefined;
+}
+
+/** The contract a scope names directly, even when GetEntitlements no longer returns it. */
+function scopeKeys(productCode: string, scope: SyncScope): ContractKey[] {
+  if (scope.by === 'license') {
+    const licenseId = licenseIdFromArn(scope.licenseArn);
+    return licenseId ? [{ kind: 'license', productCode, licenseId }] : [];
+  }
+  if (scope.by === 'customer')
+    return [{ kind: 'customer', productCode, customerIdentifier: scope.customerIdentifier }];
+  return [];
+}
+
+async function storedContractIds(
+  productCode: string,
+  scope: SyncScope,
+  contracts: ContractRepository,
+): Promise<string[]> {
+  if (scope.by === 'customer') {
+    return contracts.findContractIds(productCode, { customerIdentifier: scope.customerIdentifier });
+  }
+  if (scope.by === 'account') {
+    return contracts.findContractIds(productCode, { customerAWSAccountId: scope.customerAWSAccountId });
+  }
+  return [];
+}
+
+function factsFor(command: SyncCommand, stored: StoredContract | undefined): ContractFacts {
+  if (command.factsApplyTo === 'scope') return command.facts;
+  return stored?.contract.facts.agreementId?.value === command.factsApplyTo.agreementId ? command.facts : {};
+}
+
+function snapshotOf(stored: StoredContract): ContractSnapshot {
+  const { contract } = stored;
+  return {
+    status: contractStatus(contract),
+    activeCredits: contract.activeCredits,
+    expiresAt: contract.expiresAt,
+  };
+}
