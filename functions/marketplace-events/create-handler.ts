@@ -1,0 +1,61 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Clock, ContractRepository, EntitlementReader } from '../../lib/domain/contract/ports.js';
+import { syncContracts } from '../../lib/domain/contract/sync-contracts.js';
+import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
+import { NotificationParseError, toSyncCommand } from './schema.js';
+
+export interface MarketplaceEventsOptions {
+  readonly catalog: ProductCatalog;
+  readonly contracts: ContractRepository;
+  /** Built per invocation so marketplace retries can stop before the invocation's time runs out. */
+  readonly entitlementsFor: (remainingMs: () => number) => EntitlementReader;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * The SQS consumer: each record is parsed into a sync command and synced on its own. A record
+ * that fails (unparseable, marketplace down, lost races) is reported in `batchItemFailures`,
+ * so SQS retries only it and finally moves it to the DLQ; the others are acknowledged.
+ */
+export function createMarketplaceEventsHandler(options: MarketplaceEventsOptions) {
+  const { logger } = options;
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function processRecord(record: SQSRecord, context: Context): Promise<void> {
+    const log = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
+    try {
+      const sentAt = new Date(Number(record.attributes.SentTimestamp) || Date.now()).toISOString();
+      const command = toSyncCommand(record.body, { messageId: record.messageId, sentAt });
+      const entitlements = options.entitlementsFor(() => context.getRemainingTimeInMillis());
+      const outcome = await syncContracts(command, { ...options, entitlements });
+      if (outcome.status === 'ignored') {
+        logger.warn('Notification for a product this deployment does not sell: acknowledged', {
+          ...log,
+          product: outcome.product,
+        });
+        return;
+      }
+      logger.info('Notification synced', { ...log, trigger: command.trigger, contracts: outcome.contracts });
+    } catch (error) {
+      const level = error instanceof NotificationParseError ? 'warn' : 'error';
+      logger[level]('Notification failed: SQS will retry it, then dead-letter it', {
+        ...log,
+        error: error as Error,
+      });
+      throw error;
+    }
+  }
+
+  return middy(
+    async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+      processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, {
+        context,
+        throwOnFullBatchFailure: false,
+      }),
+  ).use(injectLambdaContext(logger));
+}

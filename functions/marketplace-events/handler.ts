@@ -1,0 +1,29 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
+import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
+import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createEntitlementClient } from '../../lib/adapters/marketplace/clients.js';
+import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
+import { DEFAULT_RETRY } from '../../lib/adapters/marketplace/retry.js';
+import { createMarketplaceEventsHandler } from './create-handler.js';
+
+// Built once per cold start; a wrong configuration fails here, loudly, before any message is taken.
+const entitlementClient = createEntitlementClient({ endpoint: process.env.MARKETPLACE_ENDPOINT });
+
+export const handler = createMarketplaceEventsHandler({
+  catalog: parseProductCatalog(process.env.PRODUCTS),
+  contracts: createContractStore({
+    client: createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT }),
+    tableName: requireEnv('TABLE_NAME'),
+  }),
+  entitlementsFor: (remainingMs) =>
+    createEntitlementReader({ client: entitlementClient, retry: { ...DEFAULT_RETRY, remainingMs } }),
+  clock: { now: () => new Date() },
+  logger: new Logger({ serviceName: 'marketplace-events' }),
+});
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}

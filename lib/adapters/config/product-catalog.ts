@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import type { ProductCatalog } from '../../domain/product/catalog.js';
+
+const productSchema = z.object({
+  productCode: z.string().regex(/^[-a-zA-Z0-9/=:_.@]{1,255}$/, 'a marketplace product code'),
+  productId: z
+    .string()
+    .regex(/^prod-[a-zA-Z0-9]+$/, 'a catalog product id like prod-abc123')
+    .optional(),
+  creditsPerUnit: z.record(z.string().min(1).max(255), z.number().positive().finite()).optional(),
+});
+
+const catalogSchema = z.array(productSchema).min(1, 'at least one product');
+
+/**
+ * Reads the product catalog from its JSON text (the PRODUCTS environment variable, written by
+ * the CDK app from its config). A wrong value fails at start with a message naming the field.
+ */
+export function parseProductCatalog(json: string | undefined, source = 'PRODUCTS'): ProductCatalog {
+  if (!json)
+    throw new Error(`${source} is not set: give the products as JSON, e.g. [{"productCode":"abc123"}]`);
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error(`${source} is not valid JSON`);
+  }
+  const result = catalogSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((i) => `${source}[${i.path.join('.')}]: ${i.message}`)
+      .join('; ');
+    throw new Error(`Invalid product configuration: ${problems}`);
+  }
+  return { products: result.data };
+}

@@ -1,0 +1,170 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  type NativeAttributeValue,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
+import { type Contract, contractStatus, type LicenseItem } from '../../domain/contract/model.js';
+import type { AuditEntry, ContractRepository } from '../../domain/contract/ports.js';
+import { CONTRACT_SK, INDEXES, keys } from './keys.js';
+
+type Row = Record<string, NativeAttributeValue>;
+
+export interface ContractStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** DynamoDB allows 100 actions per transaction: the contract, the audit entry and 98 items. */
+const MAX_ITEMS_PER_CHANGE = 98;
+
+/** The contract repository on the single table (see keys.ts for the layout). */
+export function createContractStore({ client, tableName }: ContractStoreOptions): ContractRepository {
+  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Row[]> {
+    const rows: Row[] = [];
+    let ExclusiveStartKey: Row | undefined;
+    do {
+      const page = await client.send(new QueryCommand({ ...input, TableName: tableName, ExclusiveStartKey }));
+      rows.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return rows;
+  }
+
+  return {
+    async load(contractId) {
+      const range = keys.contractAndItemsRange(contractId);
+      const rows = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':to': range.to },
+        ConsistentRead: true,
+      });
+      const contractRow = rows.find((row) => row.sk === CONTRACT_SK);
+      if (!contractRow) return undefined;
+      return {
+        contract: fromRow<Contract>(contractRow),
+        items: rows.filter((row) => row !== contractRow).map((row) => fromRow<LicenseItem>(row)),
+      };
+    },
+
+    async findContractIds(productCode, by) {
+      const rows =
+        'customerAWSAccountId' in by
+          ? await queryAll({
+              IndexName: INDEXES.byAccount.name,
+              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+              ExpressionAttributeNames: { '#pk': INDEXES.byAccount.pk, '#sk': INDEXES.byAccount.sk },
+              ExpressionAttributeValues: {
+                ':pk': keys.byAccount(by.customerAWSAccountId, productCode).gsi2pk,
+                ':prefix': keys.byAccount(by.customerAWSAccountId, productCode).gsi2sk,
+              },
+              ProjectionExpression: 'contractId',
+            })
+          : await queryAll({
+              IndexName: INDEXES.byCustomer.name,
+              KeyConditionExpression: '#pk = :pk',
+              ExpressionAttributeNames: { '#pk': INDEXES.byCustomer.pk },
+              ExpressionAttributeValues: {
+                ':pk': keys.byCustomer(productCode, by.customerIdentifier).gsi4pk,
+              },
+              ProjectionExpression: 'contractId',
+            });
+      return rows.map((row) => String(row.contractId));
+    },
+
+    async save(change) {
+      if (change.touchedItems.length > MAX_ITEMS_PER_CHANGE) {
+        throw new Error(
+          `Contract ${change.next.contract.contractId} change touches ${change.touchedItems.length} items; a transaction holds ${MAX_ITEMS_PER_CHANGE}`,
+        );
+      }
+      const { contract } = change.next;
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: contractRow(contract),
+                  ...(change.expectedVersion === undefined
+                    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                    : {
+                        ConditionExpression: '#version = :expected',
+                        ExpressionAttributeNames: { '#version': 'version' },
+                        ExpressionAttributeValues: { ':expected': change.expectedVersion },
+                      }),
+                },
+              },
+              // The contract's version condition guards the whole transaction, items included.
+              ...change.touchedItems.map((item) => ({ Put: { TableName: tableName, Item: itemRow(item) } })),
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: auditRow(change.audit),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        );
+      } catch (error) {
+        if (isLostRace(error)) throw new ConcurrentUpdateError(contract.contractId);
+        throw error;
+      }
+    },
+  };
+}
+
+/** A failed version condition, or another transaction on the same item at the same moment. */
+function isLostRace(error: unknown): boolean {
+  if (!(error instanceof TransactionCanceledException)) return false;
+  return (error.CancellationReasons ?? []).some(
+    (reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict',
+  );
+}
+
+function contractRow(contract: Contract): Row {
+  return {
+    ...keys.contract(contract.contractId),
+    entity: 'contract',
+    ...contract,
+    ...keys.byStatus(contractStatus(contract), contract.expiresAt, contract.contractId),
+    ...(contract.customerAWSAccountId
+      ? keys.byAccount(contract.customerAWSAccountId, contract.productCode, contract.contractId)
+      : {}),
+    ...(contract.customerIdentifier
+      ? keys.byCustomer(contract.productCode, contract.customerIdentifier, contract.contractId)
+      : {}),
+    ...(contract.activatedBy ? keys.byBusiness(contract.activatedBy, contract.contractId) : {}),
+  };
+}
+
+function itemRow(item: LicenseItem): Row {
+  return { ...keys.item(item.contractId, item.itemNo), entity: 'license-item', ...item };
+}
+
+function auditRow(entry: AuditEntry): Row {
+  return { ...keys.audit(entry.contractId, entry.version), entity: 'audit', ...entry };
+}
+
+const STORAGE_ONLY = new Set([
+  'pk',
+  'sk',
+  'entity',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+]);
+
+function fromRow<T>(row: Row): T {
+  return Object.fromEntries(Object.entries(row).filter(([name]) => !STORAGE_ONLY.has(name))) as T;
+}

@@ -1,0 +1,72 @@
+/**
+ * Every key of the single table is built here and nowhere else (STYLE.md).
+ *
+ * | item            | pk                  | sk              |
+ * | --------------- | ------------------- | --------------- |
+ * | contract        | CONTRACT#<id>       | CONTRACT        |
+ * | license item    | CONTRACT#<id>       | ITEM#<0001>     |
+ * | audit entry     | CONTRACT#<id>       | AUDIT#<000001>  |
+ *
+ * Contract, items and audit share a partition, so one Query reads a contract with its items
+ * (sk from CONTRACT to ITEM#~ leaves the AUDIT# rows out) and one transaction writes them.
+ */
+import type { ContractStatus } from '../../domain/contract/model.js';
+
+export const CONTRACT_SK = 'CONTRACT';
+const ITEM_PREFIX = 'ITEM#';
+const AUDIT_PREFIX = 'AUDIT#';
+
+export interface TableKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** Global secondary indexes and the access pattern each one serves. */
+export const INDEXES = {
+  /** Contracts by status, soonest expiry first: sales lists, expiry notices (R10). */
+  byStatus: { name: 'byStatus', pk: 'gsi1pk', sk: 'gsi1sk' },
+  /** Contracts of one buyer AWS account for one product: EventBridge agreement events. */
+  byAccount: { name: 'byAccount', pk: 'gsi2pk', sk: 'gsi2sk' },
+  /** Contracts a business activated (R2: a business may hold several). */
+  byBusiness: { name: 'byBusiness', pk: 'gsi3pk', sk: 'gsi3sk' },
+  /** Contracts of one legacy customer identifier for one product: SNS notifications. */
+  byCustomer: { name: 'byCustomer', pk: 'gsi4pk', sk: 'gsi4sk' },
+} as const;
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+const contractPk = (contractId: string) => `CONTRACT#${contractId}`;
+
+export const keys = {
+  contract: (contractId: string): TableKey => ({ pk: contractPk(contractId), sk: CONTRACT_SK }),
+  item: (contractId: string, itemNo: number): TableKey => ({
+    pk: contractPk(contractId),
+    sk: `${ITEM_PREFIX}${pad(itemNo, 4)}`,
+  }),
+  audit: (contractId: string, version: number): TableKey => ({
+    pk: contractPk(contractId),
+    sk: `${AUDIT_PREFIX}${pad(version, 6)}`,
+  }),
+  /** The sk range that holds a contract and its items but not its audit trail. */
+  contractAndItemsRange: (contractId: string) => ({
+    pk: contractPk(contractId),
+    from: CONTRACT_SK,
+    to: `${ITEM_PREFIX}~`,
+  }),
+  auditPrefix: AUDIT_PREFIX,
+  byStatus: (status: ContractStatus, expiresAt: string, contractId: string) => ({
+    gsi1pk: `STATUS#${status}`,
+    gsi1sk: `${expiresAt}#${contractId}`,
+  }),
+  byAccount: (customerAWSAccountId: string, productCode: string, contractId?: string) => ({
+    gsi2pk: `ACCOUNT#${customerAWSAccountId}`,
+    gsi2sk: `${productCode}#${contractId ?? ''}`,
+  }),
+  byBusiness: (businessId: string, contractId: string) => ({
+    gsi3pk: `BUSINESS#${businessId}`,
+    gsi3sk: contractId,
+  }),
+  byCustomer: (productCode: string, customerIdentifier: string, contractId?: string) => ({
+    gsi4pk: `CUSTOMER#${productCode}#${customerIdentifier}`,
+    gsi4sk: contractId ?? '',
+  }),
+};
