@@ -6,6 +6,9 @@
  * | contract        | CONTRACT#<id>       | CONTRACT        |
  * | license item    | CONTRACT#<id>       | ITEM#<0001>     |
  * | audit entry     | CONTRACT#<id>       | AUDIT#<000001>  |
+ * | setup session   | SETUP#<hash>        | SETUP           |
+ * | user account    | USER#<email>        | USER            |
+ * | business        | BUSINESS#<id>       | BUSINESS        |
  *
  * Contract, items and audit share a partition, so one Query reads a contract with its items
  * (sk from CONTRACT to ITEM#~ leaves the AUDIT# rows out) and one transaction writes them.
@@ -23,7 +26,7 @@ export interface TableKey {
 
 /** Global secondary indexes and the access pattern each one serves. */
 export const INDEXES = {
-  /** Contracts by status, soonest expiry first: sales lists, expiry notices (R10). */
+  /** Contracts by status, soonest expiry first (sales lists, expiry notices, R10); setups by state. */
   byStatus: { name: 'byStatus', pk: 'gsi1pk', sk: 'gsi1sk' },
   /** Contracts of one buyer AWS account for one product: EventBridge agreement events. */
   byAccount: { name: 'byAccount', pk: 'gsi2pk', sk: 'gsi2sk' },
@@ -53,6 +56,14 @@ export const keys = {
     to: `${ITEM_PREFIX}~`,
   }),
   auditPrefix: AUDIT_PREFIX,
+  setup: (sessionKey: string): TableKey => ({ pk: `SETUP#${sessionKey}`, sk: 'SETUP' }),
+  user: (email: string): TableKey => ({ pk: `USER#${email}`, sk: 'USER' }),
+  business: (businessId: string): TableKey => ({ pk: `BUSINESS#${businessId}`, sk: 'BUSINESS' }),
+  /** Setups by state, newest last: sales follows up on buyers stuck in setup. */
+  setupsByState: (state: 'open' | 'completed', createdAt: string, sessionKey: string) => ({
+    gsi1pk: `SETUPS#${state}`,
+    gsi1sk: `${createdAt}#${sessionKey}`,
+  }),
   byStatus: (status: ContractStatus, expiresAt: string, contractId: string) => ({
     gsi1pk: `STATUS#${status}`,
     gsi1sk: `${expiresAt}#${contractId}`,

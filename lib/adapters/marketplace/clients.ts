@@ -1,4 +1,5 @@
 import { MarketplaceEntitlementServiceClient } from '@aws-sdk/client-marketplace-entitlement-service';
+import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 
 export interface MarketplaceClientOptions {
   /** The local marketplace simulator's URL; absent in AWS. */
@@ -16,6 +17,21 @@ export function createEntitlementClient({
 }: MarketplaceClientOptions = {}): MarketplaceEntitlementServiceClient {
   return new MarketplaceEntitlementServiceClient({
     region: 'us-east-1',
+    maxAttempts: 1,
+    ...(endpoint ? { endpoint, credentials: localCredentials } : {}),
+  });
+}
+
+/**
+ * ResolveCustomer must be called from the seller account; it is served in most commercial
+ * regions, us-east-1 is the common choice (MARKETPLACE.md §1.3).
+ */
+export function createMeteringClient({
+  endpoint,
+  region = 'us-east-1',
+}: MarketplaceClientOptions & { region?: string } = {}): MarketplaceMeteringClient {
+  return new MarketplaceMeteringClient({
+    region,
     maxAttempts: 1,
     ...(endpoint ? { endpoint, credentials: localCredentials } : {}),
   });

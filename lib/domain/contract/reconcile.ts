@@ -38,7 +38,9 @@ export type ContractChange =
   | { readonly type: 'reinstated'; readonly credits: number; readonly expiresAt: string }
   | { readonly type: 'dimensions-changed'; readonly dimensions: Readonly<Record<string, number>> }
   | { readonly type: 'identity-learned'; readonly fields: readonly string[] }
-  | { readonly type: 'facts-updated'; readonly facts: readonly string[] };
+  | { readonly type: 'facts-updated'; readonly facts: readonly string[] }
+  /** Written by the setup flow, never by reconcile (R3). */
+  | { readonly type: 'activated'; readonly businessId: string; readonly email: string };
 
 export type ReconcileResult =
   | { readonly changed: false }

@@ -1,0 +1,56 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
+import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
+import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
+import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
+import { createSesClient } from '../../lib/adapters/email/clients.js';
+import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
+import { createEntitlementClient, createMeteringClient } from '../../lib/adapters/marketplace/clients.js';
+import { BUYER_RETRY, createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
+import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
+import { createSetupHandler } from './create-handler.js';
+
+// Built once per cold start; a wrong configuration fails here, before any buyer is served.
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const documents = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
+const tableName = env('TABLE_NAME');
+const marketplaceEndpoint = process.env.MARKETPLACE_ENDPOINT;
+
+export const handler = createSetupHandler({
+  catalog: parseProductCatalog(process.env.PRODUCTS),
+  resolver: createCustomerResolver({ client: createMeteringClient({ endpoint: marketplaceEndpoint }) }),
+  contracts: createContractStore({ client: documents, tableName }),
+  entitlements: createEntitlementReader({
+    client: createEntitlementClient({ endpoint: marketplaceEndpoint }),
+    retry: BUYER_RETRY,
+  }),
+  setups: createSetupStore({ client: documents, tableName }),
+  secrets: nodeSecrets,
+  mailer: createSesMailer({
+    client: createSesClient({ endpoint: process.env.SES_ENDPOINT }),
+    from: env('SENDER_EMAIL'),
+  }),
+  clock: { now: () => new Date() },
+  logger: new Logger({ serviceName: 'setup' }),
+  productName: process.env.PRODUCT_NAME ?? 'our product',
+  supportEmail: env('SUPPORT_EMAIL'),
+  consoleUrl: env('CONSOLE_URL'),
+  dataCenterRegions: parseRegions(env('DATA_CENTER_REGIONS')),
+  timeZones: Intl.supportedValuesOf('timeZone'),
+});
+
+/** `us=United States,eu=Europe` → [{ id: 'us', label: 'United States' }, …]. */
+function parseRegions(value: string): { id: string; label: string }[] {
+  const regions = value
+    .split(',')
+    .map((entry) => entry.split('='))
+    .map(([id, label]) => ({ id: (id ?? '').trim(), label: (label ?? id ?? '').trim() }))
+    .filter((r) => r.id);
+  if (regions.length === 0) throw new Error('DATA_CENTER_REGIONS lists no region');
+  return regions;
+}

@@ -1,0 +1,48 @@
+import { html, type SafeHtml } from './html.js';
+
+/**
+ * The policy the pages are written for: no script, no third-party resource, only our own
+ * stylesheet. The handler should also send it as a header, with `frame-ancestors 'none'`
+ * (which a meta tag cannot carry). `form-action` is left out on purpose: browsers apply it to
+ * the redirect after a form POST, and Activate redirects to the product console.
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'";
+
+export interface LayoutOptions {
+  /** The page's heading; also the document title. */
+  readonly title: string;
+  readonly body: SafeHtml;
+  readonly productName?: string;
+  /** Shown in the footer of every page, so a stuck buyer always knows whom to ask. */
+  readonly supportEmail?: string;
+}
+
+export function layout({ title, body, productName, supportEmail }: LayoutOptions): SafeHtml {
+  const product = productName?.trim() || 'Account setup';
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex">
+<title>${title} – ${product}</title>
+<link rel="stylesheet" href="/styles.css">
+</head>
+<body>
+<header class="site"><p class="product">${product}</p></header>
+<main>
+<h1>${title}</h1>
+${body}
+</main>
+<footer class="site">${
+    supportEmail
+      ? html`<p>Need help? Email <a href="mailto:${supportEmail}">${supportEmail}</a>.</p>`
+      : html`<p>Need help? Contact the ${product} support team.</p>`
+  }</footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,78 @@
+/**
+ * The buyer's setup: one click on "Set up your account" opens a setup session that lives four
+ * hours (R4), in which the buyer verifies an email (R7), gives business details (R8), reviews
+ * and activates the license once (R3, R5).
+ */
+
+export const SETUP_WINDOW_MS = 4 * 60 * 60 * 1000;
+export const CODE_VALIDITY_MS = 3 * 60 * 1000;
+export const CODE_RESEND_COOLDOWN_MS = 30 * 1000;
+export const MAX_WRONG_CODES = 5;
+
+/** Where the buyer is; each step's page is shown until the step is done. */
+export type SetupStep = 'email' | 'code' | 'business' | 'review' | 'completed';
+
+export interface EmailCode {
+  /** HMAC of the code with `salt`: the code itself is never stored. */
+  readonly hash: string;
+  readonly salt: string;
+  readonly sentAt: string;
+  readonly expiresAt: string;
+  readonly wrongAttempts: number;
+}
+
+export interface SetupSession {
+  /** A hash of the cookie value: the database never holds what the browser presents. */
+  readonly sessionKey: string;
+  readonly contractId: string;
+  readonly productCode: string;
+  readonly customerAWSAccountId?: string;
+  /** The marketplace POST said `x-amzn-marketplace-offer-type=free-trial`. */
+  readonly freeTrialOffer: boolean;
+  readonly createdAt: string;
+  /** Four hours after the click (R4). */
+  readonly expiresAt: string;
+  readonly step: SetupStep;
+  /** Synchronizer token that every form of this session must echo. */
+  readonly csrfToken: string;
+  readonly email?: string;
+  readonly code?: EmailCode;
+  readonly businessId?: string;
+  readonly businessName?: string;
+  readonly completedAt?: string;
+  readonly version: number;
+}
+
+/** The business's primary user; the email is the login id and never changes (R7). */
+export interface UserAccount {
+  readonly email: string;
+  readonly businessId?: string;
+  readonly createdAt: string;
+}
+
+/** R8: name and region of the business, its data-centre region and the time zone licenses are shown in. */
+export interface Business {
+  readonly businessId: string;
+  readonly name: string;
+  readonly country: string;
+  readonly dataCenterRegion: string;
+  readonly timeZone: string;
+  readonly primaryEmail: string;
+  readonly createdAt: string;
+}
+
+export interface BusinessDetails {
+  readonly name: string;
+  readonly country: string;
+  readonly dataCenterRegion: string;
+  readonly timeZone: string;
+}
+
+export function isSetupExpired(session: Pick<SetupSession, 'expiresAt'>, now: Date): boolean {
+  return now.getTime() >= Date.parse(session.expiresAt);
+}
+
+/** Emails compare without case and surrounding space; the login id is stored that way. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

@@ -1,0 +1,115 @@
+import { contractIdOf, licenseIdFromArn } from '../contract/identity.js';
+import type { ContractKey } from '../contract/model.js';
+import type { Clock, ContractRepository, EntitlementReader } from '../contract/ports.js';
+import { syncContracts } from '../contract/sync-contracts.js';
+import { findProductByCode, type ProductCatalog } from '../product/catalog.js';
+import { ContractEndedError, UnknownContractError, UnknownProductError } from './errors.js';
+import { SETUP_WINDOW_MS, type SetupSession } from './model.js';
+import type { CustomerResolver, Secrets, SetupStore } from './ports.js';
+
+export interface StartSetupDeps {
+  readonly catalog: ProductCatalog;
+  readonly resolver: CustomerResolver;
+  readonly contracts: ContractRepository;
+  readonly entitlements: EntitlementReader;
+  readonly setups: SetupStore;
+  readonly secrets: Secrets;
+  readonly clock: Clock;
+}
+
+export interface StartSetupInput {
+  readonly registrationToken: string;
+  readonly freeTrialOffer: boolean;
+}
+
+/**
+ * The marketplace's POST to the fulfillment URL.
+ *
+ * Steps:
+ * 1. ResolveCustomer at once (the token may expire within the hour); the token is then dropped,
+ *    never stored or logged.
+ * 2. A product this deployment does not sell is refused.
+ * 3. Sync the contract from GetEntitlements now (its notification can come minutes later, and
+ *    the marketplace checklist asks for the check at registration); nothing live and never
+ *    stored → UnknownContractError; ended → ContractEndedError.
+ * 4. A new setup session, valid four hours from now (R4). Repeated clicks each open their own
+ *    session; none of them changes the contract, so they are harmless (marketplace checklist:
+ *    accept multiple registration attempts).
+ * Returns the cookie value (only the browser keeps it) and the session.
+ */
+export async function startSetup(
+  input: StartSetupInput,
+  deps: StartSetupDeps,
+): Promise<{ cookieValue: string; session: SetupSession }> {
+  const customer = await deps.resolver.resolve(input.registrationToken);
+  if (!findProductByCode(deps.catalog, customer.productCode)) {
+    throw new UnknownProductError(`Product ${customer.productCode} is not configured`);
+  }
+  const key = contractKeyOf(customer);
+  if (!key)
+    throw new UnknownContractError('ResolveCustomer returned neither a license nor a customer identifier');
+  const contractId = contractIdOf(key);
+
+  {
+    // Always: the marketplace checklist wants GetEntitlements verified at registration, and the
+    // notification for this purchase may not have arrived yet. Unchanged contracts cost no write.
+    const now = deps.clock.now().toISOString();
+    await syncContracts(
+      {
+        product: { code: customer.productCode },
+        scope:
+          key.kind === 'license' && customer.licenseArn
+            ? {
+                by: 'license',
+                licenseArn: customer.licenseArn,
+                ...(customer.customerAWSAccountId
+                  ? { customerAWSAccountId: customer.customerAWSAccountId }
+                  : {}),
+              }
+            : { by: 'customer', customerIdentifier: customer.customerIdentifier ?? '' },
+        facts: {},
+        factsApplyTo: 'scope',
+        trigger: { source: 'setup', type: 'registration', id: `setup-${now}`, at: now },
+      },
+      deps,
+    );
+  }
+  const stored = await deps.contracts.load(contractId);
+  if (!stored) throw new UnknownContractError(`No live contract ${contractId}`);
+  if (stored.contract.term !== 'current')
+    throw new ContractEndedError(`Contract ${contractId} is ${stored.contract.term}`);
+
+  const now = deps.clock.now();
+  const cookieValue = deps.secrets.token();
+  const session: SetupSession = {
+    sessionKey: deps.secrets.hash(cookieValue),
+    contractId,
+    productCode: customer.productCode,
+    ...(customer.customerAWSAccountId ? { customerAWSAccountId: customer.customerAWSAccountId } : {}),
+    freeTrialOffer: input.freeTrialOffer,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + SETUP_WINDOW_MS).toISOString(),
+    step: 'email',
+    csrfToken: deps.secrets.token(),
+    version: 1,
+  };
+  await deps.setups.createSession(session);
+  return { cookieValue, session };
+}
+
+function contractKeyOf(customer: {
+  productCode: string;
+  licenseArn?: string;
+  customerIdentifier?: string;
+}): ContractKey | undefined {
+  const licenseId = customer.licenseArn ? licenseIdFromArn(customer.licenseArn) : undefined;
+  if (licenseId) return { kind: 'license', productCode: customer.productCode, licenseId };
+  if (customer.customerIdentifier) {
+    return {
+      kind: 'customer',
+      productCode: customer.productCode,
+      customerIdentifier: customer.customerIdentifier,
+    };
+  }
+  return undefined;
+}
