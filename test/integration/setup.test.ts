@@ -18,7 +18,7 @@ import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlem
 import { contractIdOf, licenseIdFromArn } from '../../lib/domain/contract/identity.js';
 import type { ContractRepository } from '../../lib/domain/contract/ports.js';
 import { Browser, type Page } from '../support/browser.js';
-import { FIXTURE } from '../support/events.js';
+import { FIXTURE, marketplacePostEvent } from '../support/events.js';
 import { lambdaContext } from '../support/lambda-context.js';
 import { createTestTable, type TestTable } from '../support/table.js';
 
@@ -374,6 +374,16 @@ describe('setup flow', () => {
       { base64: true },
     );
     expect(base64.status).toBe(303);
+  });
+
+  it('answers the real-shaped function URL event of the marketplace POST with a session and 303', async () => {
+    const { license } = buy();
+    const result = await handler(
+      marketplacePostEvent(simulator.mintToken(license.licenseArn)),
+      lambdaContext(),
+    );
+    expect(result.statusCode).toBe(303);
+    expect(result.cookies?.[0]).toMatch(/^__Host-setup=/);
   });
 
   it('notes a free-trial offer on the review page', async () => {

@@ -79,3 +79,12 @@ export function sqsEvent(...records: SQSRecord[]): SQSEvent {
 export function fixtureRecord(name: EventFixture, overrides: Partial<SQSRecord> = {}): SQSRecord {
   return sqsRecord(fixtureBody(name), overrides);
 }
+
+/** The fulfillment URL POST (events/function-url/marketplace-post.json) carrying `token`. */
+export function marketplacePostEvent(token: string): import('aws-lambda').APIGatewayProxyEventV2 {
+  const event = JSON.parse(readFileSync(new URL('function-url/marketplace-post.json', root), 'utf8'));
+  const form = Buffer.from(event.body, 'base64')
+    .toString('utf8')
+    .replace('%7BTOKEN%7D', encodeURIComponent(token));
+  return { ...event, body: Buffer.from(form).toString('base64') };
+}
