@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../../lib/adapters/http/html.js';
 
 /**
  * The policy the pages are written for: no script, no third-party resource, only our own

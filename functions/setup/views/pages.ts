@@ -3,7 +3,7 @@
  * No I/O, no JavaScript in the output; every value is escaped by `html`. Each page says what
  * happened and what to do next, in plain words (STYLE.md "Errors at the edge").
  */
-import { type HtmlValue, html, type SafeHtml, safeUrl } from './html.js';
+import { type HtmlValue, html, type SafeHtml, safeUrl } from '../../../lib/adapters/http/html.js';
 import { layout } from './layout.js';
 
 export interface PageContext {

@@ -10,6 +10,7 @@ import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
 import { type Contract, contractStatus, type LicenseItem } from '../../domain/contract/model.js';
 import type { AuditEntry, ContractRepository } from '../../domain/contract/ports.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
+import { summaryUpdate } from './summary-counters.js';
 
 type Row = Record<string, NativeAttributeValue>;
 
@@ -18,8 +19,8 @@ export interface ContractStoreOptions {
   readonly tableName: string;
 }
 
-/** DynamoDB allows 100 actions per transaction: the contract, the audit entry and 98 items. */
-const MAX_ITEMS_PER_CHANGE = 98;
+/** DynamoDB allows 100 actions per transaction: the contract, the audit entry, the counters and 97 items. */
+const MAX_ITEMS_PER_CHANGE = 97;
 
 /** The contract repository on the single table (see keys.ts for the layout). */
 export function createContractStore({ client, tableName }: ContractStoreOptions): ContractRepository {
@@ -82,6 +83,7 @@ export function createContractStore({ client, tableName }: ContractStoreOptions)
         );
       }
       const { contract } = change.next;
+      const counters = summaryUpdate(tableName, contract.contractId, change.audit.before, change.audit.after);
       try {
         await client.send(
           new TransactWriteCommand({
@@ -108,6 +110,7 @@ export function createContractStore({ client, tableName }: ContractStoreOptions)
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
+              ...(counters ? [counters] : []),
             ],
           }),
         );
@@ -132,7 +135,7 @@ function contractRow(contract: Contract): Row {
     ...keys.contract(contract.contractId),
     entity: 'contract',
     ...contract,
-    ...keys.byStatus(contractStatus(contract), contract.expiresAt, contract.contractId),
+    ...keys.byStatus(contract.productCode, contractStatus(contract), contract.expiresAt, contract.contractId),
     ...(contract.customerAWSAccountId
       ? keys.byAccount(contract.customerAWSAccountId, contract.productCode, contract.contractId)
       : {}),

@@ -39,6 +39,10 @@ export const INDEXES = {
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const contractPk = (contractId: string) => `CONTRACT#${contractId}`;
 
+function statusPartition(productCode: string, status: ContractStatus): string {
+  return `STATUS#${productCode}#${status}`;
+}
+
 export const keys = {
   contract: (contractId: string): TableKey => ({ pk: contractPk(contractId), sk: CONTRACT_SK }),
   item: (contractId: string, itemNo: number): TableKey => ({
@@ -64,10 +68,17 @@ export const keys = {
     gsi1pk: `SETUPS#${state}`,
     gsi1sk: `${createdAt}#${sessionKey}`,
   }),
-  byStatus: (status: ContractStatus, expiresAt: string, contractId: string) => ({
-    gsi1pk: `STATUS#${status}`,
+  /** One partition per product and status, so every sales filter on them is a key condition. */
+  byStatus: (productCode: string, status: ContractStatus, expiresAt: string, contractId: string) => ({
+    gsi1pk: statusPartition(productCode, status),
     gsi1sk: `${expiresAt}#${contractId}`,
   }),
+  statusPartition,
+  /**
+   * Running totals (contracts per status, active credits), sharded so that concurrent contract
+   * changes rarely touch the same item; the sales summary adds the shards up.
+   */
+  summaryShard: (shard: number): TableKey => ({ pk: `SUMMARY#${shard}`, sk: 'SUMMARY' }),
   byAccount: (customerAWSAccountId: string, productCode: string, contractId?: string) => ({
     gsi2pk: `ACCOUNT#${customerAWSAccountId}`,
     gsi2sk: `${productCode}#${contractId ?? ''}`,

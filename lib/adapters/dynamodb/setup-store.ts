@@ -11,6 +11,7 @@ import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
 import type { Business, SetupSession, UserAccount } from '../../domain/setup/model.js';
 import type { SetupStore } from '../../domain/setup/ports.js';
 import { keys } from './keys.js';
+import { summaryUpdate } from './summary-counters.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 type Row = Record<string, NativeAttributeValue>;
@@ -154,6 +155,7 @@ export function createSetupStore({
 
     async activate(write) {
       const { session } = write;
+      const _counters = summaryUpdate(tableName, write.contractId, write.audit.before, write.audit.after);
       const completed: SetupSession = {
         ...session,
         step: 'completed',
@@ -180,7 +182,7 @@ export function createSetupStore({
                     ':next': write.expectedContractVersion + 1,
                     ':expected': write.expectedContractVersion,
                     ':current': 'current',
-                    ':status': 'STATUS#active',
+                    ':status': keys.statusPartition(session.productCode, 'active'),
                     ':bpk': keys.byBusiness(write.businessId, write.contractId).gsi3pk,
                     ':bsk': keys.byBusiness(write.businessId, write.contractId).gsi3sk,
                   },

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, html, raw, SafeHtml, safeUrl } from '../../../functions/setup/views/html.js';
 import { layout } from '../../../functions/setup/views/layout.js';
 import {
   type BusinessPageProps,
@@ -17,6 +16,7 @@ import {
   reviewPage,
 } from '../../../functions/setup/views/pages.js';
 import { STYLESHEET } from '../../../functions/setup/views/styles.js';
+import { escapeHtml, html, raw, SafeHtml, safeUrl } from '../../../lib/adapters/http/html.js';
 
 const ctx: PageContext = { productName: 'Acme Credits', supportEmail: 'support@acme.example' };
 const CSRF = 'csrf-token-123';

@@ -1,0 +1,403 @@
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type NativeAttributeValue,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type Contract,
+  type ContractStatus,
+  contractStatus,
+  type LicenseItem,
+} from '../../domain/contract/model.js';
+import type { AuditEntry } from '../../domain/contract/ports.js';
+import type { Business, SetupSession } from '../../domain/setup/model.js';
+import { SETUP_WINDOW_MS } from '../../domain/setup/model.js';
+import { CONTRACT_SK, INDEXES, keys } from './keys.js';
+import { countAttribute, SUMMARY_SHARDS } from './summary-counters.js';
+
+type Row = Record<string, NativeAttributeValue>;
+
+export const CONTRACT_STATUSES: readonly ContractStatus[] = [
+  'pending-setup',
+  'active',
+  'expired',
+  'cancelled',
+];
+
+/** A contract as sales sees it in a list. */
+export interface ContractRow {
+  readonly contractId: string;
+  readonly productCode: string;
+  readonly status: ContractStatus;
+  readonly activeCredits: number;
+  readonly expiresAt: string;
+  readonly customerAWSAccountId?: string;
+  readonly licenseArn?: string;
+  readonly activatedBy?: string;
+  readonly activatedAt?: string;
+  readonly freeTrial?: boolean;
+  readonly autoRenew?: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ContractListQuery {
+  readonly productCodes: readonly string[];
+  readonly statuses: readonly ContractStatus[];
+  /** ISO timestamp: only contracts whose term ends before it. */
+  readonly expiringBefore?: string;
+  readonly businessId?: string;
+  readonly freeTrial?: boolean;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface ContractPage {
+  readonly contracts: ContractRow[];
+  readonly nextCursor?: string;
+}
+
+export interface ContractDetail {
+  readonly contract: ContractRow;
+  readonly items: LicenseItem[];
+  readonly audit: AuditEntry[];
+  readonly business?: Business;
+}
+
+export interface SetupRow {
+  readonly contractId: string;
+  readonly productCode: string;
+  readonly customerAWSAccountId?: string;
+  readonly email?: string;
+  readonly step: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+export interface Summary {
+  readonly byStatus: Record<ContractStatus, number>;
+  readonly activeCredits: number;
+  readonly expiring: { readonly days30: number; readonly days60: number; readonly days90: number };
+  readonly asOf: string;
+}
+
+/** The cursor was not made by us (or was tampered with). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+const DAY = 24 * 3600 * 1000;
+/** Merge rounds per page before handing back a short page (sparse filters). */
+const MAX_ROUNDS = 5;
+
+/**
+ * What sales reads. Every list is a Query on a key or an index, each page a bounded number of
+ * Queries whatever the table's size: the contract list merges the (product × status)
+ * partitions of the status index in expiry order.
+ */
+export function createSalesReader({
+  client,
+  tableName,
+}: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}) {
+  const query = (input: Omit<QueryCommandInput, 'TableName'>) =>
+    client.send(new QueryCommand({ ...input, TableName: tableName }));
+
+  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Row[]> {
+    const rows: Row[] = [];
+    let ExclusiveStartKey: Row | undefined;
+    do {
+      const page = await query({ ...input, ExclusiveStartKey });
+      rows.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return rows;
+  }
+
+  function freeTrialFilter(freeTrial: boolean | undefined): Partial<QueryCommandInput> {
+    if (freeTrial === undefined) return {};
+    return freeTrial
+      ? {
+          FilterExpression: 'facts.freeTrial.#v = :t',
+          ExpressionAttributeNames: { '#v': 'value' },
+          ExpressionAttributeValues: { ':t': true },
+        }
+      : {
+          FilterExpression: 'attribute_not_exists(facts.freeTrial) OR facts.freeTrial.#v = :f',
+          ExpressionAttributeNames: { '#v': 'value' },
+          ExpressionAttributeValues: { ':f': false },
+        };
+  }
+
+  async function listByStatus(q: ContractListQuery): Promise<ContractPage> {
+    const partitions = q.productCodes.flatMap((p) => q.statuses.map((s) => keys.statusPartition(p, s)));
+    // Cursor: per partition the last sort key handed out, or null once the partition is done.
+    const positions = new Map<string, string | null | undefined>(partitions.map((p) => [p, undefined]));
+    for (const [p, at] of Object.entries(decodeCursor(q.cursor))) {
+      if (!positions.has(p)) throw new InvalidCursorError('The cursor belongs to another query');
+      positions.set(p, at);
+    }
+    const before = q.expiringBefore;
+    const emitted: Row[] = [];
+    for (let round = 0; round < MAX_ROUNDS && emitted.length === 0; round++) {
+      const open = partitions.filter((p) => positions.get(p) !== null);
+      if (open.length === 0) break;
+      const results = await Promise.all(
+        open.map(async (partition) => {
+          const after = positions.get(partition);
+          const filter = freeTrialFilter(q.freeTrial);
+          const page = await query({
+            IndexName: INDEXES.byStatus.name,
+            KeyConditionExpression: before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
+            ExpressionAttributeNames: {
+              '#pk': INDEXES.byStatus.pk,
+              ...(before ? { '#sk': INDEXES.byStatus.sk } : {}),
+              ...filter.ExpressionAttributeNames,
+            },
+            ExpressionAttributeValues: {
+              ':pk': partition,
+              ...(before ? { ':before': before } : {}),
+              ...filter.ExpressionAttributeValues,
+            },
+            ...(filter.FilterExpression ? { FilterExpression: filter.FilterExpression } : {}),
+            Limit: q.limit,
+            ...(after ? { ExclusiveStartKey: statusIndexKey(partition, after) } : {}),
+          });
+          const lastEvaluated = page.LastEvaluatedKey?.[INDEXES.byStatus.sk] as string | undefined;
+          return { partition, rows: page.Items ?? [], lastEvaluated };
+        }),
+      );
+      // An item may be handed out only if no partition can still hold an earlier one.
+      const bound = results
+        .filter((r) => r.lastEvaluated !== undefined)
+        .map((r) => r.lastEvaluated as string)
+        .sort()[0];
+      const candidates = results
+        .flatMap((r) =>
+          r.rows.map((row) => ({ partition: r.partition, row, sk: String(row[INDEXES.byStatus.sk]) })),
+        )
+        .filter((c) => bound === undefined || c.sk <= bound)
+        .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))
+        .slice(0, q.limit);
+      for (const c of candidates) emitted.push(c.row);
+      for (const r of results) {
+        const taken = candidates.filter((c) => c.partition === r.partition);
+        const all = taken.length === r.rows.length;
+        const lastTaken = taken.at(-1)?.sk;
+        if (all && r.lastEvaluated === undefined) positions.set(r.partition, null);
+        // Everything it returned was handed out: the rest up to LastEvaluatedKey did not match.
+        else if (all && r.lastEvaluated) positions.set(r.partition, r.lastEvaluated);
+        else if (lastTaken) positions.set(r.partition, lastTaken);
+      }
+    }
+    const done = [...positions.values()].every((v) => v === null);
+    return {
+      contracts: emitted.map(toContractRow),
+      ...(done ? {} : { nextCursor: encodeCursor(Object.fromEntries(positions)) }),
+    };
+  }
+
+  /** A business has a handful of contracts: read them all from its index, filter and page in memory. */
+  async function listByBusiness(q: ContractListQuery & { businessId: string }): Promise<ContractPage> {
+    const rows = await queryAll({
+      IndexName: INDEXES.byBusiness.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': INDEXES.byBusiness.pk },
+      ExpressionAttributeValues: { ':pk': keys.byBusiness(q.businessId, '').gsi3pk },
+    });
+    const matching = rows
+      .map(toContractRow)
+      .filter(
+        (c) =>
+          q.productCodes.includes(c.productCode) &&
+          q.statuses.includes(c.status) &&
+          (!q.expiringBefore || c.expiresAt < q.expiringBefore) &&
+          (q.freeTrial === undefined || (c.freeTrial ?? false) === q.freeTrial),
+      )
+      .sort((a, b) => (a.expiresAt + a.contractId < b.expiresAt + b.contractId ? -1 : 1));
+    const offset = Number(decodeCursor(q.cursor).offset ?? 0);
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidCursorError('Bad cursor');
+    const page = matching.slice(offset, offset + q.limit);
+    const next = offset + q.limit;
+    return {
+      contracts: page,
+      ...(next < matching.length ? { nextCursor: encodeCursor({ offset: String(next) }) } : {}),
+    };
+  }
+
+  return {
+    listContracts(q: ContractListQuery): Promise<ContractPage> {
+      return q.businessId ? listByBusiness({ ...q, businessId: q.businessId }) : listByStatus(q);
+    },
+
+    async getContract(contractId: string): Promise<ContractDetail | undefined> {
+      const rows = await queryAll({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.contract(contractId).pk },
+      });
+      const contractRow = rows.find((r) => r.sk === CONTRACT_SK);
+      if (!contractRow) return undefined;
+      const contract = toContractRow(contractRow);
+      const business = contract.activatedBy
+        ? (
+            await client.send(
+              new GetCommand({ TableName: tableName, Key: keys.business(contract.activatedBy) }),
+            )
+          ).Item
+        : undefined;
+      return {
+        contract,
+        items: rows.filter((r) => r.entity === 'license-item').map((r) => strip<LicenseItem>(r)),
+        audit: rows.filter((r) => r.entity === 'audit').map((r) => strip<AuditEntry>(r)),
+        ...(business ? { business: strip<Business>(business) } : {}),
+      };
+    },
+
+    /** Setups not completed: `open` still inside their four hours, `expired` past them (R4). */
+    async listSetups(q: { state: 'open' | 'expired'; limit: number; cursor?: string; now: Date }) {
+      const threshold = new Date(q.now.getTime() - SETUP_WINDOW_MS).toISOString();
+      const start = decodeCursor(q.cursor);
+      const page = await query({
+        IndexName: INDEXES.byStatus.name,
+        KeyConditionExpression: q.state === 'open' ? '#pk = :pk AND #sk > :t' : '#pk = :pk AND #sk < :t',
+        ExpressionAttributeNames: { '#pk': INDEXES.byStatus.pk, '#sk': INDEXES.byStatus.sk },
+        ExpressionAttributeValues: { ':pk': keys.setupsByState('open', '', '').gsi1pk, ':t': threshold },
+        ScanIndexForward: q.state !== 'expired',
+        Limit: q.limit,
+        ...(start.pk ? { ExclusiveStartKey: start } : {}),
+      });
+      const setups: SetupRow[] = (page.Items ?? []).map((r) => {
+        const s = strip<SetupSession>(r);
+        return {
+          contractId: s.contractId,
+          productCode: s.productCode,
+          ...(s.customerAWSAccountId ? { customerAWSAccountId: s.customerAWSAccountId } : {}),
+          ...(s.email ? { email: s.email } : {}),
+          step: s.step,
+          createdAt: s.createdAt,
+          expiresAt: s.expiresAt,
+        };
+      });
+      const last = page.LastEvaluatedKey as Record<string, string> | undefined;
+      return { setups, ...(last ? { nextCursor: encodeCursor(last) } : {}) };
+    },
+
+    async summary(q: { productCodes: readonly string[]; now: Date }): Promise<Summary> {
+      const shards = await client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: Array.from({ length: SUMMARY_SHARDS }, (_, n) => keys.summaryShard(n)),
+              ConsistentRead: true,
+            },
+          },
+        }),
+      );
+      const rows = shards.Responses?.[tableName] ?? [];
+      const byStatus = Object.fromEntries(
+        CONTRACT_STATUSES.map((s) => [
+          s,
+          rows.reduce((sum, r) => sum + Number(r[countAttribute(s)] ?? 0), 0),
+        ]),
+      ) as Record<ContractStatus, number>;
+      const activeCredits = rows.reduce((sum, r) => sum + Number(r.activeCredits ?? 0), 0);
+      // Expiring soon: only the next 90 days of the live partitions are read.
+      const nowIso = q.now.toISOString();
+      const horizon = (days: number) => new Date(q.now.getTime() + days * DAY).toISOString();
+      const ends = (
+        await Promise.all(
+          q.productCodes.flatMap((p) =>
+            (['pending-setup', 'active'] as const).map((s) =>
+              queryAll({
+                IndexName: INDEXES.byStatus.name,
+                KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :now AND :h',
+                ExpressionAttributeNames: { '#pk': INDEXES.byStatus.pk, '#sk': INDEXES.byStatus.sk },
+                ExpressionAttributeValues: {
+                  ':pk': keys.statusPartition(p, s),
+                  ':now': nowIso,
+                  ':h': horizon(90),
+                },
+                ProjectionExpression: '#sk',
+              }),
+            ),
+          ),
+        )
+      )
+        .flat()
+        .map((r) => String(r[INDEXES.byStatus.sk]));
+      const within = (days: number) => ends.filter((sk) => sk < horizon(days)).length;
+      return {
+        byStatus,
+        activeCredits,
+        expiring: { days30: within(30), days60: within(60), days90: within(90) },
+        asOf: nowIso,
+      };
+    },
+  };
+}
+
+export type SalesReader = ReturnType<typeof createSalesReader>;
+
+function statusIndexKey(partition: string, sortKey: string): Row {
+  const contractId = sortKey.slice(sortKey.indexOf('#') + 1);
+  return { ...keys.contract(contractId), [INDEXES.byStatus.pk]: partition, [INDEXES.byStatus.sk]: sortKey };
+}
+
+function encodeCursor(value: Record<string, string | null | undefined>): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): Record<string, string | null> {
+  if (!cursor) return {};
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+    for (const v of Object.values(value))
+      if (v !== null && typeof v !== 'string') throw new Error('bad value');
+    return value as Record<string, string | null>;
+  } catch {
+    throw new InvalidCursorError('The cursor is not valid');
+  }
+}
+
+const STORAGE_ONLY = new Set([
+  'pk',
+  'sk',
+  'entity',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+  'ttl',
+]);
+function strip<T>(row: Row): T {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !STORAGE_ONLY.has(k))) as T;
+}
+
+function toContractRow(row: Row): ContractRow {
+  const c = strip<Contract>(row);
+  return {
+    contractId: c.contractId,
+    productCode: c.productCode,
+    status: contractStatus(c),
+    activeCredits: c.activeCredits,
+    expiresAt: c.expiresAt,
+    ...(c.customerAWSAccountId ? { customerAWSAccountId: c.customerAWSAccountId } : {}),
+    ...(c.licenseArn ? { licenseArn: c.licenseArn } : {}),
+    ...(c.activatedBy ? { activatedBy: c.activatedBy } : {}),
+    ...(c.activatedAt ? { activatedAt: c.activatedAt } : {}),
+    ...(c.facts?.freeTrial ? { freeTrial: c.facts.freeTrial.value } : {}),
+    ...(c.facts?.autoRenew ? { autoRenew: c.facts.autoRenew.value } : {}),
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
