@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
-  type NativeAttributeValue,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -10,9 +9,8 @@ import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
 import { type Contract, contractStatus, type LicenseItem } from '../../domain/contract/model.js';
 import type { AuditEntry, ContractRepository } from '../../domain/contract/ports.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
+import { domainFields, type Row } from './rows.js';
 import { summaryUpdate } from './summary-counters.js';
-
-type Row = Record<string, NativeAttributeValue>;
 
 export interface ContractStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -46,8 +44,8 @@ export function createContractStore({ client, tableName }: ContractStoreOptions)
       const contractRow = rows.find((row) => row.sk === CONTRACT_SK);
       if (!contractRow) return undefined;
       return {
-        contract: fromRow<Contract>(contractRow),
-        items: rows.filter((row) => row !== contractRow).map((row) => fromRow<LicenseItem>(row)),
+        contract: domainFields<Contract>(contractRow),
+        items: rows.filter((row) => row !== contractRow).map((row) => domainFields<LicenseItem>(row)),
       };
     },
 
@@ -152,22 +150,4 @@ function itemRow(item: LicenseItem): Row {
 
 function auditRow(entry: AuditEntry): Row {
   return { ...keys.audit(entry.contractId, entry.version), entity: 'audit', ...entry };
-}
-
-const STORAGE_ONLY = new Set([
-  'pk',
-  'sk',
-  'entity',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'gsi3pk',
-  'gsi3sk',
-  'gsi4pk',
-  'gsi4sk',
-]);
-
-function fromRow<T>(row: Row): T {
-  return Object.fromEntries(Object.entries(row).filter(([name]) => !STORAGE_ONLY.has(name))) as T;
 }

@@ -2,7 +2,6 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  type NativeAttributeValue,
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -16,9 +15,8 @@ import type { AuditEntry } from '../../domain/contract/ports.js';
 import type { Business, SetupSession } from '../../domain/setup/model.js';
 import { SETUP_WINDOW_MS } from '../../domain/setup/model.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
+import { domainFields, type Row } from './rows.js';
 import { countAttribute, SUMMARY_SHARDS } from './summary-counters.js';
-
-type Row = Record<string, NativeAttributeValue>;
 
 export const CONTRACT_STATUSES: readonly ContractStatus[] = [
   'pending-setup',
@@ -252,9 +250,9 @@ export function createSalesReader({
         : undefined;
       return {
         contract,
-        items: rows.filter((r) => r.entity === 'license-item').map((r) => strip<LicenseItem>(r)),
-        audit: rows.filter((r) => r.entity === 'audit').map((r) => strip<AuditEntry>(r)),
-        ...(business ? { business: strip<Business>(business) } : {}),
+        items: rows.filter((r) => r.entity === 'license-item').map((r) => domainFields<LicenseItem>(r)),
+        audit: rows.filter((r) => r.entity === 'audit').map((r) => domainFields<AuditEntry>(r)),
+        ...(business ? { business: domainFields<Business>(business) } : {}),
       };
     },
 
@@ -272,7 +270,7 @@ export function createSalesReader({
         ...(start.pk ? { ExclusiveStartKey: start } : {}),
       });
       const setups: SetupRow[] = (page.Items ?? []).map((r) => {
-        const s = strip<SetupSession>(r);
+        const s = domainFields<SetupSession>(r);
         return {
           contractId: s.contractId,
           productCode: s.productCode,
@@ -365,26 +363,8 @@ function decodeCursor(cursor: string | undefined): Record<string, string | null>
   }
 }
 
-const STORAGE_ONLY = new Set([
-  'pk',
-  'sk',
-  'entity',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'gsi3pk',
-  'gsi3sk',
-  'gsi4pk',
-  'gsi4sk',
-  'ttl',
-]);
-function strip<T>(row: Row): T {
-  return Object.fromEntries(Object.entries(row).filter(([k]) => !STORAGE_ONLY.has(k))) as T;
-}
-
 function toContractRow(row: Row): ContractRow {
-  const c = strip<Contract>(row);
+  const c = domainFields<Contract>(row);
   return {
     contractId: c.contractId,
     productCode: c.productCode,

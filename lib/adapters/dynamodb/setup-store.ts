@@ -2,7 +2,6 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  type NativeAttributeValue,
   PutCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -11,10 +10,9 @@ import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
 import type { Business, SetupSession, UserAccount } from '../../domain/setup/model.js';
 import type { SetupStore } from '../../domain/setup/ports.js';
 import { keys } from './keys.js';
+import { domainFields, type Row } from './rows.js';
 import { summaryUpdate } from './summary-counters.js';
 import { TTL_ATTRIBUTE } from './table.js';
-
-type Row = Record<string, NativeAttributeValue>;
 
 export interface SetupStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -22,10 +20,6 @@ export interface SetupStoreOptions {
   /** How long a finished or expired setup stays visible to sales before TTL removes it; default 30 days. */
   readonly retainMs?: number;
 }
-
-const STORAGE_ONLY = new Set(['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', TTL_ATTRIBUTE]);
-const strip = <T>(row: Row): T =>
-  Object.fromEntries(Object.entries(row).filter(([k]) => !STORAGE_ONLY.has(k))) as T;
 
 /** Setup sessions, user accounts and businesses on the single table (keys.ts). */
 export function createSetupStore({
@@ -60,7 +54,7 @@ export function createSetupStore({
 
     async getSession(sessionKey) {
       const row = await get(keys.setup(sessionKey));
-      return row ? strip<SetupSession>(row) : undefined;
+      return row ? domainFields<SetupSession>(row) : undefined;
     },
 
     async saveSession(session, expectedVersion) {
@@ -83,7 +77,7 @@ export function createSetupStore({
 
     async getUser(email) {
       const row = await get(keys.user(email));
-      return row ? strip<UserAccount>(row) : undefined;
+      return row ? domainFields<UserAccount>(row) : undefined;
     },
 
     async ensureUser(user) {
@@ -100,13 +94,13 @@ export function createSetupStore({
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const row = await get(keys.user(user.email));
         if (!row) throw error;
-        return strip<UserAccount>(row);
+        return domainFields<UserAccount>(row);
       }
     },
 
     async getBusiness(businessId) {
       const row = await get(keys.business(businessId));
-      return row ? strip<Business>(row) : undefined;
+      return row ? domainFields<Business>(row) : undefined;
     },
 
     async createBusiness(business, session, expectedSessionVersion) {
