@@ -172,7 +172,11 @@ export function createSetupHandler(options: SetupOptions) {
         return page(
           reviewPage(ctx, {
             csrf: s.csrfToken,
-            business,
+            business: {
+              ...business,
+              dataCenterRegion:
+                options.dataCenterRegions.find((r) => r.id === business.dataCenterRegion)?.label ?? business.dataCenterRegion,
+            },
             contract: {
               productCode: contract.productCode,
               contractId: contract.contractId,

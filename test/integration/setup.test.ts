@@ -169,6 +169,7 @@ describe('setup flow', () => {
     const review = await b.get('/setup');
     expect(review.status).toBe(200);
     expect(review.body).toContain('Example Corp');
+    expect(review.body).toContain('Europe (Frankfurt)');
     expect(review.body).toMatch(/1,?000/);
     expect(review.body).toContain('/setup/activate');
     const activated = await b.submit('/setup/activate');
