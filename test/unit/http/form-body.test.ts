@@ -81,6 +81,6 @@ describe('session cookie', () => {
     expect(readSessionCookie([`other=1`, `__Host-setup=${value}`])).toBe(value);
     expect(readSessionCookie(undefined, `__Host-setup=${value}; theme=dark`)).toBe(value);
     expect(readSessionCookie(['__Host-setup=<script>'])).toBeUndefined();
-    expect(readSessionCookie(['setup=' + value])).toBeUndefined();
+    expect(readSessionCookie([`setup=${value}`])).toBeUndefined();
   });
 });
