@@ -60,9 +60,17 @@ const json = (status: number, body: unknown): Result => ({
   headers: headers('application/json'),
   body: JSON.stringify(body),
 });
-const respond = (format: Format, body: { json: unknown; csv: () => string; html: () => string }): Result =>
+const respond = (
+  format: Format,
+  body: { json: unknown; csv: () => string; html: () => string; nextCursor?: string | undefined },
+): Result =>
   format === 'csv'
-    ? { statusCode: 200, headers: headers('text/csv; charset=utf-8'), body: body.csv() }
+    ? {
+        statusCode: 200,
+        // CSV has no room for the cursor: it travels in a header, empty on the last page.
+        headers: { ...headers('text/csv; charset=utf-8'), 'x-next-cursor': body.nextCursor ?? '' },
+        body: body.csv(),
+      }
     : format === 'html'
       ? {
           statusCode: 200,
@@ -117,6 +125,7 @@ export function createSalesHandler(options: SalesOptions) {
       });
       return respond(formatOf(event, q.format), {
         json: page,
+        nextCursor: page.nextCursor,
         csv: () =>
           toCsv(
             CONTRACT_CSV,
@@ -148,6 +157,7 @@ export function createSalesHandler(options: SalesOptions) {
       });
       return respond(formatOf(event, q.format), {
         json: page,
+        nextCursor: page.nextCursor,
         csv: () =>
           toCsv(
             SETUP_CSV,

@@ -175,7 +175,8 @@ export function createSetupHandler(options: SetupOptions) {
             business: {
               ...business,
               dataCenterRegion:
-                options.dataCenterRegions.find((r) => r.id === business.dataCenterRegion)?.label ?? business.dataCenterRegion,
+                options.dataCenterRegions.find((r) => r.id === business.dataCenterRegion)?.label ??
+                business.dataCenterRegion,
             },
             contract: {
               productCode: contract.productCode,

@@ -124,6 +124,7 @@ async function get(path: string, query: Record<string, string> = {}, accept?: st
   return {
     status: result.statusCode ?? 0,
     type: String(result.headers?.['content-type'] ?? ''),
+    nextCursor: result.headers?.['x-next-cursor'],
     body: result.body ?? '',
   };
 }
@@ -226,6 +227,8 @@ describe('sales view', () => {
       'contractId,productCode,status,activeCredits,expiresAt,customerAWSAccountId,activatedBy,freeTrial,autoRenew,createdAt,updatedAt',
     );
     expect(lines).toHaveLength(6);
+    expect(response.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/); // the next page's cursor rides in a header
+    expect((await get('/contracts', { format: 'csv', limit: '100' })).nextCursor).toBe('');
     const { toCsv } = await import('../../lib/adapters/http/csv.js');
     expect(
       toCsv(

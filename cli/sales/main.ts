@@ -1,0 +1,740 @@
+import { writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  type CellValue,
+  cell,
+  formatNumber,
+  renderKeyValues,
+  renderTable,
+  sanitize,
+  shortDate,
+  shortDateTime,
+} from './format.js';
+import { ProxyStartError, startProxy } from './proxy.js';
+import {
+  type AwsCredentialIdentityProvider,
+  CredentialsError,
+  createSignedFetch,
+  encodeRfc3986,
+  NetworkError,
+  type SignedFetch,
+  SignedFetchConfigError,
+} from './signed-fetch.js';
+
+// ---------------------------------------------------------------------------------------------
+// Types of the sales function's HTTP API
+// ---------------------------------------------------------------------------------------------
+
+export interface ContractRow {
+  readonly contractId: string;
+  readonly productCode: string;
+  readonly status: string;
+  readonly activeCredits: number;
+  readonly expiresAt: string;
+  readonly customerAWSAccountId?: string;
+  readonly activatedBy?: string;
+  readonly businessName?: string;
+  readonly freeTrial?: boolean;
+  readonly autoRenew?: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly [extra: string]: unknown;
+}
+
+export interface ContractItem {
+  readonly itemNo: number | string;
+  readonly origin: string;
+  readonly credits: number;
+  readonly expiresAt: string;
+  readonly state: string;
+  readonly endedAt?: string;
+  readonly endReason?: string;
+}
+
+export interface AuditEntry {
+  readonly version: number;
+  readonly at: string;
+  readonly changes: readonly ({ readonly type: string } & Record<string, unknown>)[];
+  readonly trigger: {
+    readonly source: string;
+    readonly type: string;
+    readonly id: string;
+    readonly at: string;
+  };
+}
+
+export interface BusinessDetails {
+  readonly businessId: string;
+  readonly name: string;
+  readonly country: string;
+  readonly dataCenterRegion: string;
+  readonly timeZone: string;
+  readonly primaryEmail: string;
+}
+
+export interface ContractDetail {
+  readonly contract: ContractRow;
+  readonly items: readonly ContractItem[];
+  readonly audit: readonly AuditEntry[];
+  readonly business?: BusinessDetails;
+}
+
+export interface SetupRow {
+  readonly contractId: string;
+  readonly productCode: string;
+  readonly customerAWSAccountId?: string;
+  readonly email?: string;
+  readonly step: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+export interface Summary {
+  readonly byStatus: Readonly<Record<string, number>>;
+  readonly activeCredits: number;
+  readonly expiring: { readonly days30: number; readonly days60: number; readonly days90: number };
+  readonly asOf: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI plumbing
+// ---------------------------------------------------------------------------------------------
+
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+export interface CliIo {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  /** Replaces global fetch for every request to the function URL. */
+  readonly fetch?: typeof fetch;
+  /** Replaces the SDK's Node credential chain. */
+  readonly credentials?: AwsCredentialIdentityProvider;
+  /** SALES_URL, AWS_REGION, AWS_DEFAULT_REGION are read here; `process.env` by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Aborting cancels requests in flight and stops `proxy`. */
+  readonly signal?: AbortSignal;
+}
+
+export const USAGE = `Sales CLI: read contracts through the sales function URL (requests are SigV4-signed with your AWS credentials).
+
+Usage: npm run sales -- <command> [options]
+
+Commands:
+  contracts [--status S] [--product P] [--expiring-before DATE] [--business B] [--free-trial]
+            [--limit N] [--cursor C] [--all] [--csv FILE]
+      List contracts. --all follows every page; --csv FILE writes the server's CSV of every page
+      (header once) to FILE, or to stdout with --csv -.
+  contract <id>
+      One contract: its details, business, credit items and audit trail.
+  setups [--state open|expired] [--limit N] [--cursor C] [--all] [--csv FILE]
+      List buyer setups that are not finished.
+  summary
+      Contracts by status, active credits, contracts expiring within 30/60/90 days.
+  proxy [--port 8787] [--host 127.0.0.1]
+      Serve the function's HTML views locally: open http://127.0.0.1:8787/contracts in a browser.
+      GET only, loopback only; every request is signed with your credentials.
+  help
+      This text.
+
+Options for every command:
+  --url URL    The sales function URL (default: $SALES_URL)
+  -h, --help   This text.
+
+Credentials come from the AWS SDK's default chain (AWS_PROFILE, SSO, environment, …); the region
+from the function URL host (<id>.lambda-url.<region>.on.aws), else AWS_REGION.
+`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A non-2xx answer of the sales function. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Context {
+  readonly io: CliIo;
+  readonly fetch: SignedFetch;
+}
+
+const COMMON_OPTIONS = {
+  url: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: O,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function contextFor(url: string | undefined, io: CliIo): Context {
+  const env = io.env ?? process.env;
+  const functionUrl = url ?? env.SALES_URL;
+  if (!functionUrl) throw new UsageError('No function URL: pass --url URL or set SALES_URL.');
+  return {
+    io,
+    fetch: createSignedFetch({
+      url: functionUrl,
+      env,
+      ...(io.credentials ? { credentials: io.credentials } : {}),
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+    }),
+  };
+}
+
+function withQuery(path: string, params: Readonly<Record<string, string | undefined>>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') search.set(key, value);
+  }
+  const query = search.toString();
+  return query ? `${path}?${query}` : path;
+}
+
+async function httpError(res: Response): Promise<HttpError> {
+  const text = await res.text().catch(() => '');
+  let message: string | undefined;
+  try {
+    const body = JSON.parse(text) as { message?: unknown; Message?: unknown };
+    // Function URLs answer IAM failures themselves, with `Message`.
+    const value = body.message ?? body.Message;
+    if (typeof value === 'string') message = value;
+  } catch {
+    // Not JSON: fall back to the start of the body.
+  }
+  message ??= text.trim().slice(0, 300) || res.statusText || 'request failed';
+  return new HttpError(res.status, sanitize(message));
+}
+
+async function get(ctx: Context, path: string, accept: string): Promise<Response> {
+  const res = await ctx.fetch(path, { accept, ...(ctx.io.signal ? { signal: ctx.io.signal } : {}) });
+  if (!res.ok) throw await httpError(res);
+  return res;
+}
+
+async function getJson<T>(ctx: Context, path: string): Promise<T> {
+  const res = await get(ctx, path, 'application/json');
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(
+      `Expected JSON from ${path.split('?')[0]} but got ${res.headers.get('content-type') ?? 'no content type'}`,
+    );
+  }
+}
+
+function expectArray(value: unknown, what: string): void {
+  if (!Array.isArray(value)) throw new Error(`Unexpected response: no ${what} list`);
+}
+
+interface Listing<T> {
+  readonly rows: T[];
+  readonly pages: number;
+  readonly nextCursor?: string;
+}
+
+async function list<T>(
+  ctx: Context,
+  path: string,
+  key: string,
+  params: Readonly<Record<string, string | undefined>>,
+  all: boolean,
+): Promise<Listing<T>> {
+  const rows: T[] = [];
+  let cursor = params.cursor;
+  let pages = 0;
+  const seen = new Set<string>();
+  for (;;) {
+    const page = await getJson<Record<string, unknown>>(ctx, withQuery(path, { ...params, cursor }));
+    const pageRows = page[key];
+    expectArray(pageRows, key);
+    rows.push(...(pageRows as T[]));
+    pages += 1;
+    const next = typeof page.nextCursor === 'string' && page.nextCursor ? page.nextCursor : undefined;
+    if (!all || next === undefined) return { rows, pages, ...(next ? { nextCursor: next } : {}) };
+    if (seen.has(next)) throw new Error(`The server returned the same cursor twice (${next}); stopping.`);
+    seen.add(next);
+    cursor = next;
+  }
+}
+
+function splitFirstLine(text: string): [string, string] {
+  const end = text.indexOf('\n');
+  return end === -1 ? [text, ''] : [text.slice(0, end + 1), text.slice(end + 1)];
+}
+
+/**
+ * The server's CSV of every page, its header line kept once. The cursor of the next page comes
+ * from an `x-next-cursor` header when the server sends one, else from the JSON of the same page.
+ */
+async function collectCsv(
+  ctx: Context,
+  path: string,
+  params: Readonly<Record<string, string | undefined>>,
+): Promise<{ csv: string; pages: number }> {
+  let csv = '';
+  let header: string | undefined;
+  let cursor = params.cursor;
+  let pages = 0;
+  const seen = new Set<string>();
+  for (;;) {
+    const res = await get(ctx, withQuery(path, { ...params, cursor, format: 'csv' }), 'text/csv');
+    let text = await res.text();
+    if (text && !text.endsWith('\n')) text += '\r\n';
+    const [first, rest] = splitFirstLine(text);
+    if (header === undefined) {
+      header = first;
+      csv += text;
+    } else {
+      csv += first.trimEnd() === header.trimEnd() ? rest : text;
+    }
+    pages += 1;
+    const fromHeader = res.headers.get('x-next-cursor');
+    const next =
+      fromHeader !== null
+        ? fromHeader || undefined
+        : (await getJson<{ nextCursor?: string }>(ctx, withQuery(path, { ...params, cursor }))).nextCursor ||
+          undefined;
+    if (next === undefined) return { csv, pages };
+    if (seen.has(next)) throw new Error(`The server returned the same cursor twice (${next}); stopping.`);
+    seen.add(next);
+    cursor = next;
+  }
+}
+
+async function writeCsv(
+  ctx: Context,
+  file: string,
+  what: string,
+  result: { csv: string; pages: number },
+): Promise<void> {
+  if (file === '-') {
+    ctx.io.stdout.write(result.csv);
+    return;
+  }
+  await writeFile(file, result.csv, 'utf8');
+  ctx.io.stdout.write(`Wrote ${what} (${result.pages} page${result.pages === 1 ? '' : 's'}) to ${file}\n`);
+}
+
+function parseLimit(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
+    throw new UsageError(`--limit must be a whole number from 1 to 100, not ${value}`);
+  }
+  return String(n);
+}
+
+function parseDate(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new UsageError(`${option} must be an ISO date such as 2026-12-31, not ${value}`);
+  }
+  return value;
+}
+
+function plural(n: number, word: string): string {
+  return `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function moreHint(ctx: Context, what: string, cursor: string | undefined): void {
+  if (cursor) {
+    ctx.io.stdout.write(`More ${what}: add --all, or continue with --cursor ${sanitize(cursor)}\n`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------------
+
+function businessOrAccount(row: ContractRow): string {
+  const name = row.businessName;
+  const account = row.customerAWSAccountId;
+  if (name && account) return `${name} (${account})`;
+  return name ?? account ?? '';
+}
+
+async function contractsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    status: { type: 'string' },
+    product: { type: 'string' },
+    'expiring-before': { type: 'string' },
+    business: { type: 'string' },
+    'free-trial': { type: 'boolean' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    all: { type: 'boolean' },
+    csv: { type: 'string' },
+  });
+  if (values.help) return usage(io);
+  const params = {
+    status: values.status,
+    product: values.product,
+    expiringBefore: parseDate(values['expiring-before'], '--expiring-before'),
+    business: values.business,
+    freeTrial: values['free-trial'] ? 'true' : undefined,
+    limit: parseLimit(values.limit),
+    cursor: values.cursor,
+  };
+  const ctx = contextFor(values.url, io);
+
+  if (values.csv !== undefined) {
+    await writeCsv(ctx, values.csv, 'contracts', await collectCsv(ctx, '/contracts', params));
+    return 0;
+  }
+
+  const result = await list<ContractRow>(ctx, '/contracts', 'contracts', params, values.all === true);
+  if (result.rows.length === 0) {
+    io.stdout.write('No contracts match.\n');
+  } else {
+    io.stdout.write(
+      `${renderTable(
+        [
+          { header: 'CONTRACT', maxWidth: 60 },
+          { header: 'PRODUCT', maxWidth: 30 },
+          { header: 'STATUS' },
+          { header: 'CREDITS', align: 'right' },
+          { header: 'EXPIRES' },
+          { header: 'BUSINESS / ACCOUNT', maxWidth: 45 },
+          { header: 'TRIAL' },
+        ],
+        result.rows.map((row) => [
+          row.contractId,
+          row.productCode,
+          row.status,
+          row.activeCredits,
+          shortDate(row.expiresAt),
+          businessOrAccount(row),
+          row.freeTrial === undefined ? '' : row.freeTrial,
+        ]),
+      )}\n`,
+    );
+  }
+  const pages = result.pages > 1 ? ` (${plural(result.pages, 'page')})` : '';
+  io.stdout.write(`${plural(result.rows.length, 'contract')}${pages}\n`);
+  moreHint(ctx, 'contracts', result.nextCursor);
+  return 0;
+}
+
+const CONTRACT_FIELDS: readonly (readonly [keyof ContractRow & string, string])[] = [
+  ['productCode', 'Product'],
+  ['status', 'Status'],
+  ['activeCredits', 'Active credits'],
+  ['expiresAt', 'Expires'],
+  ['customerAWSAccountId', 'AWS account'],
+  ['activatedBy', 'Activated by'],
+  ['businessName', 'Business'],
+  ['freeTrial', 'Free trial'],
+  ['autoRenew', 'Auto-renew'],
+  ['createdAt', 'Created'],
+  ['updatedAt', 'Updated'],
+];
+
+const DATE_FIELDS = new Set(['expiresAt', 'createdAt', 'updatedAt']);
+
+function displayValue(value: unknown): CellValue {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return JSON.stringify(value);
+}
+
+function describeChange(change: { readonly type: string } & Record<string, unknown>): string {
+  const details = Object.entries(change)
+    .filter(([key]) => key !== 'type')
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return sanitize([change.type, ...details].join(' '));
+}
+
+async function contractCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {}, true);
+  if (values.help) return usage(io);
+  const [id, ...extra] = positionals;
+  if (!id) throw new UsageError('Which contract? Usage: npm run sales -- contract <id>');
+  if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}`);
+  const ctx = contextFor(values.url, io);
+
+  const detail = await getJson<ContractDetail>(ctx, `/contracts/${encodeRfc3986(id)}`);
+  if (!detail.contract) throw new Error('Unexpected response: no contract');
+  const { contract } = detail;
+  const known = new Set<string>(['contractId', ...CONTRACT_FIELDS.map(([key]) => key)]);
+  const pairs: [string, CellValue][] = CONTRACT_FIELDS.map(([key, label]) => {
+    const value = contract[key];
+    return [
+      label,
+      DATE_FIELDS.has(key) && typeof value === 'string' ? shortDate(value) : displayValue(value),
+    ];
+  });
+  for (const [key, value] of Object.entries(contract)) {
+    if (!known.has(key)) pairs.push([key, displayValue(value)]);
+  }
+  const out: string[] = [`Contract ${cell(contract.contractId)}`, renderKeyValues(pairs)];
+
+  if (detail.business) {
+    const b = detail.business;
+    out.push(
+      '',
+      'Business',
+      renderKeyValues([
+        ['Name', b.name],
+        ['Business id', b.businessId],
+        ['Country', b.country],
+        ['Data center region', b.dataCenterRegion],
+        ['Time zone', b.timeZone],
+        ['Primary email', b.primaryEmail],
+      ]),
+    );
+  }
+
+  const items = detail.items ?? [];
+  out.push('', `Items (${items.length})`);
+  out.push(
+    items.length === 0
+      ? '  none'
+      : renderTable(
+          [
+            { header: 'ITEM', align: 'right' },
+            { header: 'ORIGIN' },
+            { header: 'CREDITS', align: 'right' },
+            { header: 'EXPIRES' },
+            { header: 'STATE' },
+            { header: 'ENDED' },
+            { header: 'REASON', maxWidth: 40 },
+          ],
+          items.map((item) => [
+            String(item.itemNo),
+            item.origin,
+            item.credits,
+            shortDate(item.expiresAt),
+            item.state,
+            shortDate(item.endedAt),
+            item.endReason,
+          ]),
+        ),
+  );
+
+  const audit = [...(detail.audit ?? [])].sort((a, b) => a.version - b.version);
+  out.push('', `Audit trail (${audit.length})`);
+  if (audit.length === 0) out.push('  none');
+  for (const entry of audit) {
+    const trigger = entry.trigger;
+    const by = trigger ? `${cell(trigger.source)}/${cell(trigger.type)} ${cell(trigger.id)}`.trimEnd() : '';
+    out.push(`  v${cell(entry.version)}  ${shortDateTime(entry.at)}  ${by}`.trimEnd());
+    for (const change of entry.changes ?? []) out.push(`      - ${describeChange(change)}`);
+  }
+  io.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+async function setupsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    state: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    all: { type: 'boolean' },
+    csv: { type: 'string' },
+  });
+  if (values.help) return usage(io);
+  if (values.state !== undefined && values.state !== 'open' && values.state !== 'expired') {
+    throw new UsageError(`--state must be open or expired, not ${values.state}`);
+  }
+  const params = { state: values.state, limit: parseLimit(values.limit), cursor: values.cursor };
+  const ctx = contextFor(values.url, io);
+
+  if (values.csv !== undefined) {
+    await writeCsv(ctx, values.csv, 'setups', await collectCsv(ctx, '/setups', params));
+    return 0;
+  }
+
+  const result = await list<SetupRow>(ctx, '/setups', 'setups', params, values.all === true);
+  if (result.rows.length === 0) {
+    io.stdout.write('No setups match.\n');
+  } else {
+    io.stdout.write(
+      `${renderTable(
+        [
+          { header: 'CONTRACT', maxWidth: 60 },
+          { header: 'PRODUCT', maxWidth: 30 },
+          { header: 'ACCOUNT' },
+          { header: 'EMAIL', maxWidth: 40 },
+          { header: 'STEP' },
+          { header: 'CREATED' },
+          { header: 'EXPIRES' },
+        ],
+        result.rows.map((row) => [
+          row.contractId,
+          row.productCode,
+          row.customerAWSAccountId,
+          row.email,
+          row.step,
+          shortDate(row.createdAt),
+          shortDate(row.expiresAt),
+        ]),
+      )}\n`,
+    );
+  }
+  const pages = result.pages > 1 ? ` (${plural(result.pages, 'page')})` : '';
+  io.stdout.write(`${plural(result.rows.length, 'setup')}${pages}\n`);
+  moreHint(ctx, 'setups', result.nextCursor);
+  return 0;
+}
+
+async function summaryCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) return usage(io);
+  const ctx = contextFor(values.url, io);
+  const summary = await getJson<Summary>(ctx, '/summary');
+  const byStatus = Object.entries(summary.byStatus ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const total = byStatus.reduce((sum, [, n]) => sum + (typeof n === 'number' ? n : 0), 0);
+  const out = [
+    'Contracts by status',
+    renderTable([{ header: 'STATUS' }, { header: 'COUNT', align: 'right' }], [...byStatus, ['total', total]]),
+    '',
+    renderKeyValues(
+      [
+        ['Active credits', summary.activeCredits],
+        ['Expiring in 30 days', summary.expiring?.days30],
+        ['Expiring in 60 days', summary.expiring?.days60],
+        ['Expiring in 90 days', summary.expiring?.days90],
+        ['As of', shortDateTime(summary.asOf)],
+      ],
+      '',
+    ),
+  ];
+  io.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return 8787;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`--port must be 0 to 65535, not ${value}`);
+  return port;
+}
+
+function waitForAbort(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return new Promise<void>(() => {});
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+async function proxyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { port: { type: 'string' }, host: { type: 'string' } });
+  if (values.help) return usage(io);
+  const port = parsePort(values.port);
+  const host = values.host ?? '127.0.0.1';
+  const ctx = contextFor(values.url, io);
+  const proxy = await startProxy({
+    signedFetch: ctx.fetch,
+    port,
+    host,
+    log: (line) => io.stderr.write(`${sanitize(line)}\n`),
+  });
+  io.stdout.write(
+    `Sales proxy on ${proxy.url}: open ${proxy.url}/contracts in your browser. Ctrl+C to stop.\n`,
+  );
+  try {
+    await waitForAbort(io.signal);
+  } finally {
+    await proxy.close();
+  }
+  io.stdout.write('Sales proxy stopped.\n');
+  return 0;
+}
+
+function usage(io: CliIo): number {
+  io.stdout.write(USAGE);
+  return 0;
+}
+
+const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => Promise<number>>> = {
+  contracts: contractsCommand,
+  contract: contractCommand,
+  setups: setupsCommand,
+  summary: summaryCommand,
+  proxy: proxyCommand,
+};
+
+function report(error: unknown, io: CliIo): number {
+  if (error instanceof UsageError || error instanceof SignedFetchConfigError) {
+    io.stderr.write(`${error.message}\nRun "npm run sales -- help" for usage.\n`);
+    return 2;
+  }
+  if (error instanceof HttpError) {
+    io.stderr.write(`Error: ${error.message} (HTTP ${error.status})\n`);
+    return 1;
+  }
+  if (io.signal?.aborted) {
+    io.stderr.write('Interrupted.\n');
+    return 130;
+  }
+  if (
+    error instanceof NetworkError ||
+    error instanceof CredentialsError ||
+    error instanceof ProxyStartError
+  ) {
+    io.stderr.write(`Error: ${error.message}\n`);
+    return 1;
+  }
+  io.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+}
+
+/**
+ * Runs one CLI invocation in-process. `argv` is what follows `npm run sales --`. Resolves to the
+ * exit code: 0 success, 1 failure (HTTP error, network, credentials), 2 usage error.
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    return usage(io);
+  }
+  const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!handler) {
+    io.stderr.write(`Unknown command: ${sanitize(command)}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await handler(rest, io);
+  } catch (error) {
+    return report(error, io);
+  }
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.exitCode = await run(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+  });
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+}
