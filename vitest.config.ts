@@ -12,6 +12,16 @@ export default defineConfig({
       },
       {
         extends: true,
+        // CDK assertions: synthesizes the app (bundles with local esbuild); no AWS, no network.
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+const productCode = z.string().regex(/^[-a-zA-Z0-9/=:_.@]{1,255}$/, 'a marketplace product code');
+
+/** Everything a deployment needs to know, in one typed place (cdk.json context `stages.<stage>`). */
+export const deploymentConfigSchema = z
+  .object({
+    /** AWS account and region; region should be us-east-1, where marketplace events arrive (MARKETPLACE.md §4). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1')
+      .default('us-east-1'),
+    productName: z.string().min(1).max(100),
+    products: z
+      .array(
+        z.object({
+          productCode,
+          productId: z
+            .string()
+            .regex(/^prod-[a-zA-Z0-9]+$/, 'a catalog product id like prod-abc123')
+            .optional(),
+          creditsPerUnit: z.record(z.string().min(1), z.number().positive()).optional(),
+        }),
+      )
+      .min(1, 'list at least one product'),
+    /** Verified SES identity (an address or a domain's address) that sends codes and confirmations. */
+    senderEmail: z.email('an email address verified in SES'),
+    supportEmail: z.email('an email address buyers can write to'),
+    consoleUrl: z.url({ protocol: /^https$/, error: 'an https URL of the product console' }),
+    dataCenterRegions: z
+      .array(z.object({ id: z.string().regex(/^[a-z0-9-]{1,32}$/), label: z.string().min(1).max(64) }))
+      .min(1),
+    /** Subscribe the queue to the legacy SNS topics as well (listings created before EventBridge). */
+    legacySns: z.boolean().default(false),
+    /** Where alarms are emailed; absent: the alarm topic has no subscription. */
+    alarmEmail: z.email().optional(),
+  })
+  .refine((c) => !c.legacySns || c.region === 'us-east-1', {
+    path: ['legacySns'],
+    message: 'the marketplace SNS topics live in us-east-1: deploy there to subscribe to them',
+  });
+
+export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
+
+/** Reads and checks a stage's config; a wrong or missing value fails synth with its path. */
+export function parseDeploymentConfig(value: unknown, stage: string): DeploymentConfig {
+  if (value === undefined)
+    throw new Error(`cdk.json has no context "stages.${stage}": add it or pass -c stage=<name>`);
+  const parsed = deploymentConfigSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues
+    .map((i) => `stages.${stage}.${i.path.join('.')}: ${i.message}`)
+    .join('\n  ');
+  throw new Error(`Invalid deployment configuration:\n  ${problems}`);
+}

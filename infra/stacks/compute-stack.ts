@@ -1,0 +1,246 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, FunctionUrlAuthType, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { INDEXES } from '../../lib/adapters/dynamodb/keys.js';
+import { FUNCTION_BUNDLING } from '../bundling.js';
+import type { DeploymentConfig } from '../config.js';
+
+/** The AWS-owned account that publishes the legacy marketplace SNS topics (MARKETPLACE.md §3.1). */
+export const MARKETPLACE_SNS_ACCOUNT = '287250355862';
+
+export const MARKETPLACE_DETAIL_TYPES = [
+  'Purchase Agreement Created - Proposer',
+  'Purchase Agreement Created - Manufacturer',
+  'Purchase Agreement Amended - Proposer',
+  'Purchase Agreement Amended - Manufacturer',
+  'Purchase Agreement Ended - Proposer',
+  'Purchase Agreement Ended - Manufacturer',
+  'License Updated - Manufacturer',
+  'License Deprovisioned - Manufacturer',
+];
+
+export interface ComputeStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  readonly table: ITableV2;
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Stateless compute: the three functions, the notification queue and its DLQ, the EventBridge
+ * rule (and optionally the legacy SNS subscriptions), the function URLs and the alarms.
+ */
+export class ComputeStack extends Stack {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: ComputeStackProps) {
+    super(scope, id, props);
+    const { config, table } = props;
+    const products = JSON.stringify(config.products);
+
+    const fn = (name: string, environment: Record<string, string>, timeout: Duration) => {
+      const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.THREE_MONTHS });
+      return new NodejsFunction(this, name, {
+        entry: `${root}functions/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/^-/, '')}/handler.ts`,
+        projectRoot: root,
+        depsLockFilePath: `${root}package-lock.json`,
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 512,
+        timeout,
+        bundling: FUNCTION_BUNDLING,
+        logGroup,
+        loggingFormat: LoggingFormat.JSON,
+        environment: {
+          TABLE_NAME: table.tableName,
+          PRODUCTS: products,
+          NODE_OPTIONS: '--enable-source-maps',
+          ...environment,
+        },
+      });
+    };
+
+    // Notifications in: SQS with a DLQ; the consumer reports partial batch failures.
+    this.deadLetterQueue = new Queue(this, 'NotificationsDlq', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the notifications queue.',
+    });
+    this.queue = new Queue(this, 'Notifications', {
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(6 * 60),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    new Rule(this, 'MarketplaceEventsRule', {
+      description: 'AWS Marketplace agreement and license events for the configured products',
+      eventPattern: { source: ['aws.agreement-marketplace'], detailType: MARKETPLACE_DETAIL_TYPES },
+      targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
+    });
+    if (config.legacySns) {
+      for (const { productCode } of config.products) {
+        for (const kind of ['entitlement', 'subscription']) {
+          const topic = Topic.fromTopicArn(
+            this,
+            `Legacy${kind}${productCode}`,
+            `arn:aws:sns:us-east-1:${MARKETPLACE_SNS_ACCOUNT}:aws-mp-${kind}-notification-${productCode}`,
+          );
+          topic.addSubscription(new SqsSubscription(this.queue, { deadLetterQueue: this.deadLetterQueue }));
+        }
+      }
+    }
+
+    const marketplaceEvents = fn('MarketplaceEvents', {}, Duration.seconds(60));
+    marketplaceEvents.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    grantTable(table, marketplaceEvents, 'read-write');
+
+    const senderIdentity = config.senderEmail;
+    const setup = fn(
+      'Setup',
+      {
+        SENDER_EMAIL: config.senderEmail,
+        SUPPORT_EMAIL: config.supportEmail,
+        CONSOLE_URL: config.consoleUrl,
+        PRODUCT_NAME: config.productName,
+        DATA_CENTER_REGIONS: config.dataCenterRegions.map((r) => `${r.id}=${r.label}`).join(','),
+      },
+      Duration.seconds(15),
+    );
+    grantTable(table, setup, 'read-write');
+    setup.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['ses:SendEmail'],
+        resources: [
+          `arn:aws:ses:${this.region}:${this.account}:identity/${senderIdentity}`,
+          `arn:aws:ses:${this.region}:${this.account}:identity/${senderIdentity.split('@')[1] ?? senderIdentity}`,
+        ],
+      }),
+    );
+
+    const marketplacePolicy = new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['aws-marketplace:GetEntitlements', 'aws-marketplace:ResolveCustomer'],
+      resources: ['*'],
+    });
+    marketplaceEvents.addToRolePolicy(marketplacePolicy);
+    setup.addToRolePolicy(marketplacePolicy);
+
+    const sales = fn('Sales', {}, Duration.seconds(15));
+    grantTable(table, sales, 'read');
+
+    const setupUrl = setup.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    const salesUrl = sales.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+    new CfnOutput(this, 'FulfillmentUrl', {
+      value: setupUrl.url,
+      description: 'Enter this as the fulfillment URL in the AWS Marketplace Management Portal',
+    });
+    new CfnOutput(this, 'SalesUrl', {
+      value: salesUrl.url,
+      description: 'SALES_URL for npm run sales (IAM-signed)',
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+
+    for (const f of [marketplaceEvents, setup, sales]) {
+      Validations.of(f).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The managed basic execution role only lets the function write its own logs.',
+      });
+    }
+    for (const f of [marketplaceEvents, setup]) {
+      Validations.of(f).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'aws-marketplace:GetEntitlements and ResolveCustomer support no resource-level permissions.',
+      });
+    }
+
+    // Alarms: anything in the DLQ, function errors and throttles, a queue that stops draining.
+    const alarmTopic = new Topic(this, 'Alarms', { enforceSSL: true, masterKey: undefined });
+    Validations.of(alarmTopic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason: 'Alarm notifications carry no customer data; SSE would need a KMS key CloudWatch may use.',
+    });
+    if (config.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
+    const alarm = (name: string, metric: IMetric, threshold: number, description: string) =>
+      new Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }).addAlarmAction(new SnsAction(alarmTopic));
+    alarm(
+      'DlqNotEmpty',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      1,
+      'Marketplace notifications reached the DLQ: see the runbook in README (Deploy → Redrive).',
+    );
+    alarm(
+      'QueueStuck',
+      this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5) }),
+      15 * 60,
+      'The oldest notification waits more than 15 minutes: the consumer is failing or throttled.',
+    );
+    for (const [name, f] of [
+      ['MarketplaceEvents', marketplaceEvents],
+      ['Setup', setup],
+      ['Sales', sales],
+    ] as const) {
+      alarm(`${name}Errors`, f.metricErrors({ period: Duration.minutes(5) }), 1, `${name} function errors`);
+      alarm(
+        `${name}Throttles`,
+        f.metricThrottles({ period: Duration.minutes(5) }),
+        1,
+        `${name} function throttles`,
+      );
+    }
+  }
+}
+
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+/**
+ * Least privilege on the table: the named actions on the table and each of its indexes by
+ * name (no `index/*`), and no Scan for anyone.
+ */
+function grantTable(table: ITableV2, fn: NodejsFunction, access: 'read' | 'read-write'): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: access === 'read' ? READ_ACTIONS : [...READ_ACTIONS, ...WRITE_ACTIONS],
+      resources: [
+        table.tableArn,
+        ...Object.values(INDEXES).map((index) => `${table.tableArn}/index/${index.name}`),
+      ],
+    }),
+  );
+}
