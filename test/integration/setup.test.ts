@@ -35,6 +35,7 @@ let ses: RunningSesLocal;
 let table: TestTable;
 let contracts: ContractRepository;
 let handler: ReturnType<typeof createSetupHandler>;
+let options: Parameters<typeof createSetupHandler>[0];
 
 const browser = () => new Browser(handler, lambdaContext());
 
@@ -106,7 +107,7 @@ beforeEach(async () => {
   await ses.clear();
   table = await createTestTable(inject('dynamoEndpoint'));
   contracts = createContractStore({ client: table.client, tableName: table.tableName });
-  handler = createSetupHandler({
+  options = {
     catalog: { products: [{ productCode: FIXTURE.productCode, creditsPerUnit: { Credits: 1 } }] },
     resolver: createCustomerResolver({
       client: createMeteringClient({ endpoint: running.endpoint }),
@@ -133,7 +134,8 @@ beforeEach(async () => {
       { id: 'us', label: 'United States (Virginia)' },
     ],
     timeZones: ['UTC', 'Europe/Berlin', 'America/Los_Angeles'],
-  });
+  };
+  handler = createSetupHandler(options);
 });
 afterEach(async () => {
   await table.drop();
@@ -267,6 +269,20 @@ describe('setup flow', () => {
     );
   });
 
+  it('stops mailing codes after ten from one setup, whatever the addresses', async () => {
+    const { license } = buy();
+    const b = browser();
+    await arrive(b, license.licenseArn);
+    await b.get('/setup');
+    const csrf = b.csrf();
+    const statuses: number[] = [];
+    for (let n = 0; n < 11; n++)
+      statuses.push((await b.post('/setup/email', { csrf, email: `victim${n}@example.com` })).status);
+    expect(statuses.slice(0, 10).every((s) => s === 303)).toBe(true);
+    expect(statuses[10]).toBe(429);
+    expect(await ses.emails()).toHaveLength(10);
+  });
+
   it('locks the code after five wrong tries, even the right code, until a new one is sent', async () => {
     const { license } = buy();
     const b = browser();
@@ -385,6 +401,25 @@ describe('setup flow', () => {
     );
     expect(result.statusCode).toBe(303);
     expect(result.cookies?.[0]).toMatch(/^__Host-setup=/);
+  });
+
+  it('finds a legacy contract by its customer identifier when ResolveCustomer names no license', async () => {
+    const license = simulator.purchase({
+      productCode: FIXTURE.productCode,
+      quantities: { Credits: 5 },
+      months: 12,
+      legacy: true,
+    });
+    const withoutLicense = {
+      resolve: async (token: string) => {
+        const { licenseArn: _dropped, ...rest } = await options.resolver.resolve(token);
+        return rest;
+      },
+    };
+    const legacyHandler = createSetupHandler({ ...options, resolver: withoutLicense });
+    const b = new Browser(legacyHandler, lambdaContext());
+    expect((await arrive(b, license.licenseArn)).status).toBe(303);
+    expect((await b.get('/setup')).body).toContain('name="email"');
   });
 
   it('notes a free-trial offer on the review page', async () => {

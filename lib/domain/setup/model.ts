@@ -8,6 +8,8 @@ export const SETUP_WINDOW_MS = 4 * 60 * 60 * 1000;
 export const CODE_VALIDITY_MS = 3 * 60 * 1000;
 export const CODE_RESEND_COOLDOWN_MS = 30 * 1000;
 export const MAX_WRONG_CODES = 5;
+/** Codes one setup session may send in all: the setup page must not become a way to mail strangers. */
+export const MAX_CODES_PER_SESSION = 10;
 
 /** Where the buyer is; each step's page is shown until the step is done. */
 export type SetupStep = 'email' | 'code' | 'business' | 'review' | 'completed';
@@ -37,6 +39,8 @@ export interface SetupSession {
   readonly csrfToken: string;
   readonly email?: string;
   readonly code?: EmailCode;
+  /** How many codes this session has mailed. */
+  readonly codesSent?: number;
   readonly businessId?: string;
   readonly businessName?: string;
   readonly completedAt?: string;

@@ -74,7 +74,7 @@ export async function startSetup(
       deps,
     );
   }
-  const stored = await deps.contracts.load(contractId);
+  const stored = (await deps.contracts.load(contractId)) ?? (await legacyContract(customer, deps.contracts));
   if (!stored) throw new UnknownContractError(`No live contract ${contractId}`);
   if (stored.contract.term !== 'current')
     throw new ContractEndedError(`Contract ${contractId} is ${stored.contract.term}`);
@@ -83,7 +83,7 @@ export async function startSetup(
   const cookieValue = deps.secrets.token();
   const session: SetupSession = {
     sessionKey: deps.secrets.hash(cookieValue),
-    contractId,
+    contractId: stored.contract.contractId,
     productCode: customer.productCode,
     ...(customer.customerAWSAccountId ? { customerAWSAccountId: customer.customerAWSAccountId } : {}),
     freeTrialOffer: input.freeTrialOffer,
@@ -112,4 +112,19 @@ function contractKeyOf(customer: {
     };
   }
   return undefined;
+}
+
+/**
+ * A legacy listing whose ResolveCustomer gives no license ARN while its entitlements carry one:
+ * the contract is stored under the license; find it by the customer identifier instead.
+ */
+async function legacyContract(
+  customer: { productCode: string; licenseArn?: string; customerIdentifier?: string },
+  contracts: ContractRepository,
+) {
+  if (customer.licenseArn || !customer.customerIdentifier) return undefined;
+  const ids = await contracts.findContractIds(customer.productCode, {
+    customerIdentifier: customer.customerIdentifier,
+  });
+  return ids.length === 1 && ids[0] ? contracts.load(ids[0]) : undefined;
 }

@@ -3,6 +3,7 @@ import { CodeCooldownError, CodeExpiredError, TooManyAttemptsError, WrongCodeErr
 import {
   CODE_RESEND_COOLDOWN_MS,
   CODE_VALIDITY_MS,
+  MAX_CODES_PER_SESSION,
   MAX_WRONG_CODES,
   normalizeEmail,
   type SetupSession,
@@ -22,7 +23,7 @@ export interface VerifyEmailDeps {
  *
  * Steps:
  * 1. Only before verification (steps `email`, `code`); the email may still be corrected then.
- * 2. A resend to the same address waits out the cooldown.
+ * 2. A resend to the same address waits out the cooldown; a session mails at most ten codes.
  * 3. The code is stored only as an HMAC with a fresh salt, valid three minutes, with a fresh
  *    count of wrong attempts; the session write is conditional, then the mail goes out.
  */
@@ -37,12 +38,16 @@ export async function sendEmailCode(
     const wait = Date.parse(session.code.sentAt) + CODE_RESEND_COOLDOWN_MS - now.getTime();
     if (wait > 0) throw new CodeCooldownError(Math.ceil(wait / 1000));
   }
+  const codesSent = (session.codesSent ?? 0) + 1;
+  if (codesSent > MAX_CODES_PER_SESSION)
+    throw new TooManyAttemptsError('This setup has sent as many codes as it may');
   const code = deps.secrets.digits(6);
   const salt = deps.secrets.token();
   const next: SetupSession = {
     ...session,
     step: 'code',
     email,
+    codesSent,
     code: {
       hash: deps.secrets.hmac(salt, code),
       salt,
