@@ -1,6 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+// The API's shapes come from the sales function itself, so the CLI cannot drift from it.
+import type {
+  ContractDetail,
+  ContractRow,
+  SetupRow,
+  Summary,
+} from '../../lib/adapters/dynamodb/sales-reader.js';
 import {
   type CellValue,
   cell,
@@ -22,81 +29,10 @@ import {
   SignedFetchConfigError,
 } from './signed-fetch.js';
 
-// ---------------------------------------------------------------------------------------------
-// Types of the sales function's HTTP API
-// ---------------------------------------------------------------------------------------------
-
-export interface ContractRow {
-  readonly contractId: string;
-  readonly productCode: string;
-  readonly status: string;
-  readonly activeCredits: number;
-  readonly expiresAt: string;
-  readonly customerAWSAccountId?: string;
-  readonly activatedBy?: string;
-  readonly businessName?: string;
-  readonly freeTrial?: boolean;
-  readonly autoRenew?: boolean;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly [extra: string]: unknown;
-}
-
-export interface ContractItem {
-  readonly itemNo: number | string;
-  readonly origin: string;
-  readonly credits: number;
-  readonly expiresAt: string;
-  readonly state: string;
-  readonly endedAt?: string;
-  readonly endReason?: string;
-}
-
-export interface AuditEntry {
-  readonly version: number;
-  readonly at: string;
-  readonly changes: readonly ({ readonly type: string } & Record<string, unknown>)[];
-  readonly trigger: {
-    readonly source: string;
-    readonly type: string;
-    readonly id: string;
-    readonly at: string;
-  };
-}
-
-export interface BusinessDetails {
-  readonly businessId: string;
-  readonly name: string;
-  readonly country: string;
-  readonly dataCenterRegion: string;
-  readonly timeZone: string;
-  readonly primaryEmail: string;
-}
-
-export interface ContractDetail {
-  readonly contract: ContractRow;
-  readonly items: readonly ContractItem[];
-  readonly audit: readonly AuditEntry[];
-  readonly business?: BusinessDetails;
-}
-
-export interface SetupRow {
-  readonly contractId: string;
-  readonly productCode: string;
-  readonly customerAWSAccountId?: string;
-  readonly email?: string;
-  readonly step: string;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-}
-
-export interface Summary {
-  readonly byStatus: Readonly<Record<string, number>>;
-  readonly activeCredits: number;
-  readonly expiring: { readonly days30: number; readonly days60: number; readonly days90: number };
-  readonly asOf: string;
-}
-
+export type { ContractDetail, ContractRow, SetupRow, Summary };
+export type ContractItem = ContractDetail['items'][number];
+export type AuditEntry = ContractDetail['audit'][number];
+export type BusinessDetails = NonNullable<ContractDetail['business']>;
 // ---------------------------------------------------------------------------------------------
 // CLI plumbing
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AGREEMENT_DETAIL_TYPES, LICENSE_DETAIL_TYPES } from '../../lib/adapters/marketplace/event-types.js';
 import type { ContractFacts } from '../../lib/domain/contract/model.js';
 import type { SyncCommand } from '../../lib/domain/contract/sync-contracts.js';
 
@@ -45,19 +46,6 @@ export const snsMessageSchema = z.object({
     .pipe(z.enum(['true', 'false']))
     .optional(),
 });
-
-const LICENSE_DETAIL_TYPES = [
-  'License Updated - Manufacturer',
-  'License Deprovisioned - Manufacturer',
-] as const;
-const AGREEMENT_DETAIL_TYPES = [
-  'Purchase Agreement Created - Proposer',
-  'Purchase Agreement Created - Manufacturer',
-  'Purchase Agreement Amended - Proposer',
-  'Purchase Agreement Amended - Manufacturer',
-  'Purchase Agreement Ended - Proposer',
-  'Purchase Agreement Ended - Manufacturer',
-] as const;
 
 const accountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
 const eventBase = {

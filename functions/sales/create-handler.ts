@@ -35,6 +35,7 @@ const CONTRACT_CSV = [
   'expiresAt',
   'customerAWSAccountId',
   'activatedBy',
+  'businessName',
   'freeTrial',
   'autoRenew',
   'createdAt',

@@ -39,7 +39,7 @@ ${contracts.map(
   (
     c,
   ) => html`<tr><td><a href="/contracts/${encodeURIComponent(c.contractId)}">${c.contractId}</a></td><td>${c.status}</td>
-<td class="n">${c.activeCredits}</td><td>${day(c.expiresAt)}</td><td>${c.customerAWSAccountId ?? ''}</td><td>${c.activatedBy ?? ''}</td><td>${c.freeTrial ? 'yes' : ''}</td></tr>`,
+<td class="n">${c.activeCredits}</td><td>${day(c.expiresAt)}</td><td>${c.customerAWSAccountId ?? ''}</td><td>${c.businessName ?? c.activatedBy ?? ''}</td><td>${c.freeTrial ? 'yes' : ''}</td></tr>`,
 )}</tbody></table>`;
   return page('Contracts', html`${body}${nextLink('contracts', query, nextCursor)}`);
 }

@@ -15,22 +15,14 @@ import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscrip
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { INDEXES } from '../../lib/adapters/dynamodb/keys.js';
+import { MARKETPLACE_DETAIL_TYPES } from '../../lib/adapters/marketplace/event-types.js';
 import { FUNCTION_BUNDLING } from '../bundling.js';
 import type { DeploymentConfig } from '../config.js';
 
 /** The AWS-owned account that publishes the legacy marketplace SNS topics (MARKETPLACE.md §3.1). */
 export const MARKETPLACE_SNS_ACCOUNT = '287250355862';
 
-export const MARKETPLACE_DETAIL_TYPES = [
-  'Purchase Agreement Created - Proposer',
-  'Purchase Agreement Created - Manufacturer',
-  'Purchase Agreement Amended - Proposer',
-  'Purchase Agreement Amended - Manufacturer',
-  'Purchase Agreement Ended - Proposer',
-  'Purchase Agreement Ended - Manufacturer',
-  'License Updated - Manufacturer',
-  'License Deprovisioned - Manufacturer',
-];
+export { MARKETPLACE_DETAIL_TYPES };
 
 export interface ComputeStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -94,7 +86,7 @@ export class ComputeStack extends Stack {
 
     new Rule(this, 'MarketplaceEventsRule', {
       description: 'AWS Marketplace agreement and license events for the configured products',
-      eventPattern: { source: ['aws.agreement-marketplace'], detailType: MARKETPLACE_DETAIL_TYPES },
+      eventPattern: { source: ['aws.agreement-marketplace'], detailType: [...MARKETPLACE_DETAIL_TYPES] },
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
     if (config.legacySns) {

@@ -224,7 +224,7 @@ describe('sales view', () => {
     expect(response.type).toContain('text/csv');
     const lines = response.body.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'contractId,productCode,status,activeCredits,expiresAt,customerAWSAccountId,activatedBy,freeTrial,autoRenew,createdAt,updatedAt',
+      'contractId,productCode,status,activeCredits,expiresAt,customerAWSAccountId,activatedBy,businessName,freeTrial,autoRenew,createdAt,updatedAt',
     );
     expect(lines).toHaveLength(6);
     expect(response.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/); // the next page's cursor rides in a header

@@ -186,6 +186,7 @@ describe('setup flow', () => {
       version: 2,
     });
     expect(stored?.contract.activatedBy).toMatch(/^biz-/);
+    expect(stored?.contract.businessName).toBe('Example Corp');
     const confirmation = (await ses.emails()).at(-1);
     expect(confirmation?.subject).toContain('license is active');
     const audit = await table.client.send(

@@ -35,6 +35,7 @@ export interface ContractRow {
   readonly customerAWSAccountId?: string;
   readonly licenseArn?: string;
   readonly activatedBy?: string;
+  readonly businessName?: string;
   readonly activatedAt?: string;
   readonly freeTrial?: boolean;
   readonly autoRenew?: boolean;
@@ -374,6 +375,7 @@ function toContractRow(row: Row): ContractRow {
     ...(c.customerAWSAccountId ? { customerAWSAccountId: c.customerAWSAccountId } : {}),
     ...(c.licenseArn ? { licenseArn: c.licenseArn } : {}),
     ...(c.activatedBy ? { activatedBy: c.activatedBy } : {}),
+    ...(c.businessName ? { businessName: c.businessName } : {}),
     ...(c.activatedAt ? { activatedAt: c.activatedAt } : {}),
     ...(c.facts?.freeTrial ? { freeTrial: c.facts.freeTrial.value } : {}),
     ...(c.facts?.autoRenew ? { autoRenew: c.facts.autoRenew.value } : {}),

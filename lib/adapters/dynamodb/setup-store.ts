@@ -165,13 +165,14 @@ export function createSetupStore({
                   TableName: tableName,
                   Key: keys.contract(write.contractId),
                   UpdateExpression:
-                    'SET setupState = :active, activatedBy = :biz, activatedAt = :at, updatedAt = :at, #v = :next, gsi1pk = :status, gsi3pk = :bpk, gsi3sk = :bsk',
+                    'SET setupState = :active, activatedBy = :biz, businessName = :bname, activatedAt = :at, updatedAt = :at, #v = :next, gsi1pk = :status, gsi3pk = :bpk, gsi3sk = :bsk',
                   ConditionExpression:
                     'attribute_not_exists(activatedBy) AND #v = :expected AND term = :current',
                   ExpressionAttributeNames: { '#v': 'version' },
                   ExpressionAttributeValues: {
                     ':active': 'active',
                     ':biz': write.businessId,
+                    ':bname': session.businessName ?? write.businessId,
                     ':at': write.at,
                     ':next': write.expectedContractVersion + 1,
                     ':expected': write.expectedContractVersion,

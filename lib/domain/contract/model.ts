@@ -55,6 +55,8 @@ export interface Contract {
   /** Set by the setup flow when a business activates the contract (R3). */
   readonly activatedBy?: string;
   readonly activatedAt?: string;
+  /** The activating business's name when it activated, for lists that should not join. */
+  readonly businessName?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** When the entitlements behind this state were read. */
