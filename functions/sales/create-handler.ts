@@ -63,9 +63,11 @@ const json = (status: number, body: unknown): Result => ({
 });
 const respond = (
   format: Format,
-  body: { json: unknown; csv: () => string; html: () => string; nextCursor?: string | undefined },
-): Result =>
-  format === 'csv'
+  body: { json: unknown; csv?: () => string; html: () => string; nextCursor?: string | undefined },
+): Result => {
+  if (format === 'csv' && !body.csv)
+    throw new BadRequestError('CSV is offered for the lists /contracts and /setups');
+  return format === 'csv' && body.csv
     ? {
         statusCode: 200,
         // CSV has no room for the cursor: it travels in a header, empty on the last page.
@@ -83,6 +85,7 @@ const respond = (
           body: body.html(),
         }
       : json(200, body.json);
+};
 
 /**
  * The sales view behind an IAM-authenticated function URL (payload 2.0): contracts, one
@@ -141,9 +144,8 @@ export function createSalesHandler(options: SalesOptions) {
       const contractId = decodeURIComponent(detail[1]);
       const found = await options.reader.getContract(contractId);
       if (!found) return json(404, { message: `No contract ${contractId}` });
-      return respond(formatOf(event, query.get('format') === 'json' ? 'json' : undefined), {
+      return respond(formatOf(event, formatParam(query)), {
         json: found,
-        csv: () => '',
         html: () => contractHtml(found),
       });
     }
@@ -170,9 +172,8 @@ export function createSalesHandler(options: SalesOptions) {
 
     if (path === '/summary') {
       const summary = await options.reader.summary({ productCodes, now: options.clock.now() });
-      return respond(formatOf(event, undefined), {
+      return respond(formatOf(event, formatParam(query)), {
         json: summary,
-        csv: () => '',
         html: () => summaryHtml(summary),
       });
     }
@@ -190,4 +191,11 @@ export function createSalesHandler(options: SalesOptions) {
       return json(500, { message: `Internal error; request id ${context.awsRequestId}` });
     }
   }).use(injectLambdaContext(options.logger));
+}
+
+function formatParam(query: URLSearchParams): Format | undefined {
+  const format = query.get('format');
+  if (format === null) return undefined;
+  if (format === 'json' || format === 'csv' || format === 'html') return format;
+  throw new BadRequestError('Invalid format: use json, csv or html');
 }

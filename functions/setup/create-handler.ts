@@ -5,10 +5,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { readSessionCookie, sessionCookie } from '../../lib/adapters/http/cookies.js';
 import { parseFormBody } from '../../lib/adapters/http/form-body.js';
-import type { Clock, ContractRepository, EntitlementReader } from '../../lib/domain/contract/ports.js';
-import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
-import { activateLicense } from '../../lib/domain/setup/activate-license.js';
-import { saveBusinessDetails } from '../../lib/domain/setup/business-details.js';
+import { type ActivateDeps, activateLicense } from '../../lib/domain/setup/activate-license.js';
+import { type BusinessDetailsDeps, saveBusinessDetails } from '../../lib/domain/setup/business-details.js';
 import {
   CodeExpiredError,
   InvalidBusinessDetailsError,
@@ -20,10 +18,10 @@ import {
   type SetupSession,
   type SetupStep,
 } from '../../lib/domain/setup/model.js';
-import type { CustomerResolver, Mailer, Secrets, SetupStore } from '../../lib/domain/setup/ports.js';
+import type { Mailer } from '../../lib/domain/setup/ports.js';
 import { openSession } from '../../lib/domain/setup/session.js';
-import { startSetup } from '../../lib/domain/setup/start-setup.js';
-import { sendEmailCode, verifyEmailCode } from '../../lib/domain/setup/verify-email.js';
+import { type StartSetupDeps, startSetup } from '../../lib/domain/setup/start-setup.js';
+import { sendEmailCode, type VerifyEmailDeps, verifyEmailCode } from '../../lib/domain/setup/verify-email.js';
 import { pageForError } from './error-pages.js';
 import {
   businessFormSchema,
@@ -37,20 +35,17 @@ import { CONTENT_SECURITY_POLICY } from './views/layout.js';
 import { businessPage, codePage, emailPage, landingPage, messagePage, reviewPage } from './views/pages.js';
 import { STYLESHEET } from './views/styles.js';
 
-export interface SetupOptions {
-  readonly catalog: ProductCatalog;
-  readonly resolver: CustomerResolver;
-  readonly contracts: ContractRepository;
-  readonly entitlements: EntitlementReader;
-  readonly setups: SetupStore;
-  readonly secrets: Secrets;
+/** Everything the use cases need, plus what only the pages use. */
+export interface SetupOptions
+  extends StartSetupDeps,
+    Omit<VerifyEmailDeps, 'productName'>,
+    Omit<BusinessDetailsDeps, 'isTimeZone'>,
+    Omit<ActivateDeps, 'productName' | 'consoleUrl'> {
   readonly mailer: Mailer;
-  readonly clock: Clock;
   readonly logger: Logger;
   readonly productName: string;
   readonly supportEmail: string;
   readonly consoleUrl: string;
-  readonly dataCenterRegions: readonly { readonly id: string; readonly label: string }[];
   readonly timeZones: readonly string[];
 }
 

@@ -277,6 +277,12 @@ describe('sales view', () => {
       expect.objectContaining({ version: 1, trigger: expect.objectContaining({ id: 'm-0' }) }),
     ]);
     expect((await get('/contracts/nope')).status).toBe(404);
+    // A single contract and the summary are not lists: CSV is refused, not an empty 200.
+    expect(
+      (await get(`/contracts/${encodeURIComponent(first?.contractId ?? '')}`, { format: 'csv' })).status,
+    ).toBe(400);
+    expect((await get('/summary', { format: 'csv' })).status).toBe(400);
+    expect((await get('/summary', { format: 'xml' })).status).toBe(400);
   });
 
   it('adds up the summary from the running totals and counts contracts expiring soon', async () => {

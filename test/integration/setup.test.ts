@@ -315,6 +315,39 @@ describe('setup flow', () => {
     expect((await b.get('/setup')).body).toContain('name="dataCenterRegion"');
   });
 
+  it('keeps the verified email as the login id: a later email form changes nothing (R7)', async () => {
+    const { license } = buy();
+    const b = browser();
+    await arrive(b, license.licenseArn);
+    await signIn(b, 'first@example.com');
+    const csrf = b.csrf();
+    const attempt = await b.post('/setup/email', { csrf, email: 'other@example.com' });
+    expect(attempt.status).toBe(303); // back to the current step
+    expect((await ses.emails()).some((m) => m.destination.to.includes('other@example.com'))).toBe(false);
+    await b.submit('/setup/business', BUSINESS);
+    await b.get('/setup');
+    await b.submit('/setup/activate');
+    const owner = await options.setups.getUser('first@example.com');
+    expect(owner?.businessId).toMatch(/^biz-/);
+    expect(await options.setups.getUser('other@example.com')).toBeUndefined();
+  });
+
+  it('refuses a data-centre region outside the configured list and an unknown time zone, next to each field (R8)', async () => {
+    const { license } = buy();
+    const b = browser();
+    await arrive(b, license.licenseArn);
+    await signIn(b, 'regions@example.com');
+    const page = await b.submit('/setup/business', {
+      ...BUSINESS,
+      dataCenterRegion: 'mars',
+      timeZone: 'Mars/Olympus',
+    });
+    expect(page.status).toBe(400);
+    expect(page.body).toContain('Choose one of the listed data-centre regions.');
+    expect(page.body).toContain('Choose a time zone from the list.');
+    expect((await b.get('/setup')).body).toContain('name="dataCenterRegion"'); // still at business details
+  });
+
   it('lets a returning buyer skip business details and activate a second contract (R2)', async () => {
     const first = buy(100);
     const b1 = browser();

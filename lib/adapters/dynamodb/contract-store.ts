@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
-  QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -9,7 +8,7 @@ import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
 import { type Contract, contractStatus, type LicenseItem } from '../../domain/contract/model.js';
 import type { AuditEntry, ContractRepository } from '../../domain/contract/ports.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
-import { domainFields, type Row } from './rows.js';
+import { domainFields, queryAllPages, type Row } from './rows.js';
 import { summaryUpdate } from './summary-counters.js';
 
 export interface ContractStoreOptions {
@@ -22,16 +21,7 @@ const MAX_ITEMS_PER_CHANGE = 97;
 
 /** The contract repository on the single table (see keys.ts for the layout). */
 export function createContractStore({ client, tableName }: ContractStoreOptions): ContractRepository {
-  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Row[]> {
-    const rows: Row[] = [];
-    let ExclusiveStartKey: Row | undefined;
-    do {
-      const page = await client.send(new QueryCommand({ ...input, TableName: tableName, ExclusiveStartKey }));
-      rows.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return rows;
-  }
+  const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryAllPages(client, tableName, input);
 
   return {
     async load(contractId) {

@@ -1,4 +1,9 @@
-import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  type NativeAttributeValue,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { INDEXES } from './keys.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
@@ -16,4 +21,20 @@ const STORAGE_ONLY = new Set([
 /** A stored row back as the domain record it was written from. */
 export function domainFields<T>(row: Row): T {
   return Object.fromEntries(Object.entries(row).filter(([name]) => !STORAGE_ONLY.has(name))) as T;
+}
+
+/** Every page of a Query (a page ends at 1 MB or Limit; LastEvaluatedKey says there is more). */
+export async function queryAllPages(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  input: Omit<QueryCommandInput, 'TableName'>,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  let ExclusiveStartKey: Row | undefined;
+  do {
+    const page = await client.send(new QueryCommand({ ...input, TableName: tableName, ExclusiveStartKey }));
+    rows.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return rows;
 }

@@ -15,7 +15,7 @@ import type { AuditEntry } from '../../domain/contract/ports.js';
 import type { Business, SetupSession } from '../../domain/setup/model.js';
 import { SETUP_WINDOW_MS } from '../../domain/setup/model.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
-import { domainFields, type Row } from './rows.js';
+import { domainFields, queryAllPages, type Row } from './rows.js';
 import { countAttribute, SUMMARY_SHARDS } from './summary-counters.js';
 
 export const CONTRACT_STATUSES: readonly ContractStatus[] = [
@@ -107,16 +107,7 @@ export function createSalesReader({
   const query = (input: Omit<QueryCommandInput, 'TableName'>) =>
     client.send(new QueryCommand({ ...input, TableName: tableName }));
 
-  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Row[]> {
-    const rows: Row[] = [];
-    let ExclusiveStartKey: Row | undefined;
-    do {
-      const page = await query({ ...input, ExclusiveStartKey });
-      rows.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return rows;
-  }
+  const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryAllPages(client, tableName, input);
 
   function freeTrialFilter(freeTrial: boolean | undefined): Partial<QueryCommandInput> {
     if (freeTrial === undefined) return {};
