@@ -103,6 +103,12 @@ export function parseFunctionUrl(url: string): URL {
   return parsed;
 }
 
+/** Signs requests to the local stack (plain http on loopback), which checks no signature. */
+const LOCAL_STACK_CREDENTIALS: AwsCredentialIdentityProvider = async () => ({
+  accessKeyId: 'LOCALSTACK',
+  secretAccessKey: 'local-stack-does-not-check-signatures',
+});
+
 /** RFC 3986 percent-encoding (encodeURIComponent plus `!'()*`), as SigV4 canonicalises. */
 export function encodeRfc3986(value: string): string {
   return encodeURIComponent(value).replace(
@@ -169,7 +175,10 @@ function isAbort(error: unknown): boolean {
 export function createSignedFetch(options: SignedFetchOptions): SignedFetch {
   const base = parseFunctionUrl(options.url);
   const region = resolveRegion(base, options.region, options.env ?? process.env);
-  const credentials = options.credentials ?? defaultProvider();
+  // The local stack takes any signature; a fresh laptop has no AWS credentials to sign with.
+  const credentials =
+    options.credentials ??
+    (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? LOCAL_STACK_CREDENTIALS : defaultProvider());
   const fetchImpl = options.fetch ?? fetch;
   const signer = new SignatureV4({
     service: 'lambda',

@@ -18,6 +18,7 @@ import { INDEXES } from '../../lib/adapters/dynamodb/keys.js';
 import { MARKETPLACE_DETAIL_TYPES } from '../../lib/adapters/marketplace/event-types.js';
 import { FUNCTION_BUNDLING } from '../bundling.js';
 import type { DeploymentConfig } from '../config.js';
+import { FUNCTIONS, type FunctionName, functionEnvironment, NOTIFICATION_QUEUE } from '../functions.js';
 
 /** The AWS-owned account that publishes the legacy marketplace SNS topics (MARKETPLACE.md §3.1). */
 export const MARKETPLACE_SNS_ACCOUNT = '287250355862';
@@ -42,33 +43,31 @@ export class ComputeStack extends Stack {
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
     const { config, table } = props;
-    const products = JSON.stringify(config.products);
-
-    const fn = (name: string, environment: Record<string, string>, timeout: Duration) => {
-      const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.THREE_MONTHS });
-      return new NodejsFunction(this, name, {
-        entry: `${root}functions/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/^-/, '')}/handler.ts`,
+    const fn = (name: FunctionName) => {
+      const settings = FUNCTIONS[name];
+      const id = name.replace(/(^|-)([a-z])/g, (_, _dash, c: string) => c.toUpperCase());
+      const logGroup = new LogGroup(this, `${id}Logs`, { retention: RetentionDays.THREE_MONTHS });
+      return new NodejsFunction(this, id, {
+        entry: `${root}functions/${settings.folder}/handler.ts`,
         projectRoot: root,
         depsLockFilePath: `${root}package-lock.json`,
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
-        memorySize: 512,
-        timeout,
+        memorySize: settings.memoryMb,
+        timeout: Duration.seconds(settings.timeoutSeconds),
         bundling: FUNCTION_BUNDLING,
         logGroup,
         loggingFormat: LoggingFormat.JSON,
         environment: {
-          TABLE_NAME: table.tableName,
-          PRODUCTS: products,
+          ...functionEnvironment(name, config, { tableName: table.tableName }),
           NODE_OPTIONS: '--enable-source-maps',
-          ...environment,
         },
       });
     };
 
     // Notifications in: SQS with a DLQ; the consumer reports partial batch failures.
     this.deadLetterQueue = new Queue(this, 'NotificationsDlq', {
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(NOTIFICATION_QUEUE.retentionDays),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
@@ -77,11 +76,11 @@ export class ComputeStack extends Stack {
       reason: 'This is the dead-letter queue of the notifications queue.',
     });
     this.queue = new Queue(this, 'Notifications', {
-      retentionPeriod: Duration.days(14),
-      visibilityTimeout: Duration.seconds(6 * 60),
+      retentionPeriod: Duration.days(NOTIFICATION_QUEUE.retentionDays),
+      visibilityTimeout: Duration.seconds(NOTIFICATION_QUEUE.visibilityTimeoutSeconds),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: NOTIFICATION_QUEUE.maxReceiveCount },
     });
 
     new Rule(this, 'MarketplaceEventsRule', {
@@ -102,24 +101,17 @@ export class ComputeStack extends Stack {
       }
     }
 
-    const marketplaceEvents = fn('MarketplaceEvents', {}, Duration.seconds(60));
+    const marketplaceEvents = fn('marketplace-events');
     marketplaceEvents.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: NOTIFICATION_QUEUE.batchSize,
+        reportBatchItemFailures: true,
+      }),
     );
     grantTable(table, marketplaceEvents, 'read-write');
 
     const senderIdentity = config.senderEmail;
-    const setup = fn(
-      'Setup',
-      {
-        SENDER_EMAIL: config.senderEmail,
-        SUPPORT_EMAIL: config.supportEmail,
-        CONSOLE_URL: config.consoleUrl,
-        PRODUCT_NAME: config.productName,
-        DATA_CENTER_REGIONS: config.dataCenterRegions.map((r) => `${r.id}=${r.label}`).join(','),
-      },
-      Duration.seconds(15),
-    );
+    const setup = fn('setup');
     grantTable(table, setup, 'read-write');
     setup.addToRolePolicy(
       new PolicyStatement({
@@ -140,7 +132,7 @@ export class ComputeStack extends Stack {
     marketplaceEvents.addToRolePolicy(marketplacePolicy);
     setup.addToRolePolicy(marketplacePolicy);
 
-    const sales = fn('Sales', {}, Duration.seconds(15));
+    const sales = fn('sales');
     grantTable(table, sales, 'read');
 
     const setupUrl = setup.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });

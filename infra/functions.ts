@@ -1,0 +1,56 @@
+import type { DeploymentConfig } from './config.js';
+
+/**
+ * What the CDK app and the local stack both need to know about the functions and the
+ * notification queue, in one place so a laptop run cannot drift from a deployment.
+ */
+
+export type FunctionName = 'marketplace-events' | 'setup' | 'sales';
+
+export interface FunctionSettings {
+  /** Folder under `functions/`, holding `handler.ts`. */
+  readonly folder: FunctionName;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSettings>> = {
+  'marketplace-events': { folder: 'marketplace-events', timeoutSeconds: 60, memoryMb: 512 },
+  setup: { folder: 'setup', timeoutSeconds: 15, memoryMb: 512 },
+  sales: { folder: 'sales', timeoutSeconds: 15, memoryMb: 512 },
+};
+
+/** The notifications queue, its DLQ and the event source mapping that feeds the consumer. */
+export const NOTIFICATION_QUEUE = {
+  retentionDays: 14,
+  /** Six times the consumer's timeout, as AWS advises for an SQS event source. */
+  visibilityTimeoutSeconds: 6 * FUNCTIONS['marketplace-events'].timeoutSeconds,
+  /** Receives before SQS moves a message to the DLQ. */
+  maxReceiveCount: 5,
+  batchSize: 10,
+} as const;
+
+/** Where the deployment-specific parts of the environment come from; the rest is config. */
+export interface EnvironmentSources {
+  readonly tableName: string;
+  /** The setup function's redirect after activation; the config's consoleUrl unless overridden (local stack). */
+  readonly consoleUrl?: string;
+}
+
+/** Each function's environment, from the deployment config: the CDK app and the local stack both call this. */
+export function functionEnvironment(
+  name: FunctionName,
+  config: DeploymentConfig,
+  sources: EnvironmentSources,
+): Record<string, string> {
+  const common = { TABLE_NAME: sources.tableName, PRODUCTS: JSON.stringify(config.products) };
+  if (name !== 'setup') return common;
+  return {
+    ...common,
+    SENDER_EMAIL: config.senderEmail,
+    SUPPORT_EMAIL: config.supportEmail,
+    CONSOLE_URL: sources.consoleUrl ?? config.consoleUrl,
+    PRODUCT_NAME: config.productName,
+    DATA_CENTER_REGIONS: config.dataCenterRegions.map((r) => `${r.id}=${r.label}`).join(','),
+  };
+}
