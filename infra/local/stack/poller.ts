@@ -17,8 +17,11 @@ export interface PollerOptions {
   /** A context per invocation (remaining time from the function's timeout). */
   readonly context: () => Context;
   readonly batchSize?: number;
-  /** Long-poll wait per receive; short, so that stopping is quick. */
-  readonly waitTimeSeconds?: number;
+  /**
+   * Pause after an empty receive. The poller short-polls: local-aws-sqs holds a long poll for
+   * its whole wait time and can hand out one message several times within it.
+   */
+  readonly idleDelayMs?: number;
   /** Told about every batch; the local stack prints one line per batch. */
   readonly onBatch?: (report: BatchReport) => void;
   /** Told when a receive or delete fails; the poller waits a moment and goes on. */
@@ -51,17 +54,18 @@ export interface RunningPoller {
  */
 export function startPoller(options: PollerOptions): RunningPoller {
   const batchSize = options.batchSize ?? NOTIFICATION_QUEUE.batchSize;
-  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
+  const idleDelayMs = options.idleDelayMs ?? 200;
   const stats = { batches: 0, succeeded: 0, failed: 0 };
   const abort = new AbortController();
   let stopping = false;
 
-  async function pollOnce(): Promise<void> {
+  /** Returns how many messages it handled. */
+  async function pollOnce(): Promise<number> {
     const received = await options.client.send(
       new ReceiveMessageCommand({
         QueueUrl: options.queueUrl,
         MaxNumberOfMessages: batchSize,
-        WaitTimeSeconds: waitTimeSeconds,
+        WaitTimeSeconds: 0,
         // This emulator returns system attributes only for 'All' (TOOLCHAIN.md).
         AttributeNames: ['All'],
         MessageAttributeNames: ['All'],
@@ -69,7 +73,7 @@ export function startPoller(options: PollerOptions): RunningPoller {
       { abortSignal: abort.signal },
     );
     const messages = received.Messages ?? [];
-    if (messages.length === 0) return;
+    if (messages.length === 0) return 0;
     const records = messages.map((m) => toRecord(m, options.queueArn));
     const report = await invoke(records);
     stats.batches += 1;
@@ -86,6 +90,7 @@ export function startPoller(options: PollerOptions): RunningPoller {
       );
     }
     options.onBatch?.(report);
+    return messages.length;
   }
 
   async function invoke(records: SQSRecord[]): Promise<BatchReport> {
@@ -109,11 +114,11 @@ export function startPoller(options: PollerOptions): RunningPoller {
   const loop = (async () => {
     while (!stopping) {
       try {
-        await pollOnce();
+        if ((await pollOnce()) === 0) await sleep(idleDelayMs, abort.signal);
       } catch (error) {
         if (stopping) break;
         options.onError?.(error);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000, abort.signal);
       }
     }
   })();
@@ -126,6 +131,18 @@ export function startPoller(options: PollerOptions): RunningPoller {
       await loop;
     },
   };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function toRecord(message: Message, queueArn: string): SQSRecord {

@@ -1,0 +1,111 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOTIFICATION_QUEUE } from '../../../infra/functions.js';
+import { type RunningSqsLocal, startSqsLocal } from '../../../infra/local/sqs-local.js';
+import { invocationContext } from '../../../infra/local/stack/invocation.js';
+import { type BatchReport, startPoller } from '../../../infra/local/stack/poller.js';
+
+let sqs: RunningSqsLocal;
+
+beforeAll(async () => {
+  // Visibility 1 s so a failed message comes back within the test.
+  sqs = await startSqsLocal({ visibilityTimeoutSeconds: 1 });
+});
+afterAll(async () => {
+  await sqs?.close();
+});
+
+async function send(...bodies: string[]) {
+  for (const body of bodies) {
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }));
+  }
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('local SQS poller', () => {
+  it('deletes what the handler did not report and redrives a failing message to the DLQ after maxReceiveCount receives', async () => {
+    const seen = new Map<string, number[]>();
+    const reports: BatchReport[] = [];
+    const poller = startPoller({
+      client: sqs.client,
+      queueUrl: sqs.queueUrl,
+      queueArn: sqs.queueArn,
+      context: () => invocationContext('marketplace-events'),
+      handler: async (event: SQSEvent): Promise<SQSBatchResponse> => {
+        for (const r of event.Records) {
+          const counts = seen.get(r.body) ?? [];
+          counts.push(Number(r.attributes.ApproximateReceiveCount));
+          seen.set(r.body, counts);
+          expect(r.eventSource).toBe('aws:sqs');
+          expect(r.eventSourceARN).toBe(sqs.queueArn);
+          expect(Number(r.attributes.SentTimestamp)).toBeGreaterThan(0);
+        }
+        return {
+          batchItemFailures: event.Records.filter((r) => r.body === 'poison').map((r) => ({
+            itemIdentifier: r.messageId,
+          })),
+        };
+      },
+      onBatch: (report) => reports.push(report),
+    });
+    try {
+      await send('good-1', 'poison', 'good-2');
+      await until(async () => (await sqs.depth()).deadLetters === 1);
+      expect(seen.get('good-1')).toEqual([1]);
+      expect(seen.get('good-2')).toEqual([1]);
+      expect(seen.get('poison')).toEqual([1, 2, 3, 4, 5].slice(0, NOTIFICATION_QUEUE.maxReceiveCount));
+      expect((await sqs.depth()).queue).toBe(0);
+      expect(poller.stats.failed).toBe(NOTIFICATION_QUEUE.maxReceiveCount);
+    } finally {
+      await poller.stop();
+    }
+  }, 30_000);
+
+  it('leaves the whole batch when the invocation throws, and when it reports an id that is not in the batch', async () => {
+    let calls = 0;
+    const poller = startPoller({
+      client: sqs.client,
+      queueUrl: sqs.queueUrl,
+      queueArn: sqs.queueArn,
+      context: () => invocationContext('marketplace-events'),
+      handler: async (event: SQSEvent) => {
+        calls += 1;
+        if (calls === 1) throw new Error('init failed');
+        if (calls === 2) return { batchItemFailures: [{ itemIdentifier: 'not-in-batch' }] };
+        expect(event.Records.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['3']);
+        return { batchItemFailures: [] };
+      },
+    });
+    try {
+      await send('once');
+      await until(() => calls >= 3);
+      await until(async () => (await sqs.depth()).queue === 0);
+      expect(poller.stats.succeeded).toBe(1);
+    } finally {
+      await poller.stop();
+    }
+  }, 30_000);
+
+  it('stops promptly while idle on an empty queue', async () => {
+    const poller = startPoller({
+      client: sqs.client,
+      queueUrl: sqs.queueUrl,
+      queueArn: sqs.queueArn,
+      context: () => invocationContext('marketplace-events'),
+      handler: async () => ({ batchItemFailures: [] }),
+      idleDelayMs: 60_000,
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const before = Date.now();
+    await poller.stop();
+    expect(Date.now() - before).toBeLessThan(2_000);
+  });
+});
