@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs no I/O at all; `integration` gets one DynamoDB Local (and the
-// marketplace simulator) started by its globalSetup and handed to tests through `inject`.
+// `unit` needs no I/O at all; `infra` synthesizes the CDK app; `integration` gets one DynamoDB
+// Local started by its globalSetup and handed to tests through `inject`; `e2e` starts the whole
+// local stack (`npm start`) in child processes and drives it over HTTP and in Chromium.
 export default defineConfig({
   test: {
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -28,6 +29,15 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

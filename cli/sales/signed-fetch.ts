@@ -178,7 +178,9 @@ export function createSignedFetch(options: SignedFetchOptions): SignedFetch {
   // The local stack takes any signature; a fresh laptop has no AWS credentials to sign with.
   const credentials =
     options.credentials ??
-    (base.protocol === 'http:' && isLoopbackHost(base.hostname) ? LOCAL_STACK_CREDENTIALS : defaultProvider());
+    (base.protocol === 'http:' && isLoopbackHost(base.hostname)
+      ? LOCAL_STACK_CREDENTIALS
+      : defaultProvider());
   const fetchImpl = options.fetch ?? fetch;
   const signer = new SignatureV4({
     service: 'lambda',

@@ -102,13 +102,17 @@ export async function startSqsLocal(options: SqsLocalOptions = {}): Promise<Runn
 }
 
 async function queueArn(client: SQSClient, queueUrl: string): Promise<string> {
-  const out = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
+  const out = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
+  );
   return required(out.Attributes?.QueueArn, 'queue ARN');
 }
 
 /** ApproximateNumberOfMessages: in this emulator it counts in-flight messages too (TOOLCHAIN.md). */
 async function count(client: SQSClient, queueUrl: string): Promise<number> {
-  const out = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
+  const out = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
+  );
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 

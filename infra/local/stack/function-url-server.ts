@@ -174,7 +174,8 @@ function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResul
     return;
   }
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  for (const [name, value] of Object.entries(result.headers ?? {}))
+    headers[name.toLowerCase()] = String(value);
   if (result.cookies && result.cookies.length > 0) headers['set-cookie'] = result.cookies;
   const body = result.body ?? '';
   res.writeHead(result.statusCode, headers);

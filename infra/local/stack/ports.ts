@@ -1,7 +1,15 @@
 import { createServer } from 'node:net';
 
 /** The local stack's listeners, in the order the summary prints them. */
-export const SERVICES = ['marketplace', 'setup', 'sales', 'ses', 'marketplaceApi', 'sqs', 'dynamodb'] as const;
+export const SERVICES = [
+  'marketplace',
+  'setup',
+  'sales',
+  'ses',
+  'marketplaceApi',
+  'sqs',
+  'dynamodb',
+] as const;
 export type Service = (typeof SERVICES)[number];
 export type Ports = Record<Service, number>;
 

@@ -1,0 +1,179 @@
+import { type HtmlValue, html, raw, type SafeHtml } from '../../../lib/adapters/http/html.js';
+import type { ConsoleLicense, ConsoleProduct, ConsoleState } from './console.js';
+import { LIMITS } from './console.js';
+import type { NotificationMode } from './notifications.js';
+
+/**
+ * The console's pages: pure functions from data to HTML. No script and nothing loaded from
+ * elsewhere; every value goes through `html`, so a buyer name like `<script>` stays text.
+ */
+
+const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#16191f}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-top:1px solid #d5dbdb;padding-top:1rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d5dbdb;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f2f3f3}form{display:inline-block;margin:.15rem .4rem .15rem 0}input[type=number]{width:7rem}
+.status{background:#f2fcf3;border:1px solid #1d8102;padding:.6rem .8rem}.error{background:#fff7f7;border:1px solid #d13212;padding:.6rem .8rem}
+.note{color:#545b64;font-size:.9rem}code{font-size:.85rem}button{cursor:pointer}`;
+
+const MODE_LABEL: Readonly<Record<NotificationMode, string>> = { sns: 'SNS', eventbridge: 'EventBridge' };
+
+/** The policy the pages are written for; forms may post here and to the fulfillment URL only. */
+export function contentSecurityPolicy(setupUrl: string): string {
+  return `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${new URL(setupUrl).origin}; base-uri 'none'; frame-ancestors 'none'`;
+}
+
+function layout(title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${title} – AWS Marketplace (local)</title>
+<style>${raw(STYLE)}</style>
+</head>
+<body>
+<h1>${title}</h1>
+${body}
+</body>
+</html>
+`.toString();
+}
+
+export interface HomePageInput {
+  readonly state: ConsoleState;
+  readonly products: readonly ConsoleProduct[];
+  readonly defaultMode: NotificationMode;
+  readonly setupUrl: string;
+  /** A fresh registration token per license that can be set up, minted for this render. */
+  readonly tokens: ReadonlyMap<string, string>;
+  /** What the last action did, from `?done=`. */
+  readonly flash?: string | undefined;
+}
+
+export function homePage(input: HomePageInput): string {
+  const { state } = input;
+  return layout(
+    'Buyers and subscriptions',
+    html`<p class="note">Buy, upgrade, renew and cancel as a buyer would. Each action changes the
+simulated marketplace and queues the notifications the real one sends. In SNS mode a purchase is a
+legacy listing (its buyer has a customer identifier), and turning auto-renew on or off sends
+nothing, as SNS has no message for it.</p>
+${input.flash && html`<p class="status" role="status">${input.flash}</p>`}
+<h2>New buyer</h2>
+<form method="post" action="/buyers">
+<label>Name <input name="name" required maxlength="${LIMITS.buyerName.max}"></label>
+<button>Create buyer</button>
+</form>
+<p class="note">Each buyer gets a new 12-digit AWS account id.</p>
+${state.buyers.map(
+  (buyer) => html`<h2>${buyer.name} <small>AWS account <code>${buyer.accountId}</code></small></h2>
+${licenseTable(
+  state.licenses.filter((l) => l.accountId === buyer.accountId),
+  input,
+)}
+${purchaseForm(buyer.accountId, input)}`,
+)}`,
+  );
+}
+
+function purchaseForm(accountId: string, input: HomePageInput): SafeHtml {
+  return html`<form method="post" action="/purchases">
+<input type="hidden" name="accountId" value="${accountId}">
+<label>Product <select name="productCode">${input.products.map(
+    (p) => html`<option value="${p.productCode}">${p.productCode}</option>`,
+  )}</select></label>
+${countInput('credits', 'Credits', LIMITS.credits, 100)}
+${countInput('months', 'Months', LIMITS.months, 12)}
+<label>Notifications <select name="mode">${(['eventbridge', 'sns'] as const).map(
+    (mode) =>
+      html`<option value="${mode}"${mode === input.defaultMode ? raw(' selected') : ''}>${MODE_LABEL[mode]}</option>`,
+  )}</select></label>
+<label><input type="checkbox" name="autoRenew" value="on"> Auto-renew</label>
+<button>Buy</button>
+</form>`;
+}
+
+function countInput(
+  name: string,
+  label: string,
+  range: { min: number; max: number },
+  value?: number,
+): SafeHtml {
+  return html`<label>${label} <input type="number" name="${name}" min="${range.min}" max="${range.max}" step="1"${
+    value === undefined ? '' : html` value="${value}" required`
+  }></label>`;
+}
+
+function licenseTable(licenses: readonly ConsoleLicense[], input: HomePageInput): HtmlValue {
+  if (licenses.length === 0) return html`<p>No purchases yet.</p>`;
+  return html`<table>
+<thead><tr><th>Product</th><th>Quantities</th><th>Ends</th><th>Status</th><th>Auto-renew</th><th>Agreement</th><th>Notifications</th><th>Actions</th></tr></thead>
+<tbody>${licenses.map((license) => licenseRow(license, input))}</tbody>
+</table>`;
+}
+
+function licenseRow(license: ConsoleLicense, input: HomePageInput): SafeHtml {
+  const quantities = Object.entries(license.quantities);
+  const token = input.tokens.get(license.licenseArn);
+  return html`<tr>
+<td>${license.productCode}<br><code>${license.licenseArn}</code></td>
+<td>${quantities.length === 0 ? 'none' : quantities.map(([dimension, quantity]) => html`${quantity} ${dimension}<br>`)}</td>
+<td>${license.endDate === undefined ? '–' : displayTime(license.endDate)}</td>
+<td>${license.status}</td>
+<td>${license.autoRenew ? 'on' : 'off'}</td>
+<td><code>${license.agreementId}</code>${
+    license.previousAgreementIds.length > 0 &&
+    html`<br><span class="note">renewed from ${license.previousAgreementIds.join(', ')}</span>`
+  }</td>
+<td>${MODE_LABEL[license.mode]}${license.customerIdentifier && html`<br><span class="note">customer ${license.customerIdentifier}</span>`}</td>
+<td>${license.status === 'cancelled' ? 'Cancelled: no actions.' : licenseActions(license, token, input.setupUrl)}</td>
+</tr>`;
+}
+
+function licenseActions(license: ConsoleLicense, token: string | undefined, setupUrl: string): SafeHtml {
+  const hidden = html`<input type="hidden" name="licenseArn" value="${license.licenseArn}">`;
+  return html`${
+    token !== undefined &&
+    html`<form method="post" action="${setupUrl}">
+<input type="hidden" name="x-amzn-marketplace-token" value="${token}">
+<button>Set up your account</button>
+</form><br>`
+  }<form method="post" action="/licenses/upgrade">${hidden}
+${countInput('credits', `+ ${license.creditsDimension}`, LIMITS.credits, 100)}
+<button>Upgrade</button>
+</form><br>
+<form method="post" action="/licenses/renew">${hidden}
+${countInput('months', '+ months', LIMITS.months, 12)}
+${countInput('credits', `new ${license.creditsDimension} (optional)`, LIMITS.credits)}
+<button>Renew</button>
+</form><br>
+<form method="post" action="/licenses/auto-renew">${hidden}
+<input type="hidden" name="enabled" value="${license.autoRenew ? 'false' : 'true'}">
+<button>Turn auto-renew ${license.autoRenew ? 'off' : 'on'}</button>
+</form>
+<form method="post" action="/licenses/cancel">${hidden}
+<button>Cancel</button>
+</form>`;
+}
+
+function displayTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/** Where the setup flow sends the buyer after activation. */
+export function vendorConsolePage(): string {
+  return layout(
+    'Vendor console',
+    html`<p>You are in the vendor's console (local stand-in). Your account is set up.</p>
+<p><a href="/">Back to the marketplace</a></p>`,
+  );
+}
+
+/** An error page: what happened and what to do next. */
+export function messagePage(title: string, message: string, next: string): string {
+  return layout(
+    title,
+    html`<p class="error">${message}</p><p>${next}</p><p><a href="/">Back to the marketplace</a></p>`,
+  );
+}

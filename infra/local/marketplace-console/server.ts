@@ -1,0 +1,287 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  MAX_FORM_BYTES,
+  MalformedBodyError,
+  PayloadTooLargeError,
+  parseFormBody,
+  UnsupportedMediaTypeError,
+} from '../../../lib/adapters/http/form-body.js';
+import { LicenseStateError } from '../marketplace-simulator/index.js';
+import {
+  ConsoleInputError,
+  ConsoleNotFoundError,
+  type MarketplaceConsole,
+  NotificationPublishError,
+} from './console.js';
+import { NOTIFICATION_MODES, type NotificationMode } from './notifications.js';
+import { contentSecurityPolicy, homePage, messagePage, vendorConsolePage } from './page.js';
+
+export interface MarketplaceConsoleServerOptions {
+  /** Interface to bind; loopback unless you mean to expose the console. */
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  readonly console: MarketplaceConsole;
+}
+
+export interface RunningMarketplaceConsole {
+  /** `http://host:port`, no trailing slash. */
+  readonly url: string;
+  /** Stops listening and drops keep-alive connections; safe to call twice. */
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
+  json?: boolean;
+}
+
+type Fields = ReadonlyMap<string, string>;
+type Action = (fields: Fields, console: MarketplaceConsole) => Promise<string>;
+
+/** Every POST route: it does one thing, then the page shows what it did. */
+const ACTIONS: Readonly<Record<string, Action>> = {
+  '/buyers': async (f, c) => {
+    const buyer = c.createBuyer(field(f, 'name'));
+    return `Created buyer ${buyer.name} with AWS account ${buyer.accountId}`;
+  },
+  '/purchases': async (f, c) =>
+    (
+      await c.purchase({
+        accountId: field(f, 'accountId'),
+        productCode: field(f, 'productCode'),
+        credits: count(f, 'credits'),
+        months: count(f, 'months'),
+        mode: mode(f),
+        autoRenew: f.get('autoRenew') === 'on',
+      })
+    ).summary,
+  '/licenses/upgrade': async (f, c) =>
+    (await c.upgrade({ licenseArn: field(f, 'licenseArn'), credits: count(f, 'credits') })).summary,
+  '/licenses/renew': async (f, c) => {
+    const credits = f.get('credits')?.trim() ? count(f, 'credits') : undefined;
+    const request = { licenseArn: field(f, 'licenseArn'), months: count(f, 'months') };
+    return (await c.renew(credits === undefined ? request : { ...request, credits })).summary;
+  },
+  '/licenses/cancel': async (f, c) => (await c.cancel({ licenseArn: field(f, 'licenseArn') })).summary,
+  '/licenses/auto-renew': async (f, c) => {
+    const enabled = field(f, 'enabled');
+    if (enabled !== 'true' && enabled !== 'false')
+      throw new ConsoleInputError('enabled must be true or false');
+    return (await c.setAutoRenew({ licenseArn: field(f, 'licenseArn'), enabled: enabled === 'true' }))
+      .summary;
+  },
+};
+
+const PAGES: Readonly<Record<string, (c: MarketplaceConsole, query: URLSearchParams) => Reply>> = {
+  '/': (c, query) => {
+    const state = c.state();
+    // A token per render: the real button mints one per click, and tokens expire after hours.
+    const tokens = new Map(
+      state.licenses
+        .filter((l) => l.status === 'active')
+        .map((l) => [l.licenseArn, c.mintToken(l.licenseArn)]),
+    );
+    const flash = query.get('done')?.slice(0, 500);
+    return {
+      status: 200,
+      body: homePage({
+        state,
+        products: c.products,
+        defaultMode: c.defaultMode,
+        setupUrl: c.setupUrl,
+        tokens,
+        flash,
+      }),
+    };
+  },
+  '/console': () => ({ status: 200, body: vendorConsolePage() }),
+  '/api/state': (c) => ({ status: 200, body: `${JSON.stringify(c.state(), null, 2)}\n`, json: true }),
+};
+
+/** Serves the console on a free loopback port unless told otherwise. */
+export function startMarketplaceConsole(
+  options: MarketplaceConsoleServerOptions,
+): Promise<RunningMarketplaceConsole> {
+  const host = options.host ?? '127.0.0.1';
+  const csp = contentSecurityPolicy(options.console.setupUrl);
+  const server = createServer((req, res) => {
+    readBody(req, (body, tooLarge) => {
+      handle(options.console, req, body, tooLarge)
+        .catch((error: unknown) => errorReply(error))
+        .then((reply) => send(res, reply, csp));
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      let closing: Promise<void> | undefined;
+      resolve({
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+        close: () => {
+          closing ??= new Promise<void>((done, fail) => {
+            server.close((error) => (error ? fail(error) : done()));
+            server.closeAllConnections();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}
+
+async function handle(
+  c: MarketplaceConsole,
+  req: IncomingMessage,
+  body: string,
+  tooLarge: boolean,
+): Promise<Reply> {
+  const url = new URL(req.url ?? '/', 'http://console.invalid');
+  const page = PAGES[url.pathname];
+  if (page !== undefined) return req.method === 'GET' ? page(c, url.searchParams) : notAllowed('GET', url);
+  const action = ACTIONS[url.pathname];
+  if (action === undefined) {
+    return error(
+      404,
+      'Page not found',
+      `There is no page at ${url.pathname}.`,
+      'Start from the marketplace page.',
+    );
+  }
+  if (req.method !== 'POST') return notAllowed('POST', url);
+  if (isCrossSite(req)) {
+    return error(
+      403,
+      'Refused',
+      'Only the console’s own pages can change the marketplace.',
+      'Use its forms.',
+    );
+  }
+  if (tooLarge) throw new PayloadTooLargeError(`Form bodies are limited to ${MAX_FORM_BYTES} bytes`);
+  const summary = await action(parseFormBody({ body, contentType: req.headers['content-type'] }), c);
+  return { status: 303, headers: { location: `/?done=${encodeURIComponent(summary)}` }, body: '' };
+}
+
+function notAllowed(allowed: 'GET' | 'POST', url: URL): Reply {
+  return {
+    ...error(405, 'Method not allowed', `${url.pathname} accepts ${allowed} only.`),
+    headers: { allow: allowed },
+  };
+}
+
+/** A page elsewhere in the browser must not drive the local marketplace (CSRF). */
+function isCrossSite(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return true;
+  // `null` is what browsers send for same-origin posts under Referrer-Policy: no-referrer.
+  const origin = req.headers.origin;
+  return origin !== undefined && origin !== 'null' && origin !== `http://${req.headers.host ?? ''}`;
+}
+
+function errorReply(caught: unknown): Reply {
+  if (caught instanceof ConsoleInputError || caught instanceof MalformedBodyError) {
+    return error(
+      400,
+      'That did not work',
+      caught.message,
+      'Nothing was changed. Correct the value and try again.',
+    );
+  }
+  if (caught instanceof ConsoleNotFoundError) {
+    return error(
+      404,
+      'Not found',
+      caught.message,
+      'Nothing was changed. Pick one from the marketplace page.',
+    );
+  }
+  if (caught instanceof PayloadTooLargeError) {
+    return error(413, 'Form too large', caught.message, 'Nothing was changed.');
+  }
+  if (caught instanceof UnsupportedMediaTypeError) {
+    return error(415, 'Unsupported form', caught.message, 'Nothing was changed. Send an HTML form.');
+  }
+  if (caught instanceof LicenseStateError) {
+    return error(409, 'Not possible now', caught.message, 'Nothing was changed.');
+  }
+  if (caught instanceof NotificationPublishError) {
+    return error(
+      502,
+      'Notification not queued',
+      `${caught.message}. The change itself stands (the marketplace does not roll back).`,
+      'Check that the notifications queue is running; the backend will catch up at the next notification for this license.',
+    );
+  }
+  console.error('marketplace console: unexpected error', caught);
+  return error(
+    500,
+    'Something went wrong',
+    'The console failed unexpectedly; the details are in its log.',
+    'Try again.',
+  );
+}
+
+function error(status: number, title: string, message: string, next = ''): Reply {
+  return { status, body: messagePage(title, message, next) };
+}
+
+function send(res: ServerResponse, reply: Reply, csp: string): void {
+  const body = Buffer.from(reply.body, 'utf8');
+  res.writeHead(reply.status, {
+    'content-type': reply.json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    // Pages carry live registration tokens.
+    'cache-control': 'no-store',
+    ...reply.headers,
+    'content-length': String(body.length),
+  });
+  res.end(body);
+}
+
+// An oversized body is read to its end and dropped, so the client gets a clean 413 rather than a
+// reset while still writing; past this multiple of the limit the connection is cut.
+const DISCARD_LIMIT_FACTOR = 16;
+
+function readBody(req: IncomingMessage, onComplete: (body: string, tooLarge: boolean) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES * DISCARD_LIMIT_FACTOR) req.destroy();
+    else if (size > MAX_FORM_BYTES) chunks.length = 0;
+    else chunks.push(chunk);
+  });
+  req.on('end', () => onComplete(Buffer.concat(chunks).toString('utf8'), size > MAX_FORM_BYTES));
+  // A client that goes away mid-request needs no answer.
+  req.on('error', () => {});
+}
+
+function field(fields: Fields, name: string): string {
+  const value = fields.get(name);
+  if (value === undefined || value.trim() === '')
+    throw new ConsoleInputError(`The form field ${name} is missing`);
+  return value;
+}
+
+/** Whole numbers only: `1e3`, `10.0` or ` 5x` are refused rather than guessed at. */
+function count(fields: Fields, name: 'credits' | 'months'): number {
+  const text = field(fields, name).trim();
+  if (!/^\d{1,9}$/.test(text))
+    throw new ConsoleInputError(`${name} must be a whole number, got "${text.slice(0, 20)}"`);
+  return Number(text);
+}
+
+function mode(fields: Fields): NotificationMode | undefined {
+  const value = fields.get('mode');
+  if (value === undefined || value === '') return undefined;
+  const known = NOTIFICATION_MODES.find((m) => m === value);
+  if (known === undefined) throw new ConsoleInputError('mode must be sns or eventbridge');
+  return known;
+}

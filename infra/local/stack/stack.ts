@@ -1,0 +1,240 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { type DeploymentConfig, parseDeploymentConfig } from '../../config.js';
+import { functionEnvironment } from '../../functions.js';
+import { startDynamoDbLocal } from '../dynamodb-local.js';
+import {
+  createMarketplaceConsole,
+  type NotificationMode,
+  startMarketplaceConsole,
+} from '../marketplace-console/index.js';
+import { MarketplaceSimulator } from '../marketplace-simulator/index.js';
+import { startSesLocal } from '../ses-local.js';
+import { startSqsLocal } from '../sqs-local.js';
+import { type FunctionUrlHandler, startFunctionUrlServer } from './function-url-server.js';
+import { invocationContext } from './invocation.js';
+import { type BatchReport, type SqsHandler, startPoller } from './poller.js';
+import { assertPortsFree, type Ports } from './ports.js';
+import { ensureContractTable } from './table.js';
+
+export interface LocalStackOptions {
+  readonly ports: Ports;
+  /** Folder for everything kept across restarts (DynamoDB files, the marketplace's state). */
+  readonly dataDir: string;
+  /** Delete the data folder's contents first. */
+  readonly fresh: boolean;
+  /** The cdk.json stage whose config (products, emails, regions) the functions get. */
+  readonly stage: string;
+  /** What the marketplace page selects by default for new purchases. */
+  readonly notifications: NotificationMode;
+  /** Seconds before a failed notification is received again (the deployed queue: 360). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Handler log level (Powertools): WARN keeps the terminal readable, INFO shows every sync. */
+  readonly logLevel: string;
+  /** One line per event worth a human's attention. */
+  readonly log: (line: string) => void;
+}
+
+export interface LocalStackUrls {
+  readonly marketplace: string;
+  readonly setup: string;
+  readonly sales: string;
+  readonly ses: string;
+  readonly marketplaceApi: string;
+  readonly sqs: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly dynamodb: string;
+}
+
+export interface RunningLocalStack {
+  readonly urls: LocalStackUrls;
+  readonly tableName: string;
+  readonly config: DeploymentConfig;
+  /** Milliseconds from the call to ready. */
+  readonly startupMs: number;
+  /** Stops every part, newest first; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+export const LOCAL_TABLE_NAME = 'contracts-local';
+const SELLER_ACCOUNT_ID = '123456512334';
+const ROOT = resolve(new URL('../../../', import.meta.url).pathname);
+
+let started = false;
+
+/**
+ * Starts the whole backend on loopback: DynamoDB Local (persisted), local SQS with the
+ * deployed queue and DLQ, local SES, the marketplace simulator and its buyer page, the setup
+ * and sales function URLs, and the SQS poller, all running the very handler modules that
+ * Lambda runs (`functions/<name>/handler.ts`, configured through their environment).
+ * One per process: the handler modules read their environment once, at import.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
+  if (started) throw new Error('The local stack is already running in this process');
+  started = true;
+  const startedAt = Date.now();
+  const config = loadConfig(options.stage);
+  await assertPortsFree(HOST, options.ports);
+  const dataDir = resolve(options.dataDir);
+  if (options.fresh) {
+    rmSync(join(dataDir, 'dynamodb'), { recursive: true, force: true });
+    rmSync(join(dataDir, 'marketplace.json'), { force: true });
+  }
+
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) {
+      await s().catch((error: unknown) => options.log(`stop: ${String(error)}`));
+    }
+  };
+  try {
+    const dynamo = await startDynamoDbLocal({
+      port: options.ports.dynamodb,
+      inMemory: false,
+      dbPath: join(dataDir, 'dynamodb'),
+      sharedDb: true,
+    });
+    stops.push(() => dynamo.stop());
+    await ensureContractTable(dynamo.endpoint, LOCAL_TABLE_NAME);
+
+    const sqs = await startSqsLocal({
+      host: HOST,
+      port: options.ports.sqs,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    });
+    stops.push(() => sqs.close());
+    const ses = await startSesLocal({ host: HOST, port: options.ports.ses });
+    stops.push(() => ses.close());
+    const simulator = new MarketplaceSimulator();
+    const api = await simulator.start({ host: HOST, port: options.ports.marketplaceApi });
+    stops.push(() => api.close());
+
+    // The function URLs listen first (their handlers load below), so that their URLs can go
+    // into the setup function's environment and onto the marketplace page.
+    const handlers: { setup?: FunctionUrlHandler; sales?: FunctionUrlHandler } = {};
+    const front = (name: 'setup' | 'sales') =>
+      startFunctionUrlServer({
+        host: HOST,
+        port: options.ports[name],
+        handler: () => {
+          const handler = handlers[name];
+          if (!handler) throw new Error(`${name} handler is not loaded yet`);
+          return handler;
+        },
+        context: () => invocationContext(name),
+        onRequest: ({ method, path, status, ms }) =>
+          options.log(`${name}  ${method} ${path} → ${status} (${ms} ms)`),
+        onError: (error) => options.log(`${name}  invocation failed: ${describe(error)}`),
+      });
+    const setupUrl = await front('setup');
+    stops.push(() => setupUrl.close());
+    const salesUrl = await front('sales');
+    stops.push(() => salesUrl.close());
+
+    const marketplaceConsole = createMarketplaceConsole({
+      simulator,
+      products: config.products,
+      sellerAccountId: SELLER_ACCOUNT_ID,
+      setupUrl: `${setupUrl.url}/`,
+      publish: async (body) => {
+        await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }));
+      },
+      stateFile: join(dataDir, 'marketplace.json'),
+      defaultMode: options.notifications,
+    });
+    const page = await startMarketplaceConsole({
+      host: HOST,
+      port: options.ports.marketplace,
+      console: marketplaceConsole,
+    });
+    stops.push(() => page.close());
+
+    const environment = {
+      ...functionEnvironment('marketplace-events', config, { tableName: LOCAL_TABLE_NAME }),
+      ...functionEnvironment('sales', config, { tableName: LOCAL_TABLE_NAME }),
+      ...functionEnvironment('setup', config, {
+        tableName: LOCAL_TABLE_NAME,
+        consoleUrl: `${page.url}/console`,
+      }),
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      MARKETPLACE_ENDPOINT: api.endpoint,
+      SES_ENDPOINT: ses.endpoint,
+      // Every client in this process talks to a local stand-in: never sign with real credentials.
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: options.logLevel,
+      POWERTOOLS_DEV: 'true',
+    };
+    Object.assign(process.env, environment);
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+
+    const [events, setup, sales] = await Promise.all([
+      import('../../../functions/marketplace-events/handler.js'),
+      import('../../../functions/setup/handler.js'),
+      import('../../../functions/sales/handler.js'),
+    ]);
+    handlers.setup = setup.handler as unknown as FunctionUrlHandler;
+    handlers.sales = sales.handler as unknown as FunctionUrlHandler;
+    const poller = startPoller({
+      client: sqs.client,
+      queueUrl: sqs.queueUrl,
+      queueArn: sqs.queueArn,
+      handler: events.handler as unknown as SqsHandler,
+      context: () => invocationContext('marketplace-events'),
+      onBatch: (report) => options.log(batchLine(report)),
+      onError: (error) => options.log(`queue  poll failed: ${describe(error)}`),
+    });
+    stops.push(() => poller.stop());
+
+    return {
+      urls: {
+        marketplace: page.url,
+        setup: setupUrl.url,
+        sales: salesUrl.url,
+        ses: ses.endpoint,
+        marketplaceApi: api.endpoint,
+        sqs: sqs.endpoint,
+        queueUrl: sqs.queueUrl,
+        deadLetterQueueUrl: sqs.deadLetterQueueUrl,
+        dynamodb: dynamo.endpoint,
+      },
+      tableName: LOCAL_TABLE_NAME,
+      config,
+      startupMs: Date.now() - startedAt,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    started = false;
+    throw error;
+  }
+}
+
+function loadConfig(stage: string): DeploymentConfig {
+  const cdk = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
+    context?: { stages?: Record<string, unknown> };
+  };
+  return parseDeploymentConfig(cdk.context?.stages?.[stage], stage);
+}
+
+function batchLine(report: BatchReport): string {
+  const receives = Math.max(...report.receiveCounts);
+  const retry = receives > 1 ? `, receive #${receives}` : '';
+  if (report.invocationError !== undefined) {
+    return `queue  batch of ${report.size} failed as a whole${retry}: ${describe(report.invocationError)}`;
+  }
+  const failed = report.failed.length > 0 ? `, ${report.failed.length} left for retry/DLQ` : '';
+  return `queue  batch of ${report.size}: ${report.succeeded} synced${failed}${retry}`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
