@@ -145,8 +145,12 @@ async function main(): Promise<number> {
     process.once('SIGTERM', onSignal);
   });
   process.stdout.write('\nStopping…\n');
-  // A second Ctrl-C while stopping ends the process at once.
-  process.once('SIGINT', () => process.exit(130));
+  // A second Ctrl-C while stopping ends the process at once; one that arrives within a second
+  // is the same keypress delivered twice (to the process group and relayed by a parent).
+  const firstSignalAt = Date.now();
+  process.on('SIGINT', () => {
+    if (Date.now() - firstSignalAt > 1000) process.exit(130);
+  });
   await stack.stop();
   process.stdout.write('Stopped.\n');
   return 0;

@@ -55,6 +55,7 @@ export async function spawnLocalStack(options: SpawnOptions = {}): Promise<Spawn
   child.stderr?.on('data', (chunk: Buffer) => {
     text += chunk.toString();
   });
+  const drained = new Promise<void>((resolve) => child.stdout?.once('close', () => resolve()));
   const exited = new Promise<Exit>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -81,11 +82,24 @@ export async function spawnLocalStack(options: SpawnOptions = {}): Promise<Spawn
       if (options.viaNpm && child.pid !== undefined) process.kill(-child.pid, signal);
       else child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      const code = await exited;
+      const exit = await exited;
       clearTimeout(timer);
-      return code;
+      // npm may exit before the stack's own process (its grandchild) has finished stopping.
+      await eventually('the stack process to exit', async () => (isAlive(urls.pid) ? undefined : true));
+      // …and what it wrote last may still be in the pipe.
+      await Promise.race([drained, new Promise((r) => setTimeout(r, 5_000))]);
+      return exit;
     },
   };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function removeDataDir(dir: string): void {
