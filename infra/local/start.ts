@@ -94,7 +94,7 @@ function summary(stack: RunningLocalStack, dataDir: string): string {
   ];
   return [
     '',
-    `Local stack ready in ${(stack.startupMs / 1000).toFixed(1)} s. Data is kept in ${dataDir}/ (\`npm start -- --fresh\` starts clean).`,
+    `Local stack ready in ${process.uptime().toFixed(1)} s. Data is kept in ${dataDir}/ (\`npm start -- --fresh\` starts clean).`,
     '',
     ...rows.map(([label, url]) => `  ${label.padEnd(43)}${url}`),
     '',

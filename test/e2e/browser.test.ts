@@ -96,7 +96,10 @@ describe('buyer in Chromium', () => {
     const sales = await context.newPage();
     await sales.goto(`${stack.urls.sales}/contracts`);
     await expect
-      .poll(async () => (await sales.reload(), sales.textContent('body')))
+      .poll(async () => {
+        await sales.reload();
+        return sales.textContent('body');
+      })
       .toContain('Chromium Buyer Ltd');
     await shot(sales, '07-sales-view');
     await context.close();
