@@ -4,11 +4,14 @@ import type { NotificationMode } from './marketplace-console/index.js';
 import { DEFAULT_PORT_BASE, PortInUseError, type Ports, portsFrom, SERVICES } from './stack/ports.js';
 import type { RunningLocalStack } from './stack/stack.js';
 
+const serviceFlag = (s: string) => `${s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-port`;
+
 const USAGE = `npm start [-- options]: the whole backend on this machine, on 127.0.0.1.
 
 Options:
   --fresh                    Start with empty data (deletes .local/dynamodb and .local/marketplace.json).
-  --port-base N              Ports N, N+1, … for: ${SERVICES.join(', ')} (default ${DEFAULT_PORT_BASE}; 0 = any free port).
+  --port-base N              Ports N, N+1, … in this order (default ${DEFAULT_PORT_BASE}; 0 = any free port):
+                             ${SERVICES.map((s) => `--${serviceFlag(s)}`).join(', ')}.
   --<service>-port N         One service's port, e.g. --setup-port 4000, --dynamodb-port 8000.
   --notifications sns|eventbridge
                              What the marketplace page selects for new purchases (default eventbridge).
@@ -18,8 +21,6 @@ Options:
   --verbose                  Handler logs at INFO (every sync and page), not only warnings.
   --ready-file FILE          Write the URLs as JSON to FILE once ready (for scripts and tests).
   -h, --help                 This text.`;
-
-const serviceFlag = (s: string) => `${s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-port`;
 
 function parse(argv: string[]) {
   const { values } = parseArgs({
