@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AGREEMENT_DETAIL_TYPES, LICENSE_DETAIL_TYPES } from '../../lib/adapters/marketplace/event-types.js';
+import { describeIssues } from '../../lib/adapters/validation/messages.js';
 import type { ContractFacts } from '../../lib/domain/contract/model.js';
 import type { SyncCommand } from '../../lib/domain/contract/sync-contracts.js';
 
@@ -15,7 +16,7 @@ export class NotificationParseError extends Error {
 }
 
 const MAX_ID = 255;
-const id = z.string().trim().min(1).max(MAX_ID);
+const id = z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_ID));
 const isoTime = z.iso.datetime({ offset: true });
 
 const SNS_ACTIONS = [
@@ -29,8 +30,8 @@ const SNS_ACTIONS = [
 export const snsEnvelopeSchema = z.object({
   Type: z.literal('Notification'),
   MessageId: id,
-  TopicArn: z.string().startsWith('arn:aws:sns:'),
-  Message: z.string().min(2),
+  TopicArn: z.string().check(z.startsWith('arn:aws:sns:')),
+  Message: z.string().check(z.minLength(2)),
   Timestamp: isoTime,
 });
 
@@ -38,33 +39,30 @@ export const snsMessageSchema = z.object({
   action: z.enum(SNS_ACTIONS),
   'customer-identifier': id,
   'product-code': id,
-  'offer-identifier': id.optional(),
-  isFreeTrialTermPresent: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(['true', 'false']))
-    .optional(),
+  'offer-identifier': z.optional(id),
+  isFreeTrialTermPresent: z.optional(
+    z.pipe(z.string().check(z.trim(), z.toLowerCase()), z.enum(['true', 'false'])),
+  ),
 });
 
-const accountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
+const accountId = z.string().check(z.regex(/^\d{12}$/, 'a 12-digit AWS account id'));
 const eventBase = {
   version: z.string(),
   id,
   source: z.literal('aws.agreement-marketplace'),
   time: isoTime,
 };
-const product = z.object({ code: id.optional(), id: id.optional() }).optional();
+const product = z.optional(z.object({ code: z.optional(id), id: z.optional(id) }));
 
 export const licenseEventSchema = z.object({
   ...eventBase,
   'detail-type': z.enum(LICENSE_DETAIL_TYPES),
   detail: z.object({
-    agreement: z.object({ id }).optional(),
-    product: z.object({ code: id, id: id.optional() }),
-    license: z.object({ arn: id }).optional(),
+    agreement: z.optional(z.object({ id })),
+    product: z.object({ code: id, id: z.optional(id) }),
+    license: z.optional(z.object({ arn: id })),
     acceptor: z.object({ accountId }),
-    offer: z.object({ id }).optional(),
+    offer: z.optional(z.object({ id })),
   }),
 });
 
@@ -72,7 +70,7 @@ export const agreementEventSchema = z.object({
   ...eventBase,
   'detail-type': z.enum(AGREEMENT_DETAIL_TYPES),
   detail: z.object({
-    agreement: z.object({ id, autoRenewalEnabled: z.boolean().optional() }),
+    agreement: z.object({ id, autoRenewalEnabled: z.optional(z.boolean()) }),
     product,
     acceptor: z.object({ accountId }),
   }),
@@ -184,14 +182,10 @@ function parseLenientJson(text: string, what: string): unknown {
   }
 }
 
-function check<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+function check<T extends z.ZodMiniType>(schema: T, value: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-  throw new NotificationParseError(`Invalid ${what}: ${problems}`);
+  throw new NotificationParseError(`Invalid ${what}: ${describeIssues(result.error)}`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

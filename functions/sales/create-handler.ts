@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { ContractRow, SalesReader, SetupRow } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { CONTRACT_STATUSES, InvalidCursorError } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { toCsv } from '../../lib/adapters/http/csv.js';
@@ -100,7 +100,7 @@ export function createSalesHandler(options: SalesOptions) {
     return (event.headers.accept ?? '').includes('text/html') ? 'html' : 'json';
   }
 
-  function parse<T extends z.ZodType>(schema: T, event: Event): z.infer<T> {
+  function parse<T extends z.ZodMiniType>(schema: T, event: Event): z.infer<T> {
     const parsed = schema.safeParse(event.queryStringParameters ?? {});
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { readSessionCookie, sessionCookie } from '../../lib/adapters/http/cookies.js';
 import { parseFormBody } from '../../lib/adapters/http/form-body.js';
 import { type ActivateDeps, activateLicense } from '../../lib/domain/setup/activate-license.js';
@@ -91,7 +91,7 @@ export function createSetupHandler(options: SetupOptions) {
   const isTimeZone = (zone: string) => options.timeZones.includes(zone);
 
   /** A form's fields, parsed: the CSRF token is read whatever else is wrong with the form. */
-  function form<T extends z.ZodType>(
+  function form<T extends z.ZodMiniType>(
     event: Event,
     schema: T,
   ): {

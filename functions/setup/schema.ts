@@ -1,37 +1,34 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../lib/adapters/validation/messages.js';
 
 /** Printable text without control characters (no NUL, no line breaks in one-line fields). */
 const line = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'Required.')
-    .max(max, `At most ${max} characters.`)
-    .refine((s) => !/\p{Cc}/u.test(s), 'Use letters, digits and punctuation only.');
+  z.string().check(
+    z.trim(),
+    z.minLength(1, 'Required.'),
+    z.maxLength(max, `At most ${max} characters.`),
+    z.refine((s) => !/\p{Cc}/u.test(s), 'Use letters, digits and punctuation only.'),
+  );
 
-const csrf = z.string().min(20).max(100);
+const csrf = z.string().check(z.minLength(20), z.maxLength(100));
 
 /** The marketplace's POST to the fulfillment URL (MARKETPLACE.md §1.1). */
 export const marketplacePostSchema = z.object({
-  'x-amzn-marketplace-token': z.string().trim().min(1).max(4096),
-  'x-amzn-marketplace-offer-type': z.string().max(64).optional(),
+  'x-amzn-marketplace-token': z.string().check(z.trim(), z.minLength(1), z.maxLength(4096)),
+  'x-amzn-marketplace-offer-type': z.optional(z.string().check(z.maxLength(64))),
 });
 
 export const emailFormSchema = z.object({
   csrf,
-  email: z
-    .string()
-    .trim()
-    .max(254, 'At most 254 characters.')
-    .pipe(z.email('Enter an email address like name@example.com.')),
+  email: z.pipe(
+    z.string().check(z.trim(), z.maxLength(254, 'At most 254 characters.')),
+    z.email('Enter an email address like name@example.com.'),
+  ),
 });
 
 export const codeFormSchema = z.object({
   csrf,
-  code: z
-    .string()
-    .trim()
-    .regex(/^\d{6}$/, 'Enter the 6 digits from the email.'),
+  code: z.string().check(z.trim(), z.regex(/^\d{6}$/, 'Enter the 6 digits from the email.')),
 });
 
 export const csrfOnlySchema = z.object({ csrf });
@@ -47,7 +44,7 @@ export const businessFormSchema = z.object({
 export type BusinessForm = z.infer<typeof businessFormSchema>;
 
 /** Field messages of a failed parse, first message per field. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
+export function fieldErrors(error: z.core.$ZodError): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const issue of error.issues) {
     const field = String(issue.path[0] ?? 'form');

@@ -1,9 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
+import { esbuildBuildOptions } from '../../infra/bundling.js';
+import { FUNCTIONS } from '../../infra/functions.js';
 import { MARKETPLACE_DETAIL_TYPES } from '../../infra/stacks/compute-stack.js';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -17,10 +23,12 @@ function appWith(overrides: Record<string, unknown> = {}): App {
 
 let data: Template;
 let compute: Template;
+let outdir: string;
 
 beforeAll(() => {
   const app = appWith();
   app.synth();
+  outdir = app.outdir;
   data = Template.fromStack(app.node.findChild('Credits-dev-Data') as Stack);
   compute = Template.fromStack(app.node.findChild('Credits-dev-Compute') as Stack);
 }, 120_000);
@@ -178,3 +186,29 @@ describe('cdk-nag', () => {
     for (const ack of acks) expect(ack).toMatch(/reason: '.{20,}/s);
   });
 });
+
+describe('bundles', () => {
+  it('are byte for byte what the benchmarks build from esbuildBuildOptions, and small', async () => {
+    const functions = compute.findResources('AWS::Lambda::Function');
+    const scratch = mkdtempSync(join(tmpdir(), 'bundle-'));
+    for (const settings of Object.values(FUNCTIONS)) {
+      const id = settings.folder.replace(/(^|-)([a-z])/g, (_, _dash, c: string) => c.toUpperCase());
+      const [, resource] = Object.entries(functions).find(([logicalId]) => logicalId.startsWith(id)) ?? [];
+      const key = String(resource?.Properties.Code.S3Key ?? '');
+      const deployed = readFileSync(join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'));
+      const outfile = join(scratch, `${settings.folder}.mjs`);
+      await build({
+        ...esbuildBuildOptions(`functions/${settings.folder}/handler.ts`, outfile),
+        logLevel: 'silent',
+      });
+      const benched = readFileSync(outfile);
+      expect(sha256(benched), settings.folder).toBe(sha256(deployed));
+      // No credential chain beyond the environment (lambda-credentials.ts): no SSO, STS or IMDS clients.
+      expect(deployed.toString()).not.toContain('sso-oidc');
+    }
+  });
+});
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,16 +1,18 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ProductCatalog } from '../../domain/product/catalog.js';
+import '../validation/messages.js';
 
 const productSchema = z.object({
-  productCode: z.string().regex(/^[-a-zA-Z0-9/=:_.@]{1,255}$/, 'a marketplace product code'),
-  productId: z
-    .string()
-    .regex(/^prod-[a-zA-Z0-9]+$/, 'a catalog product id like prod-abc123')
-    .optional(),
-  creditsPerUnit: z.record(z.string().min(1).max(255), z.number().positive().finite()).optional(),
+  productCode: z.string().check(z.regex(/^[-a-zA-Z0-9/=:_.@]{1,255}$/, 'a marketplace product code')),
+  productId: z.optional(
+    z.string().check(z.regex(/^prod-[a-zA-Z0-9]+$/, 'a catalog product id like prod-abc123')),
+  ),
+  creditsPerUnit: z.optional(
+    z.record(z.string().check(z.minLength(1), z.maxLength(255)), z.number().check(z.positive())),
+  ),
 });
 
-const catalogSchema = z.array(productSchema).min(1, 'at least one product');
+const catalogSchema = z.array(productSchema).check(z.minLength(1, 'at least one product'));
 
 /**
  * Reads the product catalog from its JSON text (the PRODUCTS environment variable, written by

@@ -1,8 +1,8 @@
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SESClient } from '@aws-sdk/client-ses';
 
-/** SES v2 in the function's region, or the local SES stand-in when an endpoint is given. */
-export function createSesClient({ endpoint }: { endpoint?: string } = {}): SESv2Client {
-  return new SESv2Client({
+/** SES in the function's region, or the local SES stand-in when an endpoint is given. */
+export function createSesClient({ endpoint }: { endpoint?: string } = {}): SESClient {
+  return new SESClient({
     ...(endpoint
       ? { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
