@@ -46,7 +46,8 @@ export interface SetupOptions
   readonly productName: string;
   readonly supportEmail: string;
   readonly consoleUrl: string;
-  readonly timeZones: readonly string[];
+  /** IANA zones a business may pick; a function is called once, when first needed (it is slow). */
+  readonly timeZones: readonly string[] | (() => readonly string[]);
 }
 
 type Event = APIGatewayProxyEventV2;
@@ -88,7 +89,10 @@ function redirect(location: string, cookies?: string[]): Result {
  */
 export function createSetupHandler(options: SetupOptions) {
   const ctx = { productName: options.productName, supportEmail: options.supportEmail };
-  const isTimeZone = (zone: string) => options.timeZones.includes(zone);
+  let zones: readonly string[] | undefined;
+  const timeZones = (): readonly string[] =>
+    (zones ??= typeof options.timeZones === 'function' ? options.timeZones() : options.timeZones);
+  const isTimeZone = (zone: string) => timeZones().includes(zone);
 
   /** A form's fields, parsed: the CSRF token is read whatever else is wrong with the form. */
   function form<T extends z.ZodMiniType>(
@@ -147,7 +151,7 @@ export function createSetupHandler(options: SetupOptions) {
             values: {},
             errors: {},
             dataCenterRegions: [...options.dataCenterRegions],
-            timeZones: [...options.timeZones],
+            timeZones: [...timeZones()],
           }),
         );
       case 'review': {
@@ -291,7 +295,7 @@ export function createSetupHandler(options: SetupOptions) {
             values: pick(values, ['name', 'country', 'dataCenterRegion', 'timeZone']),
             errors: error.fields,
             dataCenterRegions: [...options.dataCenterRegions],
-            timeZones: [...options.timeZones],
+            timeZones: [...timeZones()],
           }),
         );
       }

@@ -6,9 +6,7 @@ import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
-import { createEntitlementClient, createMeteringClient } from '../../lib/adapters/marketplace/clients.js';
-import { BUYER_RETRY, createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
-import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
+import { lazy } from '../../lib/adapters/lazy.js';
 import { createSetupHandler } from './create-handler.js';
 
 // Built once per cold start; a wrong configuration fails here, before any buyer is served.
@@ -20,28 +18,45 @@ const env = (name: string): string => {
 const documents = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
 const tableName = env('TABLE_NAME');
 const marketplaceEndpoint = process.env.MARKETPLACE_ENDPOINT;
+const sender = env('SENDER_EMAIL');
+
+// The pages and the forms after the registration POST need no marketplace client: those load
+// on first use, so that a cold start serving a page does not evaluate them. (SES stays eager:
+// a lazily imported module loses tree shaking, and SES's would bring all its schemas, 30 KB.)
+const marketplace = lazy(async () => {
+  const [clients, resolver, reader] = await Promise.all([
+    import('../../lib/adapters/marketplace/clients.js'),
+    import('../../lib/adapters/marketplace/customer-resolver.js'),
+    import('../../lib/adapters/marketplace/entitlement-reader.js'),
+  ]);
+  return {
+    resolver: resolver.createCustomerResolver({
+      client: clients.createMeteringClient({ endpoint: marketplaceEndpoint }),
+    }),
+    entitlements: reader.createEntitlementReader({
+      client: clients.createEntitlementClient({ endpoint: marketplaceEndpoint }),
+      retry: resolver.BUYER_RETRY,
+    }),
+  };
+});
 
 export const handler = createSetupHandler({
   catalog: parseProductCatalog(process.env.PRODUCTS),
-  resolver: createCustomerResolver({ client: createMeteringClient({ endpoint: marketplaceEndpoint }) }),
+  resolver: { resolve: async (token) => (await marketplace()).resolver.resolve(token) },
   contracts: createContractStore({ client: documents, tableName }),
-  entitlements: createEntitlementReader({
-    client: createEntitlementClient({ endpoint: marketplaceEndpoint }),
-    retry: BUYER_RETRY,
-  }),
+  entitlements: {
+    read: async (productCode, filter) => (await marketplace()).entitlements.read(productCode, filter),
+  },
   setups: createSetupStore({ client: documents, tableName }),
   secrets: nodeSecrets,
-  mailer: createSesMailer({
-    client: createSesClient({ endpoint: process.env.SES_ENDPOINT }),
-    from: env('SENDER_EMAIL'),
-  }),
+  mailer: createSesMailer({ client: createSesClient({ endpoint: process.env.SES_ENDPOINT }), from: sender }),
   clock: { now: () => new Date() },
   logger: new Logger({ serviceName: 'setup' }),
   productName: process.env.PRODUCT_NAME ?? 'our product',
   supportEmail: env('SUPPORT_EMAIL'),
   consoleUrl: env('CONSOLE_URL'),
   dataCenterRegions: parseRegions(env('DATA_CENTER_REGIONS')),
-  timeZones: Intl.supportedValuesOf('timeZone'),
+  timeZones: () => Intl.supportedValuesOf('timeZone'),
 });
 
 /** `us=United States,eu=Europe` → [{ id: 'us', label: 'United States' }, …]. */
