@@ -9,6 +9,7 @@ import {
 import { type RunningSesLocal, startSesLocal } from '../../infra/local/ses-local.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createSalesReader } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
@@ -197,6 +198,13 @@ describe('setup flow', () => {
       }),
     );
     expect(audit.Items?.map((a) => a.changes[0].type)).toEqual(['created', 'activated']);
+    // The sales summary moved the contract from pending-setup to active in the same transaction.
+    const summary = await createSalesReader({ client: table.client, tableName: table.tableName }).summary({
+      productCodes: [FIXTURE.productCode],
+      now: START,
+    });
+    expect(summary.byStatus).toMatchObject({ 'pending-setup': 0, active: 1 });
+    expect(summary.activeCredits).toBe(1000);
     // Activating again is refused as already active; the session is completed.
     expect((await b.get('/setup')).body).toMatch(/already active/i);
   });

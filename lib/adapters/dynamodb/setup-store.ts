@@ -149,7 +149,7 @@ export function createSetupStore({
 
     async activate(write) {
       const { session } = write;
-      const _counters = summaryUpdate(tableName, write.contractId, write.audit.before, write.audit.after);
+      const counters = summaryUpdate(tableName, write.contractId, write.audit.before, write.audit.after);
       const completed: SetupSession = {
         ...session,
         step: 'completed',
@@ -204,6 +204,8 @@ export function createSetupStore({
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
+              // pending-setup → active moves one contract between the summary's counts.
+              ...(counters ? [counters] : []),
             ],
           }),
         );
