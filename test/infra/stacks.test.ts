@@ -57,7 +57,7 @@ describe('data stack', () => {
     const names = ((table?.Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[])
       .map((g) => g.IndexName)
       .sort();
-    expect(names).toEqual(['byAccount', 'byBusiness', 'byCustomer', 'byStatus']);
+    expect(names).toEqual(['byAccount', 'byBusiness', 'byCustomer', 'byExpiry', 'byStatus']);
   });
 });
 

@@ -309,7 +309,10 @@ export function dateShower(timeZone: string): DateShower {
 // Built on first use: the first Intl object of a process loads ICU data (about 3 ms), which a
 // cold start serving only the first page should not pay.
 let numberFormat: Intl.NumberFormat | undefined;
-const formatNumber = (n: number): string => (numberFormat ??= new Intl.NumberFormat('en-US')).format(n);
+const formatNumber = (n: number): string => {
+  numberFormat ??= new Intl.NumberFormat('en-US');
+  return numberFormat.format(n);
+};
 
 const ORIGIN_LABELS: Readonly<Record<string, string>> = {
   purchase: 'Purchase',

@@ -19,7 +19,17 @@ export async function ensureContractTable(endpoint: string, tableName: string): 
   });
   try {
     try {
-      await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const existing = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const has = new Set((existing.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
+      const missing = (contractTableDefinition(tableName).GlobalSecondaryIndexes ?? [])
+        .map((g) => g.IndexName ?? '')
+        .filter((name) => !has.has(name));
+      if (missing.length > 0) {
+        throw new Error(
+          `The kept local table ${tableName} predates the index(es) ${missing.join(', ')}, and its rows ` +
+            'lack their keys: start once with `npm start -- --fresh`.',
+        );
+      }
       return false;
     } catch (error) {
       if (!(error instanceof ResourceNotFoundException)) throw error;

@@ -5,10 +5,10 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
-import { type Contract, contractStatus, type LicenseItem } from '../../domain/contract/model.js';
-import type { AuditEntry, ContractRepository } from '../../domain/contract/ports.js';
+import type { Contract, LicenseItem } from '../../domain/contract/model.js';
+import type { ContractRepository } from '../../domain/contract/ports.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
-import { domainFields, queryAllPages, type Row } from './rows.js';
+import { auditRow, contractRow, domainFields, itemRow, queryAllPages } from './rows.js';
 import { summaryUpdate } from './summary-counters.js';
 
 export interface ContractStoreOptions {
@@ -116,28 +116,4 @@ function isLostRace(error: unknown): boolean {
   return (error.CancellationReasons ?? []).some(
     (reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict',
   );
-}
-
-function contractRow(contract: Contract): Row {
-  return {
-    ...keys.contract(contract.contractId),
-    entity: 'contract',
-    ...contract,
-    ...keys.byStatus(contract.productCode, contractStatus(contract), contract.expiresAt, contract.contractId),
-    ...(contract.customerAWSAccountId
-      ? keys.byAccount(contract.customerAWSAccountId, contract.productCode, contract.contractId)
-      : {}),
-    ...(contract.customerIdentifier
-      ? keys.byCustomer(contract.productCode, contract.customerIdentifier, contract.contractId)
-      : {}),
-    ...(contract.activatedBy ? keys.byBusiness(contract.activatedBy, contract.contractId) : {}),
-  };
-}
-
-function itemRow(item: LicenseItem): Row {
-  return { ...keys.item(item.contractId, item.itemNo), entity: 'license-item', ...item };
-}
-
-function auditRow(entry: AuditEntry): Row {
-  return { ...keys.audit(entry.contractId, entry.version), entity: 'audit', ...entry };
 }

@@ -34,10 +34,19 @@ export const INDEXES = {
   byBusiness: { name: 'byBusiness', pk: 'gsi3pk', sk: 'gsi3sk' },
   /** Contracts of one legacy customer identifier for one product: SNS notifications. */
   byCustomer: { name: 'byCustomer', pk: 'gsi4pk', sk: 'gsi4sk' },
+  /**
+   * All contracts of a product, soonest expiry first, whatever their status: the sales list
+   * without a status filter reads one partition per product instead of one per status.
+   */
+  byExpiry: { name: 'byExpiry', pk: 'gsi5pk', sk: 'gsi5sk' },
 } as const;
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const contractPk = (contractId: string) => `CONTRACT#${contractId}`;
+
+function expiryPartition(productCode: string): string {
+  return `EXPIRY#${productCode}`;
+}
 
 function statusPartition(productCode: string, status: ContractStatus): string {
   return `STATUS#${productCode}#${status}`;
@@ -73,6 +82,11 @@ export const keys = {
     gsi1pk: statusPartition(productCode, status),
     gsi1sk: `${expiresAt}#${contractId}`,
   }),
+  byExpiry: (productCode: string, expiresAt: string, contractId: string) => ({
+    gsi5pk: expiryPartition(productCode),
+    gsi5sk: `${expiresAt}#${contractId}`,
+  }),
+  expiryPartition: (productCode: string): string => expiryPartition(productCode),
   statusPartition,
   /**
    * Running totals (contracts per status, active credits), sharded so that concurrent contract

@@ -4,7 +4,9 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { INDEXES } from './keys.js';
+import { type Contract, contractStatus, type LicenseItem } from '../../domain/contract/model.js';
+import type { AuditEntry } from '../../domain/contract/ports.js';
+import { INDEXES, keys } from './keys.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 export type Row = Record<string, NativeAttributeValue>;
@@ -37,4 +39,30 @@ export async function queryAllPages(
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return rows;
+}
+
+/** The contract's row: its fields and the keys of every index it belongs to. */
+export function contractRow(contract: Contract): Row {
+  return {
+    ...keys.contract(contract.contractId),
+    entity: 'contract',
+    ...contract,
+    ...keys.byStatus(contract.productCode, contractStatus(contract), contract.expiresAt, contract.contractId),
+    ...keys.byExpiry(contract.productCode, contract.expiresAt, contract.contractId),
+    ...(contract.customerAWSAccountId
+      ? keys.byAccount(contract.customerAWSAccountId, contract.productCode, contract.contractId)
+      : {}),
+    ...(contract.customerIdentifier
+      ? keys.byCustomer(contract.productCode, contract.customerIdentifier, contract.contractId)
+      : {}),
+    ...(contract.activatedBy ? keys.byBusiness(contract.activatedBy, contract.contractId) : {}),
+  };
+}
+
+export function itemRow(item: LicenseItem): Row {
+  return { ...keys.item(item.contractId, item.itemNo), entity: 'license-item', ...item };
+}
+
+export function auditRow(entry: AuditEntry): Row {
+  return { ...keys.audit(entry.contractId, entry.version), entity: 'audit', ...entry };
 }

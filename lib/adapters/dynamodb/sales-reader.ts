@@ -124,72 +124,93 @@ export function createSalesReader({
         };
   }
 
+  /**
+   * One page of contracts in expiry order across index partitions: one byExpiry partition
+   * per product when every status is wanted, else one byStatus partition per (product ×
+   * status). A k-way merge that reads lazily. Each open partition is first asked for
+   * its share of the page (page size ÷ partitions, plus one); a partition whose rows run out
+   * while it may still hold an earlier one is asked again for what the page still lacks. So a
+   * page reads about page-size + partitions items whatever the table's size, in 2–3 rounds of
+   * parallel Queries (at most MAX_ROUNDS when a filter leaves partitions sparse).
+   */
   async function listByStatus(q: ContractListQuery): Promise<ContractPage> {
-    const partitions = q.productCodes.flatMap((p) => q.statuses.map((s) => keys.statusPartition(p, s)));
+    // Every status: one byExpiry partition per product; some: one byStatus partition each.
+    const everyStatus = CONTRACT_STATUSES.every((s) => q.statuses.includes(s));
+    const index = everyStatus ? INDEXES.byExpiry : INDEXES.byStatus;
+    const partitions = everyStatus
+      ? q.productCodes.map((p) => keys.expiryPartition(p))
+      : q.productCodes.flatMap((p) => q.statuses.map((s) => keys.statusPartition(p, s)));
     // Cursor: per partition the last sort key handed out, or null once the partition is done.
     const positions = new Map<string, string | null | undefined>(partitions.map((p) => [p, undefined]));
     for (const [p, at] of Object.entries(decodeCursor(q.cursor))) {
       if (!positions.has(p)) throw new InvalidCursorError('The cursor belongs to another query');
       positions.set(p, at);
     }
-    const before = q.expiringBefore;
+    const sources: MergeSource[] = partitions
+      .filter((p) => positions.get(p) !== null)
+      .map((partition) => ({
+        index,
+        partition,
+        buffer: [],
+        next: positions.get(partition) ?? undefined,
+        done: false,
+      }));
+    const share = Math.ceil(q.limit / Math.max(1, sources.length)) + 1;
     const emitted: Row[] = [];
-    for (let round = 0; round < MAX_ROUNDS && emitted.length === 0; round++) {
-      const open = partitions.filter((p) => positions.get(p) !== null);
-      if (open.length === 0) break;
-      const results = await Promise.all(
-        open.map(async (partition) => {
-          const after = positions.get(partition);
-          const filter = freeTrialFilter(q.freeTrial);
-          const page = await query({
-            IndexName: INDEXES.byStatus.name,
-            KeyConditionExpression: before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
-            ExpressionAttributeNames: {
-              '#pk': INDEXES.byStatus.pk,
-              ...(before ? { '#sk': INDEXES.byStatus.sk } : {}),
-              ...filter.ExpressionAttributeNames,
-            },
-            ExpressionAttributeValues: {
-              ':pk': partition,
-              ...(before ? { ':before': before } : {}),
-              ...filter.ExpressionAttributeValues,
-            },
-            ...(filter.FilterExpression ? { FilterExpression: filter.FilterExpression } : {}),
-            Limit: q.limit,
-            ...(after ? { ExclusiveStartKey: statusIndexKey(partition, after) } : {}),
-          });
-          const lastEvaluated = page.LastEvaluatedKey?.[INDEXES.byStatus.sk] as string | undefined;
-          return { partition, rows: page.Items ?? [], lastEvaluated };
-        }),
+    let wanted: MergeSource[] = sources;
+    for (let round = 0; wanted.length > 0 && round < MAX_ROUNDS; round++) {
+      const missing = q.limit - emitted.length;
+      await Promise.all(
+        // Later rounds: all the page still lacks. A smaller guess reads fewer items but costs
+        // rounds, and on DynamoDB (Local too) a round costs more than a few dozen items.
+        wanted.map((source) => fill(source, q, round === 0 ? share : missing)),
       );
-      // An item may be handed out only if no partition can still hold an earlier one.
-      const bound = results
-        .filter((r) => r.lastEvaluated !== undefined)
-        .map((r) => r.lastEvaluated as string)
-        .sort()[0];
-      const candidates = results
-        .flatMap((r) =>
-          r.rows.map((row) => ({ partition: r.partition, row, sk: String(row[INDEXES.byStatus.sk]) })),
-        )
-        .filter((c) => bound === undefined || c.sk <= bound)
-        .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))
-        .slice(0, q.limit);
-      for (const c of candidates) emitted.push(c.row);
-      for (const r of results) {
-        const taken = candidates.filter((c) => c.partition === r.partition);
-        const all = taken.length === r.rows.length;
-        const lastTaken = taken.at(-1)?.sk;
-        if (all && r.lastEvaluated === undefined) positions.set(r.partition, null);
-        // Everything it returned was handed out: the rest up to LastEvaluatedKey did not match.
-        else if (all && r.lastEvaluated) positions.set(r.partition, r.lastEvaluated);
-        else if (lastTaken) positions.set(r.partition, lastTaken);
-      }
+      wanted = mergeInto(emitted, sources, q.limit);
+    }
+    for (const source of sources) {
+      // Rows still buffered were not handed out: the next page reads them again.
+      const position =
+        source.buffer.length > 0
+          ? (source.lastTaken ?? positions.get(source.partition))
+          : source.done
+            ? null
+            : source.next;
+      positions.set(source.partition, position);
     }
     const done = [...positions.values()].every((v) => v === null);
     return {
       contracts: emitted.map(toContractRow),
       ...(done ? {} : { nextCursor: encodeCursor(Object.fromEntries(positions)) }),
     };
+  }
+
+  /** Reads up to `limit` more rows of one partition into its buffer. */
+  async function fill(source: MergeSource, q: ContractListQuery, limit: number): Promise<void> {
+    const before = q.expiringBefore;
+    const filter = freeTrialFilter(q.freeTrial);
+    const page = await query({
+      IndexName: source.index.name,
+      KeyConditionExpression: before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
+      ExpressionAttributeNames: {
+        '#pk': source.index.pk,
+        ...(before ? { '#sk': source.index.sk } : {}),
+        ...filter.ExpressionAttributeNames,
+        ...LIST_PROJECTION.names,
+      },
+      ExpressionAttributeValues: {
+        ':pk': source.partition,
+        ...(before ? { ':before': before } : {}),
+        ...filter.ExpressionAttributeValues,
+      },
+      ...(filter.FilterExpression ? { FilterExpression: filter.FilterExpression } : {}),
+      ProjectionExpression: LIST_PROJECTION.expression,
+      Limit: limit,
+      ...(source.next ? { ExclusiveStartKey: indexKey(source.index, source.partition, source.next) } : {}),
+    });
+    for (const row of page.Items ?? []) source.buffer.push({ row, sk: String(row[source.index.sk]) });
+    const lastEvaluated = page.LastEvaluatedKey?.[source.index.sk] as string | undefined;
+    if (lastEvaluated === undefined) source.done = true;
+    else source.next = lastEvaluated;
   }
 
   /** A business has a handful of contracts: read them all from its index, filter and page in memory. */
@@ -333,9 +354,88 @@ export function createSalesReader({
 
 export type SalesReader = ReturnType<typeof createSalesReader>;
 
-function statusIndexKey(partition: string, sortKey: string): Row {
+/**
+ * What a list row needs (toContractRow) and the index keys the merge and its cursor use: a
+ * list reads each contract's few list fields, not its facts, versions and other index keys.
+ */
+const LIST_PROJECTION = (() => {
+  const paths = [
+    ['contractId'],
+    ['productCode'],
+    ['setupState'],
+    ['term'],
+    ['activeCredits'],
+    ['expiresAt'],
+    ['customerAWSAccountId'],
+    ['licenseArn'],
+    ['activatedBy'],
+    ['businessName'],
+    ['activatedAt'],
+    ['facts', 'freeTrial'],
+    ['facts', 'autoRenew'],
+    ['createdAt'],
+    ['updatedAt'],
+    [INDEXES.byStatus.sk],
+    [INDEXES.byExpiry.sk],
+  ];
+  const names: Record<string, string> = {};
+  const expression = paths
+    .map((path) =>
+      path
+        .map((part) => {
+          const name = `#p_${part}`;
+          names[name] = part;
+          return name;
+        })
+        .join('.'),
+    )
+    .join(', ');
+  return { expression, names };
+})();
+
+/** One partition in the merge: rows read but not yet handed out, and where reading goes on. */
+interface MergeSource {
+  readonly index: ListIndex;
+  readonly partition: string;
+  readonly buffer: { row: Row; sk: string }[];
+  /** Sort key to read after (ExclusiveStartKey); undefined: from the start. */
+  next: string | undefined;
+  /** The partition has no more rows to read. */
+  done: boolean;
+  lastTaken?: string;
+}
+
+/**
+ * Hands out rows in sort-key order while that is safe: a row may go only if no partition
+ * whose buffer ran dry can still hold an earlier one (its unread rows all sort after `next`).
+ * Returns the partitions to read more of before the page can go on; none when it is full or
+ * every partition is drained.
+ */
+function mergeInto(emitted: Row[], sources: readonly MergeSource[], limit: number): MergeSource[] {
+  while (emitted.length < limit) {
+    let head: MergeSource | undefined;
+    for (const s of sources) {
+      const first = s.buffer[0];
+      if (first && (!head || first.sk < (head.buffer[0]?.sk ?? ''))) head = s;
+    }
+    const dry = sources.filter((s) => s.buffer.length === 0 && !s.done);
+    const headSk = head?.buffer[0]?.sk;
+    const blocking = headSk === undefined ? dry : dry.filter((s) => (s.next ?? '') < headSk);
+    if (blocking.length > 0 || !head) return blocking;
+    const taken = head.buffer.shift();
+    if (!taken) return [];
+    emitted.push(taken.row);
+    head.lastTaken = taken.sk;
+  }
+  return [];
+}
+
+type ListIndex = typeof INDEXES.byStatus | typeof INDEXES.byExpiry;
+
+/** An ExclusiveStartKey on a list index: its keys and the table's, from `<expiresAt>#<contractId>`. */
+function indexKey(index: ListIndex, partition: string, sortKey: string): Row {
   const contractId = sortKey.slice(sortKey.indexOf('#') + 1);
-  return { ...keys.contract(contractId), [INDEXES.byStatus.pk]: partition, [INDEXES.byStatus.sk]: sortKey };
+  return { ...keys.contract(contractId), [index.pk]: partition, [index.sk]: sortKey };
 }
 
 function encodeCursor(value: Record<string, string | null | undefined>): string {

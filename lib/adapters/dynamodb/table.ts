@@ -38,6 +38,7 @@ export function contractTableDefinition(tableName: string): CreateTableCommandIn
       gsi(INDEXES.byAccount, 'IDS'),
       gsi(INDEXES.byBusiness, 'ALL'),
       gsi(INDEXES.byCustomer, 'IDS'),
+      gsi(INDEXES.byExpiry, 'ALL'),
     ],
   };
 }
