@@ -1,8 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { withLogContext } from '../../lib/adapters/lambda/with-log-context.js';
 import type { Clock, ContractRepository, EntitlementReader } from '../../lib/domain/contract/ports.js';
 import { syncContracts } from '../../lib/domain/contract/sync-contracts.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
@@ -51,11 +50,12 @@ export function createMarketplaceEventsHandler(options: MarketplaceEventsOptions
     }
   }
 
-  return middy(
+  return withLogContext(
+    logger,
     async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
       processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, {
         context,
         throwOnFullBatchFailure: false,
       }),
-  ).use(injectLambdaContext(logger));
+  );
 }

@@ -1,11 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import type { ContractRow, SalesReader, SetupRow } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { CONTRACT_STATUSES, InvalidCursorError } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { toCsv } from '../../lib/adapters/http/csv.js';
+import { withLogContext } from '../../lib/adapters/lambda/with-log-context.js';
 import type { ContractStatus } from '../../lib/domain/contract/model.js';
 import type { Clock } from '../../lib/domain/contract/ports.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
@@ -181,7 +180,7 @@ export function createSalesHandler(options: SalesOptions) {
     return json(404, { message: `No route ${path}: try /contracts, /contracts/{id}, /setups, /summary` });
   }
 
-  return middy(async (event: Event, context: Context): Promise<Result> => {
+  return withLogContext(options.logger, async (event: Event, context: Context): Promise<Result> => {
     try {
       return await route(event);
     } catch (error) {
@@ -190,7 +189,7 @@ export function createSalesHandler(options: SalesOptions) {
       options.logger.error('Sales request failed', { error: error as Error });
       return json(500, { message: `Internal error; request id ${context.awsRequestId}` });
     }
-  }).use(injectLambdaContext(options.logger));
+  });
 }
 
 function formatParam(query: URLSearchParams): Format | undefined {

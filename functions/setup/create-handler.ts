@@ -1,10 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { readSessionCookie, sessionCookie } from '../../lib/adapters/http/cookies.js';
 import { parseFormBody } from '../../lib/adapters/http/form-body.js';
+import { withLogContext } from '../../lib/adapters/lambda/with-log-context.js';
 import { type ActivateDeps, activateLicense } from '../../lib/domain/setup/activate-license.js';
 import { type BusinessDetailsDeps, saveBusinessDetails } from '../../lib/domain/setup/business-details.js';
 import {
@@ -333,7 +332,7 @@ export function createSetupHandler(options: SetupOptions) {
     }
   }
 
-  return middy(route).use(injectLambdaContext(options.logger));
+  return withLogContext(options.logger, route);
 }
 
 function withStatus(result: Result, statusCode: number): Result {
