@@ -223,19 +223,28 @@ export function salesRequest(path: string, query: Record<string, string> = {}): 
     rawQueryString,
     headers: { accept: 'application/json', host: 'sales.example' },
     ...(rawQueryString ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: '123456512334',
-      apiId: 'sales',
-      domainName: 'sales.example',
-      domainPrefix: 'sales',
-      http: { method: 'GET', path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'bench' },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: '',
-      timeEpoch: Date.now(),
-    },
+    requestContext: functionUrlContext('sales', 'GET', path),
     isBase64Encoded: false,
+  };
+}
+
+/** The request context a function URL gives a payload 2.0 event. */
+export function functionUrlContext(
+  apiId: string,
+  method: string,
+  path: string,
+): APIGatewayProxyEventV2['requestContext'] {
+  return {
+    accountId: 'anonymous',
+    apiId,
+    domainName: `${apiId}.example`,
+    domainPrefix: apiId,
+    http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'bench' },
+    requestId: randomUUID(),
+    routeKey: '$default',
+    stage: '$default',
+    time: '',
+    timeEpoch: Date.now(),
   };
 }
 
