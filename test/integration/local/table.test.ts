@@ -25,7 +25,9 @@ describe('local stack table', () => {
       new CreateTableCommand({
         ...current,
         GlobalSecondaryIndexes: current.GlobalSecondaryIndexes?.filter((g) => g.IndexName !== 'byExpiry'),
-        AttributeDefinitions: current.AttributeDefinitions?.filter((a) => !a.AttributeName?.startsWith('gsi5')),
+        AttributeDefinitions: current.AttributeDefinitions?.filter(
+          (a) => !a.AttributeName?.startsWith('gsi5'),
+        ),
       }),
     );
     admin.destroy();
