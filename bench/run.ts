@@ -55,7 +55,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 // Cold starts first, before DynamoDB Local runs: a busy JVM next door would blur them.
 log('cold init …');
 const coldInit = await measureColdInit({
-  pairs: quick ? 3 : 20,
+  pairs: quick ? 3 : 30,
   warmup: quick ? 1 : 3,
   outDir: join(tmpdir(), `bench-bundles-${process.pid}`),
 });
