@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   MAX_FORM_BYTES,
   MalformedBodyError,
@@ -7,6 +6,7 @@ import {
   parseFormBody,
   UnsupportedMediaTypeError,
 } from '../../../lib/adapters/http/form-body.js';
+import { listenOn } from '../http-server.js';
 import { LicenseStateError } from '../marketplace-simulator/index.js';
 import {
   ConsoleInputError,
@@ -115,24 +115,7 @@ export function startMarketplaceConsole(
         .then((reply) => send(res, reply, csp));
     });
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      const { port } = server.address() as AddressInfo;
-      let closing: Promise<void> | undefined;
-      resolve({
-        url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        close: () => {
-          closing ??= new Promise<void>((done, fail) => {
-            server.close((error) => (error ? fail(error) : done()));
-            server.closeAllConnections();
-          });
-          return closing;
-        },
-      });
-    });
-  });
+  return listenOn(server, host, options.port ?? 0);
 }
 
 async function handle(

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from '../http-server.js';
 import { errorResponse, type WireResponse } from './protocol.js';
 import { ServiceError } from './service-error.js';
 
@@ -34,7 +34,10 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
-export function listen(handler: RawRequestHandler, options: ListenOptions = {}): Promise<RunningSimulator> {
+export async function listen(
+  handler: RawRequestHandler,
+  options: ListenOptions = {},
+): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const server = createServer((req, res) => {
@@ -46,25 +49,8 @@ export function listen(handler: RawRequestHandler, options: ListenOptions = {}):
     });
   });
 
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      const { port } = server.address() as AddressInfo;
-      let closing: Promise<void> | undefined;
-      resolve({
-        endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        port,
-        close: () => {
-          closing ??= new Promise<void>((done, fail) => {
-            server.close((error) => (error ? fail(error) : done()));
-            server.closeAllConnections();
-          });
-          return closing;
-        },
-      });
-    });
-  });
+  const running = await listenOn(server, host, options.port ?? 0);
+  return { endpoint: running.url, port: running.port, close: running.close };
 }
 
 function readBody(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { listenOn } from '../http-server.js';
 
 export type FunctionUrlHandler = (
   event: APIGatewayProxyEventV2,
@@ -58,28 +58,8 @@ export async function startFunctionUrlServer(options: FunctionUrlServerOptions):
         }),
       );
   });
-  await listen(server, options.host, options.port);
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host}:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  const running = await listenOn(server, options.host, options.port);
+  return { url: running.url, server, close: running.close };
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, options: FunctionUrlServerOptions) {

@@ -52,8 +52,6 @@ export interface RunningLocalStack {
   readonly urls: LocalStackUrls;
   readonly tableName: string;
   readonly config: DeploymentConfig;
-  /** Milliseconds from the call to ready. */
-  readonly startupMs: number;
   /** Stops every part, newest first; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -75,7 +73,6 @@ let started = false;
 export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
   if (started) throw new Error('The local stack is already running in this process');
   started = true;
-  const startedAt = Date.now();
   const config = loadConfig(options.stage);
   await assertPortsFree(HOST, options.ports);
   const dataDir = resolve(options.dataDir);
@@ -208,7 +205,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       },
       tableName: LOCAL_TABLE_NAME,
       config,
-      startupMs: Date.now() - startedAt,
       stop,
     };
   } catch (error) {
