@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { NotificationMode } from './marketplace-console/index.js';
+import { NOTIFICATION_MODES, type NotificationMode } from './marketplace-console/notifications.js';
 import { DEFAULT_PORT_BASE, PortInUseError, type Ports, portsFrom, SERVICES } from './stack/ports.js';
 import type { RunningLocalStack } from './stack/stack.js';
 
@@ -41,13 +41,12 @@ function parse(argv: string[]) {
   });
   const port = (text: string | undefined, what: string): number | undefined => {
     if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 0 || n > 65_535)
-      throw new UsageError(`${what} must be a port 0..65535, got ${text}`);
+    const n = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+    if (!(n >= 0 && n <= 65_535)) throw new UsageError(`${what} must be a port 0..65535, got "${text}"`);
     return n;
   };
   const base = port(values['port-base'] as string | undefined, '--port-base') ?? DEFAULT_PORT_BASE;
-  if (base > 65_535 - SERVICES.length)
+  if (base + SERVICES.length - 1 > 65_535)
     throw new UsageError(`--port-base ${base} leaves no room for ${SERVICES.length} ports`);
   const ports: Ports = portsFrom(base);
   for (const s of SERVICES) {
@@ -55,12 +54,20 @@ function parse(argv: string[]) {
     const value = port((values as Record<string, unknown>)[flag] as string | undefined, `--${flag}`);
     if (value !== undefined) ports[s] = value;
   }
-  const notifications = values.notifications as string;
-  if (notifications !== 'sns' && notifications !== 'eventbridge') {
-    throw new UsageError(`--notifications must be sns or eventbridge, got ${notifications}`);
+  // Two services on one port would half-start the stack: each port is free on its own.
+  const taken = SERVICES.map((s) => ports[s]).filter((p) => p !== 0);
+  const twice = taken.find((p, i) => taken.indexOf(p) !== i);
+  if (twice !== undefined) {
+    const services = SERVICES.filter((s) => ports[s] === twice).map((s) => `--${serviceFlag(s)}`);
+    throw new UsageError(`Port ${twice} is given to more than one service: ${services.join(', ')}`);
   }
-  const visibility = Number(values['visibility-timeout']);
-  if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43_200) {
+  const notifications = values.notifications as NotificationMode;
+  if (!NOTIFICATION_MODES.includes(notifications)) {
+    throw new UsageError(`--notifications must be ${NOTIFICATION_MODES.join(' or ')}, got ${notifications}`);
+  }
+  const visibilityText = values['visibility-timeout'] as string;
+  const visibility = /^\d{1,5}$/.test(visibilityText) ? Number(visibilityText) : Number.NaN;
+  if (!(visibility >= 0 && visibility <= 43_200)) {
     throw new UsageError('--visibility-timeout must be whole seconds, 0..43200');
   }
   return {
@@ -71,7 +78,7 @@ function parse(argv: string[]) {
       dataDir: values['data-dir'] as string,
       fresh: values.fresh as boolean,
       stage: values.stage as string,
-      notifications: notifications as NotificationMode,
+      notifications,
       visibilityTimeoutSeconds: visibility,
       logLevel: values.verbose ? 'INFO' : 'WARN',
     },

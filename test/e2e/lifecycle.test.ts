@@ -94,6 +94,20 @@ describe('npm start', () => {
     }
   });
 
+  it.each([
+    [['--setup-port', '3000', '--port-base', '3000'], 'Port 3000 is given to more than one service'],
+    [['--setup-port', '0x10'], '--setup-port must be a port 0..65535'],
+    [['--port-base', '65530'], 'leaves no room'],
+    [['--visibility-timeout', '1e3'], '--visibility-timeout must be whole seconds'],
+  ])('refuses %j before starting anything, with exit code 2', (args, message) => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+
   it('rejects a bad option with usage and exit code 2', () => {
     const run = spawnSync(
       process.execPath,

@@ -163,8 +163,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_SESSION_TOKEN: '',
-      AWS_PROFILE: '',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: options.logLevel,
       POWERTOOLS_DEV: 'true',
