@@ -13,12 +13,16 @@ describe('npm run bench (quick mode)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-'));
     try {
       const out = join(dir, 'results.json');
+      const root = new URL('../../', import.meta.url).pathname;
+      const kept = () => ['README.md', 'bench/results.json'].map((f) => readFileSync(join(root, f), 'utf8'));
+      const before = kept();
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
         cwd: new URL('../../', import.meta.url).pathname,
         encoding: 'utf8',
         timeout: 240_000,
       });
       expect(run.status, run.stderr).toBe(0);
+      expect(kept()).toEqual(before);
       const results = JSON.parse(readFileSync(out, 'utf8'));
       expect(results).toMatchObject({ mode: 'quick', node: process.version });
       expect(results.coldInit.cases.map((c: { name: string }) => c.name)).toEqual([

@@ -1,5 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConsoleState } from '../../infra/local/marketplace-console/index.js';
 import type { ContractPage } from '../../lib/adapters/dynamodb/sales-reader.js';
@@ -109,9 +112,18 @@ describe('npm start', () => {
   });
 
   it('rejects a bad option with usage and exit code 2', () => {
+    const neverDir = join(tmpdir(), `never-${process.pid}`);
     const run = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'infra/local/start.ts', '--notifications', 'carrier-pigeon'],
+      [
+        '--import',
+        'tsx',
+        'infra/local/start.ts',
+        '--notifications',
+        'carrier-pigeon',
+        '--data-dir',
+        neverDir,
+      ],
       {
         cwd: ROOT,
         encoding: 'utf8',
@@ -120,8 +132,7 @@ describe('npm start', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('--notifications must be sns or eventbridge');
     expect(run.stderr).toContain('--fresh');
-    expect(execFileSync('git', ['status', '--porcelain', '.local'], { cwd: ROOT, encoding: 'utf8' })).toBe(
-      '',
-    );
+    // Nothing started: not even the data folder it was told to use.
+    expect(existsSync(neverDir)).toBe(false);
   });
 });

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
+import { isRunning } from '../support/process.js';
 
 const MODULE_PATH = fileURLToPath(new URL('../../infra/local/dynamodb-local.ts', import.meta.url));
 const LAUNCHER_DIR = fileURLToPath(new URL('../../infra/local/dynamodb-local-launcher/', import.meta.url));
@@ -90,15 +91,6 @@ function nonLoopbackAddresses(): string[] {
 }
 
 /** Running and not a zombie (an orphan's zombie may linger when PID 1 does not reap). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalStackUrls } from '../../../infra/local/stack/stack.js';
+import { isRunning } from '../../support/process.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -85,21 +86,12 @@ export async function spawnLocalStack(options: SpawnOptions = {}): Promise<Spawn
       const exit = await exited;
       clearTimeout(timer);
       // npm may exit before the stack's own process (its grandchild) has finished stopping.
-      await eventually('the stack process to exit', async () => (isAlive(urls.pid) ? undefined : true));
+      await eventually('the stack process to exit', async () => (isRunning(urls.pid) ? undefined : true));
       // …and what it wrote last may still be in the pipe.
       await Promise.race([drained, new Promise((r) => setTimeout(r, 5_000))]);
       return exit;
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function removeDataDir(dir: string): void {
