@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const productCode = z.string().regex(/^[-a-zA-Z0-9/=:_.@]{1,255}$/, 'a marketplace product code');
+import { productSchema } from '../lib/adapters/config/product-catalog.js';
 
 /** Everything a deployment needs to know, in one typed place (cdk.json context `stages.<stage>`). */
 export const deploymentConfigSchema = z
@@ -15,18 +14,8 @@ export const deploymentConfigSchema = z
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1')
       .default('us-east-1'),
     productName: z.string().min(1).max(100),
-    products: z
-      .array(
-        z.object({
-          productCode,
-          productId: z
-            .string()
-            .regex(/^prod-[a-zA-Z0-9]+$/, 'a catalog product id like prod-abc123')
-            .optional(),
-          creditsPerUnit: z.record(z.string().min(1), z.number().positive()).optional(),
-        }),
-      )
-      .min(1, 'list at least one product'),
+    // The functions' own schema (PRODUCTS), so a config that synthesizes also starts.
+    products: z.array(productSchema).min(1, 'list at least one product'),
     /** Verified SES identity (an address or a domain's address) that sends codes and confirmations. */
     senderEmail: z.email('an email address verified in SES'),
     supportEmail: z.email('an email address buyers can write to'),

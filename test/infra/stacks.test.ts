@@ -151,6 +151,12 @@ describe('configuration', () => {
   it.each([
     [{ senderEmail: 'not-an-email' }, /stages\.dev\.senderEmail/],
     [{ products: [] }, /stages\.dev\.products: list at least one product/],
+    // What the functions would refuse at their cold start (PRODUCTS) is refused at synth.
+    [{ products: [{ productCode: 'has spaces' }] }, /stages\.dev\.products\.0\.productCode/],
+    [
+      { products: [{ productCode: 'abc', creditsPerUnit: { ['x'.repeat(256)]: 1 } }] },
+      /stages\.dev\.products\.0\.creditsPerUnit/,
+    ],
     [{ consoleUrl: 'http://insecure.example' }, /stages\.dev\.consoleUrl/],
     [{ productName: undefined }, /stages\.dev\.productName/],
     [

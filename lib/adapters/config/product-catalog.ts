@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import type { ProductCatalog } from '../../domain/product/catalog.js';
 import '../validation/messages.js';
 
-const productSchema = z.object({
+/** One product of the catalog; the CDK config checks its `products` with this same schema. */
+export const productSchema = z.object({
   productCode: z.string().check(z.regex(/^[-a-zA-Z0-9/=:_.@]{1,255}$/, 'a marketplace product code')),
   productId: z.optional(
     z.string().check(z.regex(/^prod-[a-zA-Z0-9]+$/, 'a catalog product id like prod-abc123')),
