@@ -9,7 +9,7 @@ import {
 import { type RunningSesLocal, startSesLocal } from '../../infra/local/ses-local.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
-import { createSalesReader } from '../../lib/adapters/dynamodb/sales-reader.js';
+import { CONTRACT_STATUSES, createSalesReader } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
@@ -17,6 +17,7 @@ import { createEntitlementClient, createMeteringClient } from '../../lib/adapter
 import { createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
 import { contractIdOf, licenseIdFromArn } from '../../lib/domain/contract/identity.js';
+import type { ContractStatus } from '../../lib/domain/contract/model.js';
 import type { ContractRepository } from '../../lib/domain/contract/ports.js';
 import { Browser, type Page } from '../support/browser.js';
 import { FIXTURE, marketplacePostEvent } from '../support/events.js';
@@ -205,6 +206,22 @@ describe('setup flow', () => {
     });
     expect(summary.byStatus).toMatchObject({ 'pending-setup': 0, active: 1 });
     expect(summary.activeCredits).toBe(1000);
+    // …and the sales lists find it where an activated contract belongs: under active (byStatus),
+    // in the list of every status (byExpiry), and under its business (byBusiness, R2).
+    const sales = createSalesReader({ client: table.client, tableName: table.tableName });
+    const ids = async (statuses: readonly ContractStatus[], businessId?: string) =>
+      (
+        await sales.listContracts({
+          productCodes: [FIXTURE.productCode],
+          statuses,
+          limit: 10,
+          ...(businessId ? { businessId } : {}),
+        })
+      ).contracts.map((c) => c.contractId);
+    expect(await ids(['active'])).toEqual([contractId]);
+    expect(await ids(['pending-setup'])).toEqual([]);
+    expect(await ids(CONTRACT_STATUSES)).toEqual([contractId]);
+    expect(await ids(['active'], stored?.contract.activatedBy)).toEqual([contractId]);
     // Activating again is refused as already active; the session is completed.
     expect((await b.get('/setup')).body).toMatch(/already active/i);
   });
