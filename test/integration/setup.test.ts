@@ -226,6 +226,16 @@ describe('setup flow', () => {
     expect((await b.get('/setup')).body).toMatch(/already active/i);
   });
 
+  it('reads the contract once on the registration POST: the sync hands back what it read', async () => {
+    const { license } = buy(300);
+    await arrive(browser(), license.licenseArn); // creates the contract
+    table.resetCalls();
+    const again = await arrive(browser(), license.licenseArn);
+    expect(again.status).toBe(303);
+    // One strongly consistent Query for the contract and its items; the setup session is a Put.
+    expect(Object.fromEntries(table.calls)).toEqual({ QueryCommand: 1, PutItemCommand: 1 });
+  });
+
   it('never stores or logs the registration token', async () => {
     const { license } = buy();
     const token = simulator.mintToken(license.licenseArn);

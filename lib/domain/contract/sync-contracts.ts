@@ -48,7 +48,18 @@ export interface ContractSyncResult {
 
 export type SyncOutcome =
   | { readonly status: 'ignored'; readonly reason: 'unknown-product'; readonly product: ProductRef }
-  | { readonly status: 'synced'; readonly contracts: readonly ContractSyncResult[] };
+  | {
+      readonly status: 'synced';
+      /** The contracts that changed, and how. */
+      readonly contracts: readonly ContractSyncResult[];
+      /** Every contract the sync read, as stored once it was done (changed or not). */
+      readonly current: readonly StoredContract[];
+    };
+
+interface ProductSync {
+  readonly results: ContractSyncResult[];
+  readonly current: StoredContract[];
+}
 
 export interface SyncDeps {
   readonly catalog: ProductCatalog;
@@ -78,8 +89,13 @@ export async function syncContracts(command: SyncCommand, deps: SyncDeps): Promi
   if (products.length === 0)
     return { status: 'ignored', reason: 'unknown-product', product: command.product };
   const results: ContractSyncResult[] = [];
-  for (const product of products) results.push(...(await syncProduct(command, product, deps)));
-  return { status: 'synced', contracts: results };
+  const current: StoredContract[] = [];
+  for (const product of products) {
+    const synced = await syncProduct(command, product, deps);
+    results.push(...synced.results);
+    current.push(...synced.current);
+  }
+  return { status: 'synced', contracts: results, current };
 }
 
 function resolveProducts(ref: ProductRef, catalog: ProductCatalog): ProductConfig[] {
@@ -92,7 +108,7 @@ async function syncProduct(
   command: SyncCommand,
   product: ProductConfig,
   deps: SyncDeps,
-): Promise<ContractSyncResult[]> {
+): Promise<ProductSync> {
   const maxAttempts = deps.maxAttempts ?? 5;
   let lastConflict: ConcurrentUpdateError | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -106,11 +122,7 @@ async function syncProduct(
   throw new SyncConflictError(lastConflict?.contractId ?? '?', maxAttempts);
 }
 
-async function syncOnce(
-  command: SyncCommand,
-  product: ProductConfig,
-  deps: SyncDeps,
-): Promise<ContractSyncResult[]> {
+async function syncOnce(command: SyncCommand, product: ProductConfig, deps: SyncDeps): Promise<ProductSync> {
   const productCode = product.productCode;
   const rows = await readRows(productCode, command.scope, deps.entitlements);
   const observedAt = deps.clock.now().toISOString();
@@ -128,6 +140,7 @@ async function syncOnce(
   const storedIds = await storedContractIds(productCode, command.scope, deps.contracts);
 
   const results: ContractSyncResult[] = [];
+  const current: StoredContract[] = [];
   for (const contractId of new Set([...keys.keys(), ...storedIds])) {
     const stored = await deps.contracts.load(contractId);
     const key = stored?.contract.key ?? keys.get(contractId);
@@ -144,7 +157,10 @@ async function syncOnce(
       product,
       now,
     );
-    if (!result.changed) continue;
+    if (!result.changed) {
+      if (stored) current.push(stored);
+      continue;
+    }
     await deps.contracts.save({
       next: result.next,
       touchedItems: result.touchedItems,
@@ -160,8 +176,9 @@ async function syncOnce(
       },
     });
     results.push({ contractId, changes: result.changes });
+    current.push(result.next);
   }
-  return results;
+  return { results, current };
 }
 
 /**

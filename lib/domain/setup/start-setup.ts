@@ -1,5 +1,5 @@
 import { contractIdOf, licenseIdFromArn } from '../contract/identity.js';
-import type { ContractKey } from '../contract/model.js';
+import type { ContractKey, StoredContract } from '../contract/model.js';
 import type { Clock, ContractRepository, EntitlementReader } from '../contract/ports.js';
 import { syncContracts } from '../contract/sync-contracts.js';
 import { findProductByCode, type ProductCatalog } from '../product/catalog.js';
@@ -50,31 +50,32 @@ export async function startSetup(
     throw new UnknownContractError('ResolveCustomer returned neither a license nor a customer identifier');
   const contractId = contractIdOf(key);
 
-  {
-    // Always: the marketplace checklist wants GetEntitlements verified at registration, and the
-    // notification for this purchase may not have arrived yet. Unchanged contracts cost no write.
-    const now = deps.clock.now().toISOString();
-    await syncContracts(
-      {
-        product: { code: customer.productCode },
-        scope:
-          key.kind === 'license' && customer.licenseArn
-            ? {
-                by: 'license',
-                licenseArn: customer.licenseArn,
-                ...(customer.customerAWSAccountId
-                  ? { customerAWSAccountId: customer.customerAWSAccountId }
-                  : {}),
-              }
-            : { by: 'customer', customerIdentifier: customer.customerIdentifier ?? '' },
-        facts: {},
-        factsApplyTo: 'scope',
-        trigger: { source: 'setup', type: 'registration', id: `setup-${now}`, at: now },
-      },
-      deps,
-    );
-  }
-  const stored = (await deps.contracts.load(contractId)) ?? (await legacyContract(customer, deps.contracts));
+  // Always: the marketplace checklist wants GetEntitlements verified at registration, and the
+  // notification for this purchase may not have arrived yet. Unchanged contracts cost no write,
+  // and the sync hands back what it read, so the contract is not read a second time.
+  const syncedAt = deps.clock.now().toISOString();
+  const synced = await syncContracts(
+    {
+      product: { code: customer.productCode },
+      scope:
+        key.kind === 'license' && customer.licenseArn
+          ? {
+              by: 'license',
+              licenseArn: customer.licenseArn,
+              ...(customer.customerAWSAccountId
+                ? { customerAWSAccountId: customer.customerAWSAccountId }
+                : {}),
+            }
+          : { by: 'customer', customerIdentifier: customer.customerIdentifier ?? '' },
+      facts: {},
+      factsApplyTo: 'scope',
+      trigger: { source: 'setup', type: 'registration', id: `setup-${syncedAt}`, at: syncedAt },
+    },
+    deps,
+  );
+  const current = synced.status === 'synced' ? synced.current : [];
+  const stored =
+    current.find((c) => c.contract.contractId === contractId) ?? legacyContract(customer, current);
   if (!stored) throw new UnknownContractError(`No live contract ${contractId}`);
   if (stored.contract.term !== 'current')
     throw new ContractEndedError(`Contract ${contractId} is ${stored.contract.term}`);
@@ -118,13 +119,14 @@ function contractKeyOf(customer: {
  * A legacy listing whose ResolveCustomer gives no license ARN while its entitlements carry one:
  * the contract is stored under the license; find it by the customer identifier instead.
  */
-async function legacyContract(
-  customer: { productCode: string; licenseArn?: string; customerIdentifier?: string },
-  contracts: ContractRepository,
-) {
+/**
+ * A legacy listing resolved to a customer identifier only: its one contract among those the
+ * customer-scoped sync read (which also found contracts keyed by license).
+ */
+function legacyContract(
+  customer: { licenseArn?: string; customerIdentifier?: string },
+  current: readonly StoredContract[],
+): StoredContract | undefined {
   if (customer.licenseArn || !customer.customerIdentifier) return undefined;
-  const ids = await contracts.findContractIds(customer.productCode, {
-    customerIdentifier: customer.customerIdentifier,
-  });
-  return ids.length === 1 && ids[0] ? contracts.load(ids[0]) : undefined;
+  return current.length === 1 ? current[0] : undefined;
 }
