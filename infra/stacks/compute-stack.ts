@@ -15,13 +15,10 @@ import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscrip
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { INDEXES } from '../../lib/adapters/dynamodb/keys.js';
-import { MARKETPLACE_DETAIL_TYPES } from '../../lib/adapters/marketplace/event-types.js';
+import { MARKETPLACE_DETAIL_TYPES, marketplaceTopicArn } from '../../lib/adapters/marketplace/event-types.js';
 import { FUNCTION_BUNDLING } from '../bundling.js';
 import type { DeploymentConfig } from '../config.js';
 import { FUNCTIONS, type FunctionName, functionEnvironment, NOTIFICATION_QUEUE } from '../functions.js';
-
-/** The AWS-owned account that publishes the legacy marketplace SNS topics (MARKETPLACE.md §3.1). */
-export const MARKETPLACE_SNS_ACCOUNT = '287250355862';
 
 export { MARKETPLACE_DETAIL_TYPES };
 
@@ -90,11 +87,11 @@ export class ComputeStack extends Stack {
     });
     if (config.legacySns) {
       for (const { productCode } of config.products) {
-        for (const kind of ['entitlement', 'subscription']) {
+        for (const kind of ['entitlement', 'subscription'] as const) {
           const topic = Topic.fromTopicArn(
             this,
             `Legacy${kind}${productCode}`,
-            `arn:aws:sns:us-east-1:${MARKETPLACE_SNS_ACCOUNT}:aws-mp-${kind}-notification-${productCode}`,
+            marketplaceTopicArn(kind, productCode),
           );
           topic.addSubscription(new SqsSubscription(this.queue, { deadLetterQueue: this.deadLetterQueue }));
         }

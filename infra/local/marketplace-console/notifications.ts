@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import {
+  type AGREEMENT_DETAIL_TYPES,
+  type LICENSE_DETAIL_TYPES,
+  marketplaceTopicArn,
+} from '../../../lib/adapters/marketplace/event-types.js';
 
 /**
  * The SQS message bodies AWS Marketplace would deliver for a buyer's action, built as pure
@@ -11,7 +16,6 @@ export type NotificationMode = 'sns' | 'eventbridge';
 export const NOTIFICATION_MODES: readonly NotificationMode[] = ['sns', 'eventbridge'];
 
 /** AWS Marketplace's own account, which owns the per-product SNS topics. */
-const MARKETPLACE_SNS_ACCOUNT = '287250355862';
 const REGION = 'us-east-1';
 // A lockout before the end date is what real Amended events show; 30 days is an illustration.
 const RENEWAL_LOCKOUT_DAYS = 30;
@@ -103,7 +107,7 @@ export function printedLicenseArn(licenseArn: string): string {
 }
 
 export function entitlementTopicArn(productCode: string): string {
-  return `arn:aws:sns:${REGION}:${MARKETPLACE_SNS_ACCOUNT}:aws-mp-entitlement-notification-${productCode}`;
+  return marketplaceTopicArn('entitlement', productCode);
 }
 
 type Ctx = { now: Date; newId: () => string };
@@ -163,7 +167,9 @@ function agreementEvent(
   ctx: Ctx,
   extra: JsonObject = {},
 ): string {
-  return envelope(`Purchase Agreement ${kind} - Proposer`, subject, ctx, {
+  // Typed against the detail-types the consumer and the CDK rule accept, so they cannot drift.
+  const detailType: (typeof AGREEMENT_DETAIL_TYPES)[number] = `Purchase Agreement ${kind} - Proposer`;
+  return envelope(detailType, subject, ctx, {
     requestId: ctx.newId(),
     catalog: 'AWSMarketplace',
     agreement: { id: subject.agreementId, ...agreement },
@@ -178,7 +184,8 @@ function agreementEvent(
 }
 
 function licenseEvent(kind: 'Updated' | 'Deprovisioned', subject: NotificationSubject, ctx: Ctx): string {
-  return envelope(`License ${kind} - Manufacturer`, subject, ctx, {
+  const detailType: (typeof LICENSE_DETAIL_TYPES)[number] = `License ${kind} - Manufacturer`;
+  return envelope(detailType, subject, ctx, {
     requestId: ctx.newId(),
     catalog: 'AWSMarketplace',
     agreement: { id: subject.agreementId },

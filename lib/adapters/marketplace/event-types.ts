@@ -20,3 +20,11 @@ export const MARKETPLACE_DETAIL_TYPES: readonly string[] = [
   ...AGREEMENT_DETAIL_TYPES,
   ...LICENSE_DETAIL_TYPES,
 ];
+
+/** The AWS-owned account that publishes the legacy marketplace SNS topics (MARKETPLACE.md §3.1). */
+export const MARKETPLACE_SNS_ACCOUNT = '287250355862';
+
+/** A product's legacy marketplace topic; they live in us-east-1. */
+export function marketplaceTopicArn(kind: 'entitlement' | 'subscription', productCode: string): string {
+  return `arn:aws:sns:us-east-1:${MARKETPLACE_SNS_ACCOUNT}:aws-mp-${kind}-notification-${productCode}`;
+}
