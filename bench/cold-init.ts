@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { esbuildBuildOptions } from '../infra/bundling.js';
 import { parseDeploymentConfig } from '../infra/config.js';
 import { FUNCTIONS, type FunctionName, functionEnvironment } from '../infra/functions.js';
+import { median } from './support.js';
 
 /**
  * Cold init: how long a fresh `node` takes to load each bundle, as a ratio to a bare `node`
@@ -117,12 +118,6 @@ function run(code: string, env: Record<string, string>): { ms: number; rssKiB: n
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (out.status !== 0) throw new Error(`cold init run failed (${out.status}): ${out.stderr.slice(0, 2000)}`);
   return { ms, rssKiB: Number(out.stdout) };
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 /** Builds every bundle into `outDir` and measures each against bare node in `pairs` pairs. */
