@@ -1,5 +1,5 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOTIFICATION_QUEUE } from '../../../infra/functions.js';
 import { type RunningSqsLocal, startSqsLocal } from '../../../infra/local/sqs-local.js';
@@ -34,6 +34,7 @@ describe('local SQS poller', () => {
   it('deletes what the handler did not report and redrives a failing message to the DLQ after maxReceiveCount receives', async () => {
     const seen = new Map<string, number[]>();
     const reports: BatchReport[] = [];
+    const records: SQSRecord[] = [];
     const poller = startPoller({
       client: sqs.client,
       queueUrl: sqs.queueUrl,
@@ -44,9 +45,7 @@ describe('local SQS poller', () => {
           const counts = seen.get(r.body) ?? [];
           counts.push(Number(r.attributes.ApproximateReceiveCount));
           seen.set(r.body, counts);
-          expect(r.eventSource).toBe('aws:sqs');
-          expect(r.eventSourceARN).toBe(sqs.queueArn);
-          expect(Number(r.attributes.SentTimestamp)).toBeGreaterThan(0);
+          records.push(r);
         }
         return {
           batchItemFailures: event.Records.filter((r) => r.body === 'poison').map((r) => ({
@@ -67,6 +66,17 @@ describe('local SQS poller', () => {
       expect(poison).toEqual([...poison].sort((a, b) => a - b));
       expect((await sqs.depth()).queue).toBe(0);
       expect(poller.stats.failed).toBe(NOTIFICATION_QUEUE.maxReceiveCount);
+      // Records shaped as Lambda's event source mapping delivers them (asserted here, not in the
+      // handler, where a failed expect would only look like a failed message).
+      for (const r of records) {
+        expect(r).toMatchObject({
+          eventSource: 'aws:sqs',
+          eventSourceARN: sqs.queueArn,
+          awsRegion: 'us-east-1',
+        });
+        expect(Number(r.attributes.SentTimestamp)).toBeGreaterThan(0);
+      }
+      expect(reports.map((r) => r.size).reduce((a, b) => a + b, 0)).toBe(records.length);
     } finally {
       await poller.stop();
     }
