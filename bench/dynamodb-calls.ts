@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
 import { createSetupHandler } from '../functions/setup/create-handler.js';
-import type { License } from '../infra/local/marketplace-simulator/index.js';
 import { nodeSecrets } from '../lib/adapters/crypto/node-secrets.js';
 import { createContractStore } from '../lib/adapters/dynamodb/contract-store.js';
 import { createSetupStore } from '../lib/adapters/dynamodb/setup-store.js';
@@ -10,6 +9,7 @@ import { createSesMailer } from '../lib/adapters/email/ses-mailer.js';
 import { createEntitlementClient, createMeteringClient } from '../lib/adapters/marketplace/clients.js';
 import { BUYER_RETRY, createCustomerResolver } from '../lib/adapters/marketplace/customer-resolver.js';
 import { createEntitlementReader } from '../lib/adapters/marketplace/entitlement-reader.js';
+import type { License } from '../local/marketplace-simulator/index.js';
 import {
   BENCH_CATALOG,
   BENCH_PRODUCT,

@@ -5,10 +5,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createMarketplaceEventsHandler } from '../functions/marketplace-events/create-handler.js';
 import { createSalesHandler } from '../functions/sales/create-handler.js';
-import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
-import { printedLicenseArn } from '../infra/local/marketplace-console/notifications.js';
-import { type License, MarketplaceSimulator } from '../infra/local/marketplace-simulator/index.js';
-import { type RunningSesLocal, startSesLocal } from '../infra/local/ses-local.js';
 import { createDocumentClient } from '../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../lib/adapters/dynamodb/contract-store.js';
 import { createSalesReader } from '../lib/adapters/dynamodb/sales-reader.js';
@@ -19,6 +15,10 @@ import { DEFAULT_RETRY } from '../lib/adapters/marketplace/retry.js';
 import type { StoredContract } from '../lib/domain/contract/model.js';
 import { type ContractChange, reconcile } from '../lib/domain/contract/reconcile.js';
 import type { ProductCatalog } from '../lib/domain/product/catalog.js';
+import { startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { printedLicenseArn } from '../local/marketplace-console/notifications.js';
+import { type License, MarketplaceSimulator } from '../local/marketplace-simulator/index.js';
+import { type RunningSesLocal, startSesLocal } from '../local/ses-local.js';
 
 /** What every measurement module runs against: one DynamoDB Local, one simulator, one local SES. */
 export interface BenchEnvironment {

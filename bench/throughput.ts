@@ -1,8 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { NOTIFICATION_QUEUE } from '../infra/functions.js';
-import type { License } from '../infra/local/marketplace-simulator/index.js';
 import { summaryUpdate } from '../lib/adapters/dynamodb/summary-counters.js';
+import type { License } from '../local/marketplace-simulator/index.js';
 import {
   auditRow,
   BENCH_PRODUCT,

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaughtEmail } from '../../infra/local/ses-local.js';
+import type { CaughtEmail } from '../../local/ses-local.js';
 import { eventually, removeDataDir, type SpawnedStack, spawnLocalStack } from './support/local-stack.js';
 
 /**

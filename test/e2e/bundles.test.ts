@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esbuildBuildOptions } from '../../infra/bundling.js';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
-import { ensureContractTable } from '../../infra/local/stack/table.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local.js';
+import { ensureContractTable } from '../../local/stack/table.js';
 
 /**
  * The deployable bundles themselves (what `cdk synth` zips, byte for byte: test/infra), run in

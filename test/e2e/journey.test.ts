@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConsoleState } from '../../infra/local/marketplace-console/index.js';
-import type { CaughtEmail } from '../../infra/local/ses-local.js';
 import type { ContractDetail, ContractPage, ContractRow } from '../../lib/adapters/dynamodb/sales-reader.js';
+import type { ConsoleState } from '../../local/marketplace-console/index.js';
+import type { CaughtEmail } from '../../local/ses-local.js';
 import { HttpBuyer } from './support/http-buyer.js';
 import { eventually, removeDataDir, type SpawnedStack, spawnLocalStack } from './support/local-stack.js';
 

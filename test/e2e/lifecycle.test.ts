@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ConsoleState } from '../../infra/local/marketplace-console/index.js';
 import type { ContractPage } from '../../lib/adapters/dynamodb/sales-reader.js';
+import type { ConsoleState } from '../../local/marketplace-console/index.js';
 import { eventually, removeDataDir, spawnLocalStack } from './support/local-stack.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -85,7 +85,7 @@ describe('npm start', () => {
     try {
       const run = spawnSync(
         process.execPath,
-        ['--import', 'tsx', 'infra/local/start.ts', '--port-base', '0', '--setup-port', String(port)],
+        ['--import', 'tsx', 'local/start.ts', '--port-base', '0', '--setup-port', String(port)],
         { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
       );
       expect(run.status).toBe(1);
@@ -103,7 +103,7 @@ describe('npm start', () => {
     [['--port-base', '65530'], 'leaves no room'],
     [['--visibility-timeout', '1e3'], '--visibility-timeout must be whole seconds'],
   ])('refuses %j before starting anything, with exit code 2', (args, message) => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', ...args], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
       cwd: ROOT,
       encoding: 'utf8',
     });
@@ -115,15 +115,7 @@ describe('npm start', () => {
     const neverDir = join(tmpdir(), `never-${process.pid}`);
     const run = spawnSync(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'infra/local/start.ts',
-        '--notifications',
-        'carrier-pigeon',
-        '--data-dir',
-        neverDir,
-      ],
+      ['--import', 'tsx', 'local/start.ts', '--notifications', 'carrier-pigeon', '--data-dir', neverDir],
       {
         cwd: ROOT,
         encoding: 'utf8',

@@ -15,11 +15,11 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { isRunning } from '../support/process.js';
 
-const MODULE_PATH = fileURLToPath(new URL('../../infra/local/dynamodb-local.ts', import.meta.url));
-const LAUNCHER_DIR = fileURLToPath(new URL('../../infra/local/dynamodb-local-launcher/', import.meta.url));
+const MODULE_PATH = fileURLToPath(new URL('../../local/dynamodb-local.ts', import.meta.url));
+const LAUNCHER_DIR = fileURLToPath(new URL('../../local/dynamodb-local-launcher/', import.meta.url));
 
 function clientFor(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
@@ -300,8 +300,7 @@ describe('the committed DynamoDB Local launcher', () => {
   );
 
   it('matches the checksums recorded by build.sh, so the class was rebuilt after the source changed', () => {
-    const rebuild =
-      'source or class changed without a rebuild: run infra/local/dynamodb-local-launcher/build.sh';
+    const rebuild = 'source or class changed without a rebuild: run local/dynamodb-local-launcher/build.sh';
     expect(sha256(join(LAUNCHER_DIR, 'LoopbackDynamoDbLocal.java')), rebuild).toBe(
       recorded.get('LoopbackDynamoDbLocal.java'),
     );

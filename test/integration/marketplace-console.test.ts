@@ -10,8 +10,8 @@ import {
   type RunningMarketplaceConsole,
   StateFileError,
   startMarketplaceConsole,
-} from '../../infra/local/marketplace-console/index.js';
-import { MarketplaceSimulator } from '../../infra/local/marketplace-simulator/index.js';
+} from '../../local/marketplace-console/index.js';
+import { MarketplaceSimulator } from '../../local/marketplace-simulator/index.js';
 
 const PRODUCT = {
   productCode: 'a1b2c3d4e5credits0example',

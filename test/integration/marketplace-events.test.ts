@@ -3,16 +3,13 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createMarketplaceEventsHandler } from '../../functions/marketplace-events/create-handler.js';
-import {
-  MarketplaceSimulator,
-  type RunningSimulator,
-} from '../../infra/local/marketplace-simulator/index.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { createEntitlementClient } from '../../lib/adapters/marketplace/clients.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
 import { contractIdOf } from '../../lib/domain/contract/identity.js';
 import type { ContractRepository } from '../../lib/domain/contract/ports.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
+import { MarketplaceSimulator, type RunningSimulator } from '../../local/marketplace-simulator/index.js';
 import {
   type EventFixture,
   FIXTURE,

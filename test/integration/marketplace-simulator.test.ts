@@ -19,7 +19,7 @@ import {
   type License,
   MarketplaceSimulator,
   type RunningSimulator,
-} from '../../infra/local/marketplace-simulator/index.js';
+} from '../../local/marketplace-simulator/index.js';
 
 const PRODUCT = 'prod7credits01';
 const OTHER_PRODUCT = 'prodotherthing9';

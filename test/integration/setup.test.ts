@@ -2,11 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createSetupHandler } from '../../functions/setup/create-handler.js';
-import {
-  MarketplaceSimulator,
-  type RunningSimulator,
-} from '../../infra/local/marketplace-simulator/index.js';
-import { type RunningSesLocal, startSesLocal } from '../../infra/local/ses-local.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { CONTRACT_STATUSES, createSalesReader } from '../../lib/adapters/dynamodb/sales-reader.js';
@@ -19,6 +14,8 @@ import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlem
 import { contractIdOf, licenseIdFromArn } from '../../lib/domain/contract/identity.js';
 import type { ContractStatus } from '../../lib/domain/contract/model.js';
 import type { ContractRepository } from '../../lib/domain/contract/ports.js';
+import { MarketplaceSimulator, type RunningSimulator } from '../../local/marketplace-simulator/index.js';
+import { type RunningSesLocal, startSesLocal } from '../../local/ses-local.js';
 import { Browser, type Page } from '../support/browser.js';
 import { FIXTURE, marketplacePostEvent } from '../support/events.js';
 import { lambdaContext } from '../support/lambda-context.js';

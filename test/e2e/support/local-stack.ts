@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalStackUrls } from '../../../infra/local/stack/stack.js';
+import type { LocalStackUrls } from '../../../local/stack/stack.js';
 import { isRunning } from '../../support/process.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -31,7 +31,7 @@ export interface SpawnOptions {
   readonly viaNpm?: boolean;
 }
 
-/** Starts `infra/local/start.ts` in a child process and waits for its ready file. */
+/** Starts `local/start.ts` in a child process and waits for its ready file. */
 export async function spawnLocalStack(options: SpawnOptions = {}): Promise<SpawnedStack> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'local-stack-'));
   const readyFile = join(dataDir, `ready-${Date.now()}.json`);
@@ -48,7 +48,7 @@ export async function spawnLocalStack(options: SpawnOptions = {}): Promise<Spawn
   ];
   const child = options.viaNpm
     ? spawn('npm', ['start', '--silent', '--', ...args], { cwd: ROOT, detached: true })
-    : spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', ...args], { cwd: ROOT });
+    : spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], { cwd: ROOT });
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     text += chunk.toString();

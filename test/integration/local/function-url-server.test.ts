@@ -4,8 +4,8 @@ import {
   type FunctionUrlHandler,
   type RunningFunctionUrl,
   startFunctionUrlServer,
-} from '../../../infra/local/stack/function-url-server.js';
-import { invocationContext } from '../../../infra/local/stack/invocation.js';
+} from '../../../local/stack/function-url-server.js';
+import { invocationContext } from '../../../local/stack/invocation.js';
 
 let seen: APIGatewayProxyEventV2 | undefined;
 let handler: FunctionUrlHandler;

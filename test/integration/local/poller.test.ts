@@ -2,9 +2,9 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOTIFICATION_QUEUE } from '../../../infra/functions.js';
-import { type RunningSqsLocal, startSqsLocal } from '../../../infra/local/sqs-local.js';
-import { invocationContext } from '../../../infra/local/stack/invocation.js';
-import { type BatchReport, startPoller } from '../../../infra/local/stack/poller.js';
+import { type RunningSqsLocal, startSqsLocal } from '../../../local/sqs-local.js';
+import { invocationContext } from '../../../local/stack/invocation.js';
+import { type BatchReport, startPoller } from '../../../local/stack/poller.js';
 
 let sqs: RunningSqsLocal;
 

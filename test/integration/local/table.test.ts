@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { ensureContractTable } from '../../../infra/local/stack/table.js';
 import { contractTableDefinition } from '../../../lib/adapters/dynamodb/table.js';
+import { ensureContractTable } from '../../../local/stack/table.js';
 
 const client = () =>
   new DynamoDBClient({

@@ -7,7 +7,7 @@ import {
   NotificationModeError,
   type NotificationSubject,
   printedLicenseArn,
-} from '../../../infra/local/marketplace-console/notifications.js';
+} from '../../../local/marketplace-console/notifications.js';
 import { FIXTURE, fixtureJson } from '../../support/events.js';
 
 const NOW = new Date('2026-06-01T09:00:00.123Z');

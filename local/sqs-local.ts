@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
-import { NOTIFICATION_QUEUE } from '../functions.js';
+import { NOTIFICATION_QUEUE } from '../infra/functions.js';
 
 export interface SqsLocalOptions {
   host?: string;

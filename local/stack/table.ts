@@ -5,7 +5,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { contractTableDefinition, TTL_ATTRIBUTE } from '../../../lib/adapters/dynamodb/table.js';
+import { contractTableDefinition, TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb/table.js';
 
 /**
  * Creates the contracts table with the deployed definition (keys, indexes, TTL) unless a

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { FUNCTIONS, type FunctionName } from '../../functions.js';
+import { FUNCTIONS, type FunctionName } from '../../infra/functions.js';
 import { LOCAL_ACCOUNT_ID } from '../sqs-local.js';
 
 /**

@@ -5,7 +5,7 @@ import {
   PayloadTooLargeError,
   parseFormBody,
   UnsupportedMediaTypeError,
-} from '../../../lib/adapters/http/form-body.js';
+} from '../../lib/adapters/http/form-body.js';
 import { listenOn } from '../http-server.js';
 import { LicenseStateError } from '../marketplace-simulator/index.js';
 import {

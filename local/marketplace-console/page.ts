@@ -1,4 +1,4 @@
-import { type HtmlValue, html, raw, type SafeHtml } from '../../../lib/adapters/http/html.js';
+import { type HtmlValue, html, raw, type SafeHtml } from '../../lib/adapters/http/html.js';
 import type { ConsoleLicense, ConsoleProduct, ConsoleState } from './console.js';
 import { LIMITS } from './console.js';
 import type { NotificationMode } from './notifications.js';
