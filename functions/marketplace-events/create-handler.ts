@@ -1,7 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { withLogContext } from '../../lib/adapters/lambda/with-log-context.js';
+import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { Clock, ContractRepository, EntitlementReader } from '../../lib/domain/contract/ports.js';
 import { syncContracts } from '../../lib/domain/contract/sync-contracts.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
@@ -19,7 +20,9 @@ export interface MarketplaceEventsOptions {
 /**
  * The SQS consumer: each record is parsed into a sync command and synced on its own. A record
  * that fails (unparseable, marketplace down, lost races) is reported in `batchItemFailures`,
- * so SQS retries only it and finally moves it to the DLQ; the others are acknowledged.
+ * so SQS retries only it and finally moves it to the DLQ; the others are acknowledged. The
+ * middy chain is `logContext` (Powertools' context on every line), then the batch handler; an
+ * error that escapes it (none should) fails the invocation, so SQS retries the whole batch.
  */
 export function createMarketplaceEventsHandler(options: MarketplaceEventsOptions) {
   const { logger } = options;
@@ -50,12 +53,14 @@ export function createMarketplaceEventsHandler(options: MarketplaceEventsOptions
     }
   }
 
-  return withLogContext(
-    logger,
-    async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-      processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, {
-        context,
-        throwOnFullBatchFailure: false,
-      }),
-  );
+  // Powertools' batch utility has no middleware: processPartialResponse stays in the handler.
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(logContext(logger))
+    .handler(
+      async (event, context): Promise<SQSBatchResponse> =>
+        processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, {
+          context,
+          throwOnFullBatchFailure: false,
+        }),
+    );
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
@@ -10,6 +11,7 @@ import { createMarketplaceEventsHandler } from './create-handler.js';
 // Built once per cold start; a wrong configuration fails here, loudly, before any message is taken.
 const entitlementClient = createEntitlementClient({ endpoint: process.env.MARKETPLACE_ENDPOINT });
 
+/** The middy chain (create-handler.ts) over this deployment's clients and configuration. */
 export const handler = createMarketplaceEventsHandler({
   catalog: parseProductCatalog(process.env.PRODUCTS),
   contracts: createContractStore({
@@ -21,9 +23,3 @@ export const handler = createMarketplaceEventsHandler({
   clock: { now: () => new Date() },
   logger: new Logger({ serviceName: 'marketplace-events' }),
 });
-
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}

@@ -1,10 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import type { ContractRow, SalesReader, SetupRow } from '../../lib/adapters/dynamodb/sales-reader.js';
+import type { SalesReader } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { CONTRACT_STATUSES, InvalidCursorError } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { toCsv } from '../../lib/adapters/http/csv.js';
-import { withLogContext } from '../../lib/adapters/lambda/with-log-context.js';
+import { securityHeaders } from '../../lib/adapters/http/security-headers.js';
+import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { ContractStatus } from '../../lib/domain/contract/model.js';
 import type { Clock } from '../../lib/domain/contract/ports.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
@@ -50,11 +54,7 @@ const SETUP_CSV = [
   'contractId',
 ] as const;
 
-const headers = (type: string) => ({
-  'content-type': type,
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-});
+const headers = (type: string) => ({ 'content-type': type, 'cache-control': 'no-store' });
 const json = (status: number, body: unknown): Result => ({
   statusCode: status,
   headers: headers('application/json'),
@@ -74,122 +74,157 @@ const respond = (
         body: body.csv(),
       }
     : format === 'html'
-      ? {
-          statusCode: 200,
-          headers: {
-            ...headers('text/html; charset=utf-8'),
-            'content-security-policy':
-              "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-          },
-          body: body.html(),
-        }
+      ? { statusCode: 200, headers: headers('text/html; charset=utf-8'), body: body.html() }
       : json(200, body.json);
+};
+
+/** The HTML view's tables carry inline styles only; nothing may frame them. */
+const CSP_DIRECTIVES = {
+  'default-src': "'none'",
+  'style-src': "'unsafe-inline'",
+  'frame-ancestors': "'none'",
 };
 
 /**
  * The sales view behind an IAM-authenticated function URL (payload 2.0): contracts, one
  * contract with items, audit and business, setups that did not finish, and a summary.
- * JSON by default, CSV with `format=csv`, an HTML table for browsers.
+ * JSON by default, CSV with `format=csv`, an HTML table for browsers. The middy chain:
+ * `logContext`, `http-header-normalizer`, `securityHeaders` (on every response), the one error
+ * mapper `salesErrors` (400 with the reason, else 500 with the request id), then `http-router`.
  */
 export function createSalesHandler(options: SalesOptions) {
-  const productCodes = options.catalog.products.map((p) => p.productCode);
-
-  function formatOf(event: Event, requested: Format | undefined): Format {
-    if (requested) return requested;
-    return (event.headers.accept ?? '').includes('text/html') ? 'html' : 'json';
-  }
-
-  function parse<T extends z.ZodMiniType>(schema: T, event: Event): z.infer<T> {
-    const parsed = schema.safeParse(event.queryStringParameters ?? {});
-    if (parsed.success) return parsed.data;
-    const issue = parsed.error.issues[0];
-    throw new BadRequestError(
-      `Invalid ${String(issue?.path[0] ?? 'query')}: ${issue?.message ?? 'bad value'}`,
+  return middy<Event, Result, Error, Context>()
+    .use(logContext(options.logger))
+    .use(httpHeaderNormalizer())
+    .use(securityHeaders(CSP_DIRECTIVES))
+    .use(salesErrors(options.logger))
+    .handler(
+      httpRouterHandler<Event, Result>({
+        routes: salesRoutes(options),
+        notFoundResponse: ({ method, path }) =>
+          method === 'GET'
+            ? json(404, { message: `No route ${path}: try /contracts, /contracts/{id}, /setups, /summary` })
+            : json(405, { message: 'Only GET is supported' }),
+      }),
     );
+}
+
+function salesErrors(logger: Logger): MiddlewareObj<Event, Result, Error, Context> {
+  return {
+    onError: (request) => {
+      const { error } = request;
+      if (error instanceof BadRequestError || error instanceof InvalidCursorError) {
+        request.response = json(400, { message: error.message });
+        return;
+      }
+      logger.error('Sales request failed', { error });
+      request.response = json(500, { message: `Internal error; request id ${request.context.awsRequestId}` });
+    },
+  };
+}
+
+function salesRoutes(options: SalesOptions): Route<Event, Result>[] {
+  const productCodes = options.catalog.products.map((p) => p.productCode);
+  const query = (event: Event) => new URLSearchParams(event.rawQueryString ?? '');
+
+  const contracts = async (event: Event): Promise<Result> => {
+    const q = parse(contractsQuerySchema, event);
+    if (q.product && !productCodes.includes(q.product))
+      throw new BadRequestError(`Unknown product ${q.product}`);
+    const page = await options.reader.listContracts({
+      productCodes: q.product ? [q.product] : productCodes,
+      statuses: q.status ? [q.status as ContractStatus] : CONTRACT_STATUSES,
+      ...(q.expiringBefore ? { expiringBefore: q.expiringBefore } : {}),
+      ...(q.business ? { businessId: q.business } : {}),
+      ...(q.freeTrial !== undefined ? { freeTrial: q.freeTrial } : {}),
+      limit: q.limit,
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    return respond(formatOf(event, q.format), {
+      json: page,
+      nextCursor: page.nextCursor,
+      csv: csvOf(CONTRACT_CSV, page.contracts),
+      html: () => contractsHtml(page.contracts, page.nextCursor, query(event)),
+    });
+  };
+
+  return [
+    { method: 'GET', path: '/', handler: contracts },
+    { method: 'GET', path: '/contracts', handler: contracts },
+    {
+      method: 'GET',
+      path: '/contracts/{id}',
+      handler: async (event: Event) => {
+        const contractId = decodePathId(event.pathParameters?.id ?? '');
+        const found = await options.reader.getContract(contractId);
+        if (!found) return json(404, { message: `No contract ${contractId}` });
+        return respond(formatOf(event, formatParam(query(event))), {
+          json: found,
+          html: () => contractHtml(found),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/setups',
+      handler: async (event: Event) => {
+        const q = parse(setupsQuerySchema, event);
+        const page = await options.reader.listSetups({
+          state: q.state,
+          limit: q.limit,
+          now: options.clock.now(),
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+        });
+        return respond(formatOf(event, q.format), {
+          json: page,
+          nextCursor: page.nextCursor,
+          csv: csvOf(SETUP_CSV, page.setups),
+          html: () => setupsHtml(q.state, page.setups, page.nextCursor, query(event)),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/summary',
+      handler: async (event: Event) => {
+        const summary = await options.reader.summary({ productCodes, now: options.clock.now() });
+        return respond(formatOf(event, formatParam(query(event))), {
+          json: summary,
+          html: () => summaryHtml(summary),
+        });
+      },
+    },
+  ];
+}
+
+/** A list's CSV, one column per field named. */
+function csvOf<T, K extends keyof T & string>(columns: readonly K[], rows: readonly T[]): () => string {
+  return () =>
+    toCsv(
+      columns,
+      rows.map((row) => columns.map((k) => row[k])),
+    );
+}
+
+function formatOf(event: Event, requested: Format | undefined): Format {
+  if (requested) return requested;
+  return (event.headers.accept ?? '').includes('text/html') ? 'html' : 'json';
+}
+
+function parse<T extends z.ZodMiniType>(schema: T, event: Event): z.infer<T> {
+  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new BadRequestError(`Invalid ${String(issue?.path[0] ?? 'query')}: ${issue?.message ?? 'bad value'}`);
+}
+
+/** A contract id from the path; a malformed %-escape is the caller's mistake, not a 500. */
+function decodePathId(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError('Invalid contract id: malformed %-escape in the path');
   }
-
-  async function route(event: Event): Promise<Result> {
-    if (event.requestContext.http.method !== 'GET') return json(405, { message: 'Only GET is supported' });
-    const path = event.rawPath.replace(/\/+$/, '') || '/';
-    const query = new URLSearchParams(event.rawQueryString ?? '');
-
-    if (path === '/contracts' || path === '/') {
-      const q = parse(contractsQuerySchema, event);
-      if (q.product && !productCodes.includes(q.product))
-        throw new BadRequestError(`Unknown product ${q.product}`);
-      const page = await options.reader.listContracts({
-        productCodes: q.product ? [q.product] : productCodes,
-        statuses: q.status ? [q.status as ContractStatus] : CONTRACT_STATUSES,
-        ...(q.expiringBefore ? { expiringBefore: q.expiringBefore } : {}),
-        ...(q.business ? { businessId: q.business } : {}),
-        ...(q.freeTrial !== undefined ? { freeTrial: q.freeTrial } : {}),
-        limit: q.limit,
-        ...(q.cursor ? { cursor: q.cursor } : {}),
-      });
-      return respond(formatOf(event, q.format), {
-        json: page,
-        nextCursor: page.nextCursor,
-        csv: () =>
-          toCsv(
-            CONTRACT_CSV,
-            page.contracts.map((c: ContractRow) => CONTRACT_CSV.map((k) => c[k])),
-          ),
-        html: () => contractsHtml(page.contracts, page.nextCursor, query),
-      });
-    }
-
-    const detail = /^\/contracts\/([^/]+)$/.exec(path);
-    if (detail?.[1]) {
-      const contractId = decodeURIComponent(detail[1]);
-      const found = await options.reader.getContract(contractId);
-      if (!found) return json(404, { message: `No contract ${contractId}` });
-      return respond(formatOf(event, formatParam(query)), {
-        json: found,
-        html: () => contractHtml(found),
-      });
-    }
-
-    if (path === '/setups') {
-      const q = parse(setupsQuerySchema, event);
-      const page = await options.reader.listSetups({
-        state: q.state,
-        limit: q.limit,
-        now: options.clock.now(),
-        ...(q.cursor ? { cursor: q.cursor } : {}),
-      });
-      return respond(formatOf(event, q.format), {
-        json: page,
-        nextCursor: page.nextCursor,
-        csv: () =>
-          toCsv(
-            SETUP_CSV,
-            page.setups.map((s: SetupRow) => SETUP_CSV.map((k) => s[k])),
-          ),
-        html: () => setupsHtml(q.state, page.setups, page.nextCursor, query),
-      });
-    }
-
-    if (path === '/summary') {
-      const summary = await options.reader.summary({ productCodes, now: options.clock.now() });
-      return respond(formatOf(event, formatParam(query)), {
-        json: summary,
-        html: () => summaryHtml(summary),
-      });
-    }
-
-    return json(404, { message: `No route ${path}: try /contracts, /contracts/{id}, /setups, /summary` });
-  }
-
-  return withLogContext(options.logger, async (event: Event, context: Context): Promise<Result> => {
-    try {
-      return await route(event);
-    } catch (error) {
-      if (error instanceof BadRequestError || error instanceof InvalidCursorError)
-        return json(400, { message: error.message });
-      options.logger.error('Sales request failed', { error: error as Error });
-      return json(500, { message: `Internal error; request id ${context.awsRequestId}` });
-    }
-  });
 }
 
 function formatParam(query: URLSearchParams): Format | undefined {

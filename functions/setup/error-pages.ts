@@ -1,3 +1,5 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import {
   MalformedBodyError,
   PayloadTooLargeError,
@@ -20,6 +22,7 @@ import {
   WrongStepError,
 } from '../../lib/domain/setup/errors.js';
 import { CsrfError } from '../../lib/domain/setup/session.js';
+import { page, type Result, redirect } from './responses.js';
 import { type MessageKind, messagePage } from './views/pages.js';
 
 const KINDS: ReadonlyArray<[abstract new (...args: never[]) => Error, MessageKind]> = [
@@ -41,15 +44,20 @@ const KINDS: ReadonlyArray<[abstract new (...args: never[]) => Error, MessageKin
   [MalformedBodyError, 'bad-request'],
 ];
 
+interface PageContext {
+  readonly productName: string;
+  readonly supportEmail: string;
+  readonly consoleUrl: string;
+}
+
 /**
- * The one mapper from errors to buyer pages: each domain error gets the page that says what
- * happened and what to do next. `current-step` means "send the buyer to the step they are at"
- * (a replayed or out-of-order form). Undefined: an unexpected error, a generic 500.
+ * Each domain error's page, the one that says what happened and what to do next.
+ * `current-step` means "send the buyer to the step they are at" (a replayed or out-of-order
+ * form). Undefined: an unexpected error.
  */
 export function pageForError(
   error: unknown,
-  ctx: { productName: string; supportEmail: string },
-  extra: { consoleUrl: string },
+  ctx: PageContext,
 ): { status: number; html: string } | 'current-step' | undefined {
   if (
     error instanceof WrongStepError ||
@@ -59,7 +67,43 @@ export function pageForError(
     return 'current-step';
   }
   for (const [type, kind] of KINDS) {
-    if (error instanceof type) return messagePage(ctx, kind, extra);
+    if (error instanceof type) return messagePage(ctx, kind, { consoleUrl: ctx.consoleUrl });
   }
   return undefined;
+}
+
+interface Log {
+  info(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra: Record<string, unknown>): void;
+}
+
+/**
+ * The chain's one error mapper (last in the chain, so its `onError` runs first): a refused
+ * request gets its page (logged at info), anything else the generic error page with the
+ * request id (logged as an error with the details). middy's `http-error-handler` would answer
+ * `text/plain` with the error's message; buyers get a page.
+ */
+export function setupErrorPages(
+  ctx: PageContext,
+  logger: Log,
+): MiddlewareObj<APIGatewayProxyEventV2, Result, Error, Context> {
+  return {
+    onError: (request) => {
+      const { error } = request;
+      const path = request.event.rawPath;
+      const mapped = pageForError(error, ctx);
+      if (mapped === 'current-step') {
+        // A form for a step already done (back button, double submit): show where the buyer is now.
+        request.response = redirect('/setup');
+      } else if (mapped) {
+        logger.info('Setup request refused', { path, reason: error?.name });
+        request.response = page(mapped);
+      } else {
+        logger.error('Setup request failed', { path, error });
+        request.response = page(
+          messagePage(ctx, 'server-error', { requestId: request.context.awsRequestId }),
+        );
+      }
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSalesHandler } from '../../functions/sales/create-handler.js';
+import { createSalesHandler, type SalesOptions } from '../../functions/sales/create-handler.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { type ContractRow, createSalesReader } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
@@ -27,6 +27,7 @@ interface Seeded {
 
 let table: TestTable;
 let handler: ReturnType<typeof createSalesHandler>;
+let handlerOptions: SalesOptions;
 const seeded: Seeded[] = [];
 
 /** Writes a contract the way the sync does (reconcile + the store's transaction), then shapes it. */
@@ -152,12 +153,13 @@ const byExpiry = (
 
 beforeAll(async () => {
   table = await createTestTable(inject('dynamoEndpoint'));
-  handler = createSalesHandler({
+  handlerOptions = {
     reader: createSalesReader({ client: table.client, tableName: table.tableName }),
     catalog,
     clock: { now: () => NOW },
     logger: new Logger({ serviceName: 'sales', logLevel: 'SILENT' }),
-  });
+  };
+  handler = createSalesHandler(handlerOptions);
   for (let n = 0; n < 60; n++) await seed(n);
 });
 afterAll(async () => {
@@ -283,6 +285,60 @@ describe('sales view', () => {
     ).toBe(400);
     expect((await get('/summary', { format: 'csv' })).status).toBe(400);
     expect((await get('/summary', { format: 'xml' })).status).toBe(400);
+  });
+
+  it('refuses a contract id with a malformed %-escape with 400, not 500', async () => {
+    const response = await get('/contracts/%E0%A4%A');
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body).message).toMatch(/contract id/);
+  });
+
+  it('answers an unknown path with 404 and any method but GET with 405, in JSON', async () => {
+    const missing = await get('/nowhere');
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body).message).toMatch(/try \/contracts/);
+    for (const method of ['POST', 'DELETE']) {
+      const request = event('/contracts');
+      const result = await handler(
+        {
+          ...request,
+          requestContext: { ...request.requestContext, http: { ...request.requestContext.http, method } },
+        },
+        lambdaContext(),
+      );
+      expect(result.statusCode).toBe(405);
+      expect(result.headers?.['content-type']).toBe('application/json');
+    }
+    expect((await get('/contracts/')).status).toBe(200); // a trailing slash is the same list
+  });
+
+  it('sends the security headers and no caching on JSON, CSV and HTML alike', async () => {
+    const queries: Record<string, string>[] = [{}, { format: 'csv' }, { format: 'html' }];
+    for (const query of queries) {
+      const result = await handler(event('/contracts', query), lambdaContext());
+      expect(result.headers).toMatchObject({
+        'cache-control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        'X-Frame-Options': 'DENY',
+        'Content-Security-Policy': expect.stringContaining("frame-ancestors 'none'"),
+      });
+    }
+  });
+
+  it('answers an unexpected failure with 500 and the request id, never the details', async () => {
+    const failing = createSalesHandler({
+      ...handlerOptions,
+      reader: {
+        ...handlerOptions.reader,
+        summary: async () => {
+          throw new Error('table gone');
+        },
+      },
+    });
+    const result = await failing(event('/summary'), { ...lambdaContext(), awsRequestId: 'req-500' });
+    expect(result.statusCode).toBe(500);
+    expect(result.body).toContain('req-500');
+    expect(result.body).not.toContain('table gone');
   });
 
   it('adds up the summary from the running totals and counts contracts expiring soon', async () => {

@@ -630,4 +630,58 @@ describe('setup flow against hostile input', () => {
     expect(page.headers['content-security-policy']).not.toContain('form-action'); // would block the redirect to the console
     expect(page.headers['cache-control']).toBe('no-store');
   });
+
+  it('sends the security headers on pages, redirects and error pages alike', async () => {
+    const { license } = buy();
+    const b = browser();
+    const responses = [
+      await b.get('/'),
+      await arrive(b, license.licenseArn), // 303 with the session cookie
+      await browser().get('/setup'), // no session: 401 page
+      await browser().get('/nowhere'),
+    ];
+    for (const r of responses) {
+      const csp = r.headers['content-security-policy'] ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("style-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      // Helmet defaults that would break the flow are off: forms, the redirect after Activate, http locally.
+      expect(csp).not.toMatch(/form-action|sandbox|upgrade-insecure-requests|report-to/);
+      expect(r.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+        'strict-transport-security': expect.stringContaining('max-age='),
+      });
+    }
+  });
+
+  it('answers an unknown path with a not-found page and a wrong method with a method page', async () => {
+    const missing = await browser().get('/nowhere');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toContain('<html');
+    const wrongMethod = await browser().request('DELETE', '/setup');
+    expect(wrongMethod.status).toBe(405);
+    expect((await browser().request('PUT', '/')).status).toBe(405);
+    expect((await browser().get('/setup/')).status).toBe(401); // a trailing slash is the same page
+  });
+
+  it('shows the generic error page with the request id when something unexpected fails', async () => {
+    const failing = createSetupHandler({
+      ...options,
+      setups: {
+        ...options.setups,
+        getSession: async () => {
+          throw new Error('table gone');
+        },
+      },
+    });
+    const b = new Browser(failing, { ...lambdaContext(), awsRequestId: 'req-500' });
+    b.cookies.set('__Host-setup', 'a'.repeat(43));
+    const page = await b.get('/setup');
+    expect(page.status).toBe(500);
+    expect(page.body).toContain('req-500');
+    expect(page.body).not.toContain('table gone');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+  });
 });

@@ -2,12 +2,27 @@ import { html, type SafeHtml } from '../../../lib/adapters/http/html.js';
 
 /**
  * The policy the pages are written for: no script, no third-party resource, only our own
- * stylesheet. The handler should also send it as a header, with `frame-ancestors 'none'`
- * (which a meta tag cannot carry). `form-action` is left out on purpose: browsers apply it to
- * the redirect after a form POST, and Activate redirects to the product console.
+ * stylesheet. The chain sends it as a header (`securityHeaders`), with `frame-ancestors 'none'`,
+ * which a meta tag cannot carry; the pages repeat it in a meta tag. `form-action` is left out
+ * on purpose: browsers apply it to the redirect after a form POST, and Activate redirects to
+ * the product console.
  */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'";
+const PAGE_DIRECTIVES = {
+  'default-src': "'none'",
+  'style-src': "'self'",
+  'img-src': "'self'",
+  'base-uri': "'none'",
+} as const;
+
+/** The header's directives: the pages' own, and no framing. */
+export const CSP_DIRECTIVES: Readonly<Record<string, string>> = {
+  ...PAGE_DIRECTIVES,
+  'frame-ancestors': "'none'",
+};
+
+export const CONTENT_SECURITY_POLICY = Object.entries(PAGE_DIRECTIVES)
+  .map(([name, value]) => `${name} ${value}`)
+  .join('; ');
 
 export interface LayoutOptions {
   /** The page's heading; also the document title. */
