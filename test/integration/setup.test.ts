@@ -11,6 +11,7 @@ import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
 import { createEntitlementClient, createMeteringClient } from '../../lib/adapters/marketplace/clients.js';
 import { createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
+import { ConcurrentUpdateError } from '../../lib/domain/contract/errors.js';
 import { contractIdOf, licenseIdFromArn } from '../../lib/domain/contract/identity.js';
 import type { ContractStatus } from '../../lib/domain/contract/model.js';
 import type { ContractRepository } from '../../lib/domain/contract/ports.js';
@@ -19,6 +20,7 @@ import { type RunningSesLocal, startSesLocal } from '../../local/ses-local.js';
 import { Browser, type Page } from '../support/browser.js';
 import { FIXTURE, marketplacePostEvent } from '../support/events.js';
 import { lambdaContext } from '../support/lambda-context.js';
+import { recordSpans, sequentialRoundTrips } from '../support/round-trips.js';
 import { createTestTable, type TestTable } from '../support/table.js';
 
 const CONSOLE_URL = 'https://console.example.com/welcome';
@@ -140,6 +142,19 @@ afterEach(async () => {
   await table.drop();
 });
 
+/** The open setup sessions, from the index sales reads them by. */
+async function openSetups(): Promise<Record<string, unknown>[]> {
+  const result = await table.client.send(
+    new QueryCommand({
+      TableName: table.tableName,
+      IndexName: 'byStatus',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': 'SETUPS#open' },
+    }),
+  );
+  return result.Items ?? [];
+}
+
 describe('setup flow', () => {
   it('takes a buyer from the marketplace POST to an activated license and the console (R3, R4, R5, R7, R8)', async () => {
     // Arrange
@@ -231,6 +246,78 @@ describe('setup flow', () => {
     expect(again.status).toBe(303);
     // One strongly consistent Query for the contract and its items; the setup session is a Put.
     expect(Object.fromEntries(table.calls)).toEqual({ QueryCommand: 1, PutItemCommand: 1 });
+  });
+
+  it('answers the registration POST in three sequential round trips, with or without a write', async () => {
+    const metering = createMeteringClient({ endpoint: running.endpoint });
+    const entitlementClient = createEntitlementClient({ endpoint: running.endpoint });
+    const spans = recordSpans(table.client, metering, entitlementClient);
+    const traced = createSetupHandler({
+      ...options,
+      resolver: createCustomerResolver({ client: metering, retry: FAST_RETRY }),
+      entitlements: createEntitlementReader({ client: entitlementClient, retry: FAST_RETRY }),
+    });
+    const { license } = buy(300);
+    const post = () =>
+      new Browser(traced, lambdaContext()).post('/', {
+        'x-amzn-marketplace-token': simulator.mintToken(license.licenseArn),
+      });
+
+    expect((await post()).status).toBe(303); // first sight: the contract is written
+    expect(sequentialRoundTrips(spans)).toEqual([
+      'ResolveCustomerCommand',
+      expect.stringMatching(/^(GetEntitlementsCommand|QueryCommand)$/),
+      expect.stringMatching(/^(TransactWriteItemsCommand|PutItemCommand)$/),
+    ]);
+    expect(spans.map((s) => s.command).sort()).toEqual([
+      'GetEntitlementsCommand',
+      'PutItemCommand',
+      'QueryCommand',
+      'ResolveCustomerCommand',
+      'TransactWriteItemsCommand',
+    ]);
+
+    spans.length = 0;
+    expect((await post()).status).toBe(303); // unchanged: only the session is written
+    expect(sequentialRoundTrips(spans)).toHaveLength(3);
+    expect(spans.map((s) => s.command).sort()).toEqual([
+      'GetEntitlementsCommand',
+      'PutItemCommand',
+      'QueryCommand',
+      'ResolveCustomerCommand',
+    ]);
+  });
+
+  it('opens one session when the registration POST’s write loses a race and the sync runs again', async () => {
+    const { license, contractId } = buy(300);
+    let lost = 0;
+    const racing = createSetupHandler({
+      ...options,
+      contracts: {
+        ...contracts,
+        save: async (change) => {
+          if (lost++ === 0) throw new ConcurrentUpdateError(change.next.contract.contractId);
+          return contracts.save(change);
+        },
+      },
+    });
+    const page = await new Browser(racing, lambdaContext()).post('/', {
+      'x-amzn-marketplace-token': simulator.mintToken(license.licenseArn),
+    });
+    expect(page.status).toBe(303);
+    expect(lost).toBe(2); // lost once, written on the second attempt
+    expect((await contracts.load(contractId))?.contract.version).toBe(1);
+    expect(await openSetups()).toHaveLength(1);
+  });
+
+  it('opens no session for a contract that has ended', async () => {
+    const { license } = buy();
+    await arrive(browser(), license.licenseArn); // the contract is known; one session
+    const token = simulator.mintToken(license.licenseArn);
+    simulator.cancel(license.licenseArn);
+    const page = await browser().post('/', { 'x-amzn-marketplace-token': token });
+    expect(page.status).toBe(410);
+    expect(await openSetups()).toHaveLength(1);
   });
 
   it('never stores or logs the registration token', async () => {

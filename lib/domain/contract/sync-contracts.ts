@@ -56,6 +56,13 @@ export type SyncOutcome =
       readonly current: readonly StoredContract[];
     };
 
+/**
+ * Work a caller does in the same round trip as the sync's writes, given the contracts as they
+ * will be once written (the setup POST creates its session so). It runs once per attempt; its
+ * error is thrown once the writes have settled, unless a lost race makes the sync start again.
+ */
+export type Alongside = (current: readonly StoredContract[]) => Promise<unknown> | undefined;
+
 interface ProductSync {
   readonly results: ContractSyncResult[];
   readonly current: StoredContract[];
@@ -81,17 +88,23 @@ export interface SyncDeps {
  *    contracts of the same buyer, so a contract with no rows left is ended too.
  * 4. Reconcile each contract (R1, R2, R6, R13; see `reconcile`) and write each change as one
  *    conditional transaction. A duplicate notification finds nothing changed and writes nothing.
+ *    Reads that do not depend on each other run concurrently (GetEntitlements, the stored
+ *    contracts), and so do the writes of different contracts and the caller's `alongside`.
  * 5. If another writer got there first, start again from step 2 with fresh reads, so the last
  *    write always rests on entitlements read after the previous one.
  */
-export async function syncContracts(command: SyncCommand, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncContracts(
+  command: SyncCommand,
+  deps: SyncDeps,
+  options: { readonly alongside?: Alongside } = {},
+): Promise<SyncOutcome> {
   const products = resolveProducts(command.product, deps.catalog);
   if (products.length === 0)
     return { status: 'ignored', reason: 'unknown-product', product: command.product };
   const results: ContractSyncResult[] = [];
   const current: StoredContract[] = [];
   for (const product of products) {
-    const synced = await syncProduct(command, product, deps);
+    const synced = await syncProduct(command, product, deps, options.alongside);
     results.push(...synced.results);
     current.push(...synced.current);
   }
@@ -108,12 +121,13 @@ async function syncProduct(
   command: SyncCommand,
   product: ProductConfig,
   deps: SyncDeps,
+  alongside: Alongside | undefined,
 ): Promise<ProductSync> {
   const maxAttempts = deps.maxAttempts ?? 5;
   let lastConflict: ConcurrentUpdateError | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     try {
-      return await syncOnce(command, product, deps);
+      return await syncOnce(command, product, deps, alongside);
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;
       lastConflict = error;
@@ -122,9 +136,21 @@ async function syncProduct(
   throw new SyncConflictError(lastConflict?.contractId ?? '?', maxAttempts);
 }
 
-async function syncOnce(command: SyncCommand, product: ProductConfig, deps: SyncDeps): Promise<ProductSync> {
+async function syncOnce(
+  command: SyncCommand,
+  product: ProductConfig,
+  deps: SyncDeps,
+  alongside: Alongside | undefined,
+): Promise<ProductSync> {
   const productCode = product.productCode;
-  const rows = await readRows(productCode, command.scope, deps.entitlements);
+  // One round trip for every read that does not depend on another: GetEntitlements, the
+  // buyer's stored contracts and the contract the scope names.
+  const scoped = scopeKeys(productCode, command.scope);
+  const [rows, storedIds, scopedStored] = await Promise.all([
+    readRows(productCode, command.scope, deps.entitlements),
+    storedContractIds(productCode, command.scope, deps.contracts),
+    Promise.all(scoped.map((key) => deps.contracts.load(contractIdOf(key)))),
+  ]);
   const observedAt = deps.clock.now().toISOString();
 
   const keys = new Map<string, ContractKey>();
@@ -136,49 +162,76 @@ async function syncOnce(command: SyncCommand, product: ProductConfig, deps: Sync
     keys.set(id, key);
     rowsByContract.set(id, [...(rowsByContract.get(id) ?? []), row]);
   }
-  for (const key of scopeKeys(productCode, command.scope)) keys.set(contractIdOf(key), key);
-  const storedIds = await storedContractIds(productCode, command.scope, deps.contracts);
+  for (const key of scoped) keys.set(contractIdOf(key), key);
+  const loaded = new Map(scoped.map((key, i) => [contractIdOf(key), scopedStored[i]]));
+  const ids = [...new Set([...keys.keys(), ...storedIds])];
+  const rest = ids.filter((id) => !loaded.has(id));
+  (await Promise.all(rest.map((id) => deps.contracts.load(id)))).forEach((stored, i) => {
+    loaded.set(rest[i] ?? '', stored);
+  });
 
-  const results: ContractSyncResult[] = [];
-  const current: StoredContract[] = [];
-  for (const contractId of new Set([...keys.keys(), ...storedIds])) {
-    const stored = await deps.contracts.load(contractId);
+  const now = deps.clock.now();
+  const planned = ids.flatMap((contractId) => {
+    const stored = loaded.get(contractId);
     const key = stored?.contract.key ?? keys.get(contractId);
-    if (!key) continue;
-    const now = deps.clock.now();
-    const result = reconcile(
-      stored,
+    if (!key) return [];
+    const entitlements = rowsByContract.get(contractId) ?? [];
+    const facts = factsFor(command, stored);
+    return [
       {
-        key,
-        entitlements: rowsByContract.get(contractId) ?? [],
-        facts: factsFor(command, stored),
-        observedAt,
-      },
-      product,
-      now,
-    );
-    if (!result.changed) {
-      if (stored) current.push(stored);
-      continue;
-    }
-    await deps.contracts.save({
-      next: result.next,
-      touchedItems: result.touchedItems,
-      expectedVersion: stored?.contract.version,
-      audit: {
         contractId,
-        version: result.next.contract.version,
-        at: now.toISOString(),
-        changes: result.changes,
-        trigger: command.trigger,
-        ...(stored ? { before: snapshotOf(stored) } : {}),
-        after: snapshotOf(result.next),
+        stored,
+        result: reconcile(stored, { key, entitlements, facts, observedAt }, product, now),
       },
-    });
-    results.push({ contractId, changes: result.changes });
-    current.push(result.next);
+    ];
+  });
+  const current = planned.flatMap(({ stored, result }) =>
+    result.changed ? [result.next] : stored ? [stored] : [],
+  );
+
+  // Different contracts are independent writes: one round trip for all of them, and for what
+  // the caller does alongside. All settle before anything is thrown, so a retry never races
+  // a write of this attempt.
+  const writes = planned.flatMap(({ contractId, stored, result }) =>
+    result.changed ? [{ contractId, stored, result }] : [],
+  );
+  const [written, beside] = await Promise.all([
+    Promise.allSettled(
+      writes.map(({ contractId, stored, result }) =>
+        deps.contracts.save({
+          next: result.next,
+          touchedItems: result.touchedItems,
+          expectedVersion: stored?.contract.version,
+          audit: {
+            contractId,
+            version: result.next.contract.version,
+            at: now.toISOString(),
+            changes: result.changes,
+            trigger: command.trigger,
+            ...(stored ? { before: snapshotOf(stored) } : {}),
+            after: snapshotOf(result.next),
+          },
+        }),
+      ),
+    ),
+    settle(() => alongside?.(current)),
+  ]);
+  const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failed) throw failed.reason;
+  if (beside.status === 'rejected') throw beside.reason;
+  return {
+    results: writes.map(({ contractId, result }) => ({ contractId, changes: result.changes })),
+    current,
+  };
+}
+
+/** Runs `fn` (which may throw at once or reject later) to a settled result. */
+async function settle(fn: () => Promise<unknown> | undefined): Promise<PromiseSettledResult<unknown>> {
+  try {
+    return { status: 'fulfilled', value: await fn() };
+  } catch (reason) {
+    return { status: 'rejected', reason };
   }
-  return { results, current };
 }
 
 /**

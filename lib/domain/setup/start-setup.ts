@@ -32,9 +32,10 @@ export interface StartSetupInput {
  * 3. Sync the contract from GetEntitlements now (its notification can come minutes later, and
  *    the marketplace checklist asks for the check at registration); nothing live and never
  *    stored → UnknownContractError; ended → ContractEndedError.
- * 4. A new setup session, valid four hours from now (R4). Repeated clicks each open their own
- *    session; none of them changes the contract, so they are harmless (marketplace checklist:
- *    accept multiple registration attempts).
+ * 4. A new setup session, valid four hours from now (R4), written in the same round trip as
+ *    the sync's write. Repeated clicks each open their own session; none of them changes the
+ *    contract, so they are harmless (marketplace checklist: accept multiple registration
+ *    attempts).
  * Returns the cookie value (only the browser keeps it) and the session.
  */
 export async function startSetup(
@@ -51,10 +52,14 @@ export async function startSetup(
   const contractId = contractIdOf(key);
 
   // Always: the marketplace checklist wants GetEntitlements verified at registration, and the
-  // notification for this purchase may not have arrived yet. Unchanged contracts cost no write,
-  // and the sync hands back what it read, so the contract is not read a second time.
+  // notification for this purchase may not have arrived yet. Unchanged contracts cost no write.
+  // The session is created alongside the sync's write, from the contract as it will be once
+  // written: three sequential round trips in all (ResolveCustomer; GetEntitlements with the
+  // stored contract; the write with the session).
   const syncedAt = deps.clock.now().toISOString();
-  const synced = await syncContracts(
+  const cookieValue = deps.secrets.token();
+  let created: { session: SetupSession; write: Promise<void> } | undefined;
+  await syncContracts(
     {
       product: { code: customer.productCode },
       scope:
@@ -72,19 +77,38 @@ export async function startSetup(
       trigger: { source: 'setup', type: 'registration', id: `setup-${syncedAt}`, at: syncedAt },
     },
     deps,
+    {
+      alongside: (current) => {
+        const stored =
+          current.find((c) => c.contract.contractId === contractId) ?? legacyContract(customer, current);
+        if (!stored) throw new UnknownContractError(`No live contract ${contractId}`);
+        if (stored.contract.term !== 'current')
+          throw new ContractEndedError(`Contract ${contractId} is ${stored.contract.term}`);
+        // A sync that lost a race runs again and calls this again: one session all the same.
+        if (created?.session.contractId !== stored.contract.contractId) {
+          const session = newSession(stored.contract.contractId, cookieValue, input, customer, deps);
+          created = { session, write: deps.setups.createSession(session) };
+        }
+        return created.write;
+      },
+    },
   );
-  const current = synced.status === 'synced' ? synced.current : [];
-  const stored =
-    current.find((c) => c.contract.contractId === contractId) ?? legacyContract(customer, current);
-  if (!stored) throw new UnknownContractError(`No live contract ${contractId}`);
-  if (stored.contract.term !== 'current')
-    throw new ContractEndedError(`Contract ${contractId} is ${stored.contract.term}`);
+  if (!created) throw new UnknownContractError(`No live contract ${contractId}`);
+  return { cookieValue, session: created.session };
+}
 
+/** A new setup session at its first step, valid four hours from now (R4). */
+function newSession(
+  contractId: string,
+  cookieValue: string,
+  input: StartSetupInput,
+  customer: { productCode: string; customerAWSAccountId?: string },
+  deps: Pick<StartSetupDeps, 'clock' | 'secrets'>,
+): SetupSession {
   const now = deps.clock.now();
-  const cookieValue = deps.secrets.token();
-  const session: SetupSession = {
+  return {
     sessionKey: deps.secrets.hash(cookieValue),
-    contractId: stored.contract.contractId,
+    contractId,
     productCode: customer.productCode,
     ...(customer.customerAWSAccountId ? { customerAWSAccountId: customer.customerAWSAccountId } : {}),
     freeTrialOffer: input.freeTrialOffer,
@@ -94,8 +118,6 @@ export async function startSetup(
     csrfToken: deps.secrets.token(),
     version: 1,
   };
-  await deps.setups.createSession(session);
-  return { cookieValue, session };
 }
 
 function contractKeyOf(customer: {
