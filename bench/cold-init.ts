@@ -1,173 +1,113 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { esbuildBuildOptions } from '../infra/bundling.js';
-import { parseDeploymentConfig } from '../infra/config.js';
-import { FUNCTIONS, type FunctionName, functionEnvironment } from '../infra/functions.js';
+import { type BenchBundles, type BuiltBundle, initEnvironment } from './bundles.js';
+import { pairedRatio, runModuleSync, runRounds } from './processes.js';
 import { median } from './support.js';
 
 /**
- * Cold init: how long a fresh `node` takes to load each bundle, as a ratio to a bare `node`
- * started the same way, measured in pairs (bare, bundle, bare, bundle …) so that whatever
- * else the machine does hits both sides of a pair alike; the median of the per-pair ratios is
- * robust to the odd slow start. The bundles are built with the functions' own bundling
- * options (infra/bundling.ts, byte-identical to what `cdk synth` zips). Two yardsticks built
- * the same way show what the AWS SDK alone costs. NODE_EXTRA_CA_CERTS is not passed on:
- * Lambda does not set it, and on some machines it adds ~55 ms to every start.
+ * Cold init: how long a fresh `node` takes to load a bundle (spawn to exit, nothing invoked).
+ * The goal ratio is each function ÷ its yardstick, the bare handler with the same SDK clients:
+ * what the function's own code costs on top of the SDK. Every round runs bare node, the
+ * yardstick and the function (and the function at the baseline ref) back to back in fresh
+ * processes, so each ratio is taken from neighbouring runs (A B A B …); the median of the
+ * per-round ratios is robust to the odd slow start. The ratio to a bare node is context.
  */
 
 export interface ColdInitCase {
   readonly name: string;
-  readonly kind: 'function' | 'yardstick';
+  readonly kind: 'function' | 'yardstick' | 'baseline';
   readonly bytes: number;
-  /** Median of per-pair (this ÷ bare node) wall-time ratios. */
-  readonly initRatio: number;
   readonly medianMs: number;
   /** Median peak resident set size of the process, KiB. */
   readonly peakRssKiB: number;
+  /** Median of per-round (this ÷ bare node) ratios: context. */
+  readonly ratioToBare: number;
+  /** A function: median of per-round (function ÷ its yardstick) ratios, the goal. */
+  readonly ratioToYardstick?: number;
+  /** A function with `--baseline`: median of per-round (function ÷ the function at the ref) ratios. */
+  readonly ratioToBaseline?: number;
 }
 
 export interface ColdInitResult {
-  readonly pairs: number;
+  readonly rounds: number;
+  readonly warmup: number;
   readonly bareNodeMs: number;
   readonly bareNodePeakRssKiB: number;
+  readonly baseline?: { readonly ref: string; readonly commit: string };
   readonly cases: ColdInitCase[];
 }
 
-const ROOT = new URL('../', import.meta.url).pathname;
 const PRINT_RSS = 'process.stdout.write(String(process.resourceUsage().maxRSS));';
 
-interface Target {
-  readonly name: string;
-  readonly kind: ColdInitCase['kind'];
-  readonly entry: string;
-  readonly env: Record<string, string>;
-  /** Run after the import: an event for the handler (the setup page GET), or nothing. */
-  readonly invoke?: unknown;
+interface Sample {
+  readonly ms: number;
+  readonly rssKiB: number;
 }
 
-function targets(): Target[] {
-  const cdk = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
-    context: { stages: Record<string, unknown> };
+function load(bundle: BuiltBundle | undefined, env: Record<string, string>): () => Sample {
+  const code = bundle
+    ? `await import(${JSON.stringify(pathToFileURL(bundle.file).href)});${PRINT_RSS}`
+    : PRINT_RSS;
+  return () => {
+    const run = runModuleSync(code, env);
+    return { ms: run.ms, rssKiB: Number(run.stdout) };
   };
-  const config = parseDeploymentConfig(cdk.context.stages.dev, 'dev');
-  const envOf = (name: FunctionName) => functionEnvironment(name, config, { tableName: 'bench' });
-  const fn = (name: FunctionName): Target => ({
-    name,
-    kind: 'function',
-    entry: `functions/${FUNCTIONS[name].folder}/handler.ts`,
-    env: envOf(name),
-  });
-  return [
-    {
-      name: 'yardstick: DynamoDB only',
-      kind: 'yardstick',
-      entry: 'bench/yardsticks/dynamodb-only.ts',
-      env: {},
-    },
-    {
-      name: 'yardstick: four clients',
-      kind: 'yardstick',
-      entry: 'bench/yardsticks/four-clients.ts',
-      env: {},
-    },
-    fn('marketplace-events'),
-    fn('setup'),
-    { ...fn('setup'), name: 'setup, first page GET', invoke: setupPageGet() },
-    fn('sales'),
+}
+
+export async function measureColdInit(
+  bundles: BenchBundles,
+  options: { rounds: number; warmup: number },
+): Promise<ColdInitResult> {
+  const steps = [
+    { key: 'bare', run: load(undefined, {}) },
+    { key: 'reference', run: load(bundles.reference, {}) },
   ];
-}
-
-/** The buyer's first page load without a session: served from the bundle alone, no I/O. */
-function setupPageGet(): unknown {
-  return {
-    version: '2.0',
-    rawPath: '/setup',
-    rawQueryString: '',
-    headers: { accept: 'text/html' },
-    requestContext: { http: { method: 'GET', path: '/setup' }, requestId: 'bench' },
-    isBase64Encoded: false,
-  };
-}
-
-/** Lambda's part of the environment: region and role credentials in variables. */
-const LAMBDA_ENV = {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'ASIABENCH',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  AWS_SESSION_TOKEN: 'bench',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  POWERTOOLS_LOG_LEVEL: 'ERROR',
-};
-
-function script(bundle: string, invoke: unknown): string {
-  const url = pathToFileURL(bundle).href;
-  if (invoke === undefined) return `await import(${JSON.stringify(url)});${PRINT_RSS}`;
-  const context = "{getRemainingTimeInMillis:()=>15000,awsRequestId:'bench',functionName:'bench'}";
-  return `const{handler}=await import(${JSON.stringify(url)});const r=await handler(${JSON.stringify(invoke)},${context});if(r.statusCode>=500)throw new Error('status '+r.statusCode);${PRINT_RSS}`;
-}
-
-function run(code: string, env: Record<string, string>): { ms: number; rssKiB: number } {
-  const started = process.hrtime.bigint();
-  const out = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+  for (const f of bundles.functions) {
+    const env = initEnvironment(bundles.config, f.name);
+    steps.push(
+      { key: `bare ${f.name}`, run: load(undefined, {}) },
+      { key: `yardstick ${f.name}`, run: load(f.yardstick, env) },
+      { key: f.name, run: load(f.bundle, env) },
+    );
+    if (f.baseline) steps.push({ key: `baseline ${f.name}`, run: load(f.baseline, env) });
+  }
+  const samples = await runRounds(steps, options);
+  const ms = (key: string) => (samples[key] ?? []).map((s) => s.ms);
+  const row = (
+    bundle: BuiltBundle,
+    kind: ColdInitCase['kind'],
+    key: string,
+    bare: string,
+    extra: Partial<ColdInitCase> = {},
+  ): ColdInitCase => ({
+    name: bundle.label,
+    kind,
+    bytes: bundle.bytes,
+    medianMs: median(ms(key)),
+    peakRssKiB: median((samples[key] ?? []).map((s) => s.rssKiB)),
+    ratioToBare: pairedRatio(ms(bare), ms(key)),
+    ...extra,
   });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (out.status !== 0) throw new Error(`cold init run failed (${out.status}): ${out.stderr.slice(0, 2000)}`);
-  return { ms, rssKiB: Number(out.stdout) };
-}
-
-/** Builds every bundle into `outDir` and measures each against bare node in `pairs` pairs. */
-export async function measureColdInit(options: { pairs: number; warmup: number; outDir: string }) {
-  mkdirSync(options.outDir, { recursive: true });
-  const bare = { code: PRINT_RSS, env: { ...LAMBDA_ENV } };
-  const built = [];
-  for (const target of targets()) {
-    const outfile = join(options.outDir, `${target.name.replace(/[^a-z0-9]+/gi, '-')}.mjs`);
-    await build({ ...esbuildBuildOptions(join(ROOT, target.entry), outfile), logLevel: 'silent' });
-    built.push({
-      target,
-      bytes: statSync(outfile).size,
-      code: script(outfile, target.invoke),
-      env: { ...LAMBDA_ENV, ...target.env },
-    });
+  const cases = [row(bundles.reference, 'yardstick', 'reference', 'bare')];
+  for (const f of bundles.functions) {
+    const bare = `bare ${f.name}`;
+    cases.push(row(f.yardstick, 'yardstick', `yardstick ${f.name}`, bare));
+    cases.push(
+      row(f.bundle, 'function', f.name, bare, {
+        ratioToYardstick: pairedRatio(ms(`yardstick ${f.name}`), ms(f.name)),
+        ...(f.baseline ? { ratioToBaseline: pairedRatio(ms(`baseline ${f.name}`), ms(f.name)) } : {}),
+      }),
+    );
+    if (f.baseline) cases.push(row(f.baseline, 'baseline', `baseline ${f.name}`, bare));
   }
-  const bareMs: number[] = [];
-  const bareRss: number[] = [];
-  const cases: ColdInitCase[] = [];
-  for (const b of built) {
-    for (let i = 0; i < options.warmup; i++) {
-      run(bare.code, bare.env);
-      run(b.code, b.env);
-    }
-    const ratios: number[] = [];
-    const times: number[] = [];
-    const rss: number[] = [];
-    for (let i = 0; i < options.pairs; i++) {
-      const a = run(bare.code, bare.env);
-      const m = run(b.code, b.env);
-      bareMs.push(a.ms);
-      bareRss.push(a.rssKiB);
-      ratios.push(m.ms / a.ms);
-      times.push(m.ms);
-      rss.push(m.rssKiB);
-    }
-    cases.push({
-      name: b.target.name,
-      kind: b.target.kind,
-      bytes: b.bytes,
-      initRatio: median(ratios),
-      medianMs: median(times),
-      peakRssKiB: median(rss),
-    });
-  }
+  const allBare = Object.entries(samples)
+    .filter(([key]) => key.startsWith('bare'))
+    .flatMap(([, s]) => s);
   return {
-    pairs: options.pairs,
-    bareNodeMs: median(bareMs),
-    bareNodePeakRssKiB: median(bareRss),
+    rounds: options.rounds,
+    warmup: options.warmup,
+    bareNodeMs: median(allBare.map((s) => s.ms)),
+    bareNodePeakRssKiB: median(allBare.map((s) => s.rssKiB)),
+    ...(bundles.baseline ? { baseline: bundles.baseline } : {}),
     cases,
-  } satisfies ColdInitResult;
+  };
 }

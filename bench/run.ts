@@ -1,18 +1,22 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { BundleBuiltins } from './builtins.js';
 import type { ColdInitResult } from './cold-init.js';
+import type { ColdRequestResult } from './cold-request.js';
 import type { FlowCalls } from './dynamodb-calls.js';
 import type { ScaleResult } from './scale.js';
 import type { ThroughputResult } from './throughput.js';
 
 /**
  * `npm run bench`: every measurement side by side in one run on one machine, the goals of
- * issue 7 checked against them, a table printed and `bench/results.json` written (and the
- * table in the README between its bench markers). `--quick` runs each part briefly, writes
- * its JSON elsewhere and touches nothing in the repository: `npm test` uses it to prove the
- * bench still works. Nothing here fails on a time; a goal that does not hold is reported.
+ * issues 7 and 11 checked against them, a table printed and `bench/results.json` written (and
+ * the table in the README between its bench markers). `--baseline <ref>` also builds the
+ * functions as they were at a git ref and measures each against itself there. `--quick` runs
+ * each part briefly, writes its JSON elsewhere and touches nothing in the repository: `npm
+ * test` uses it to prove the bench still works. Nothing here fails on a time; a goal that does
+ * not hold is reported.
  */
 
 interface Goal {
@@ -30,19 +34,28 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const quick = values.quick === true;
 // Before the SDK loads: on Node 20 it warns at import that it will soon want Node 22.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const [
+  { checkOutBaseline },
+  { measureBuiltins },
+  { buildBundles },
   { measureColdInit },
+  { measureColdRequests },
   { measureDynamoDbCalls },
   { measureScale },
   { startBenchEnvironment },
   { measureThroughput },
 ] = await Promise.all([
+  import('./baseline.js'),
+  import('./builtins.js'),
+  import('./bundles.js'),
   import('./cold-init.js'),
+  import('./cold-request.js'),
   import('./dynamodb-calls.js'),
   import('./scale.js'),
   import('./support.js'),
@@ -50,32 +63,49 @@ const [
 ]);
 const out = values.out ?? (quick ? join(tmpdir(), 'bench-quick.json') : join(ROOT, 'bench/results.json'));
 const started = Date.now();
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}\n`);
 
-// Cold starts first, before DynamoDB Local runs: a busy JVM next door would blur them.
-log('cold init …');
-const coldInit = await measureColdInit({
-  pairs: quick ? 3 : 30,
-  warmup: quick ? 1 : 3,
-  outDir: join(tmpdir(), `bench-bundles-${process.pid}`),
-});
+const outDir = join(tmpdir(), `bench-bundles-${process.pid}`);
+log(values.baseline ? `bundles, and at ${values.baseline} …` : 'bundles …');
+const baselineCheckout = values.baseline ? await checkOutBaseline(values.baseline) : undefined;
+let bundles: Awaited<ReturnType<typeof buildBundles>>;
+try {
+  bundles = await buildBundles(outDir, baselineCheckout);
+} finally {
+  baselineCheckout?.remove();
+}
 
-const env = await startBenchEnvironment();
+let builtins: BundleBuiltins[];
+let coldInit: ColdInitResult;
+let coldRequest: ColdRequestResult;
 let calls: FlowCalls[];
 let throughput: ThroughputResult;
 let scale: ScaleResult;
 try {
-  log('DynamoDB calls per flow …');
-  calls = await measureDynamoDbCalls(env);
-  log('throughput …');
-  throughput = await measureThroughput(env, { notifications: quick ? 50 : 1000 });
-  log('scale …');
-  scale = await measureScale(env, quick ? { small: 100, large: 1000 } : { small: 100, large: 100_000 });
+  // Cold starts first, before DynamoDB Local runs: a busy JVM next door would blur them.
+  log('built-ins …');
+  builtins = measureBuiltins(bundles);
+  log('cold init …');
+  coldInit = await measureColdInit(bundles, { rounds: quick ? 2 : 30, warmup: quick ? 1 : 3 });
+  const env = await startBenchEnvironment();
+  try {
+    log('cold request …');
+    coldRequest = await measureColdRequests(env, bundles, { rounds: quick ? 2 : 20, warmup: quick ? 1 : 3 });
+    log('DynamoDB calls per flow …');
+    calls = await measureDynamoDbCalls(env);
+    log('throughput …');
+    throughput = await measureThroughput(env, { notifications: quick ? 50 : 1000 });
+    log('scale …');
+    scale = await measureScale(env, quick ? { small: 100, large: 1000 } : { small: 100, large: 100_000 });
+  } finally {
+    await env.stop();
+  }
 } finally {
-  await env.stop();
+  rmSync(outDir, { recursive: true, force: true });
 }
 
-const goals = checkGoals(coldInit, calls, throughput, scale);
+const goals = [...startGoals(coldInit, coldRequest), ...checkGoals(calls, throughput, scale)];
 const results = {
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
@@ -86,7 +116,10 @@ const results = {
     platform: `${process.platform}-${process.arch}`,
   },
   seconds: Math.round((Date.now() - started) / 1000),
+  baseline: bundles.baseline ?? null,
+  builtins,
   coldInit,
+  coldRequest,
   dynamodbCalls: calls,
   throughput,
   scale,
@@ -98,27 +131,56 @@ process.stdout.write(`${table}\n`);
 if (!quick) updateReadme(table);
 log(`written to ${out} in ${results.seconds} s`);
 
-function checkGoals(c: ColdInitResult, f: FlowCalls[], t: ThroughputResult, s: ScaleResult): Goal[] {
-  const ratio = (name: string) => c.cases.find((x) => x.name === name)?.initRatio ?? Number.NaN;
-  const dynamoOnly = ratio('yardstick: DynamoDB only');
-  const fourClients = ratio('yardstick: four clients');
+/** Issue 11's goals: each function against its yardstick and its baseline, and its bundle size. */
+function startGoals(c: ColdInitResult, r: ColdRequestResult): Goal[] {
+  const ratio = (x: number) => `${x.toFixed(2)}×`;
   const goals: Goal[] = [];
   for (const x of c.cases.filter((x) => x.kind === 'function')) {
-    const strict = x.name === 'marketplace-events' || x.name === 'setup, first page GET';
-    const limit = (strict ? dynamoOnly : fourClients) * 1.05;
     goals.push({
-      goal: `${x.name}: init ratio ≤ ${strict ? 'DynamoDB-only' : 'four-client'} yardstick + 5 % (${limit.toFixed(2)}×)`,
-      measured: `${x.initRatio.toFixed(2)}×`,
-      holds: x.initRatio <= limit,
+      goal: `${x.name}: init ≤ 1.05 × its yardstick`,
+      measured: ratio(x.ratioToYardstick ?? Number.NaN),
+      holds: (x.ratioToYardstick ?? Number.NaN) <= 1.05,
+    });
+    if (x.ratioToBaseline !== undefined)
+      goals.push({
+        goal: `${x.name}: init ≤ 1.03 × at ${c.baseline?.ref}`,
+        measured: ratio(x.ratioToBaseline),
+        holds: x.ratioToBaseline <= 1.03,
+      });
+  }
+  for (const x of r.cases) {
+    goals.push({
+      goal: `${x.name}: cold request ≤ 1.05 × its yardstick (in the child: import + request)`,
+      measured: ratio(x.ratioToYardstick),
+      holds: x.ratioToYardstick <= 1.05,
+    });
+    goals.push({
+      goal: `${x.name}: cold request makes its yardstick's SDK calls`,
+      measured: x.sameCalls ? x.calls : `function: ${x.calls}; yardstick: ${x.yardstickCalls}`,
+      holds: x.sameCalls,
     });
   }
-  for (const x of c.cases.filter((x) => x.kind === 'function' && !x.name.includes(','))) {
+  const unexpected = r.cases.flatMap((x) => x.unexpected);
+  goals.push({
+    goal: 'cold requests answered as expected (setup 303 with a cookie, sales 200, no failed record)',
+    measured:
+      unexpected.length === 0
+        ? `${r.cases.length} × ${r.rounds} rounds`
+        : `${unexpected.length} not: ${unexpected.slice(0, 3).join('; ')}`,
+    holds: unexpected.length === 0,
+  });
+  for (const x of c.cases.filter((x) => x.kind === 'function')) {
     goals.push({
       goal: `${x.name}: bundle ≤ 400 KB`,
       measured: `${(x.bytes / KB).toFixed(0)} KB`,
       holds: x.bytes <= 400 * KB,
     });
   }
+  return goals;
+}
+
+function checkGoals(f: FlowCalls[], t: ThroughputResult, s: ScaleResult): Goal[] {
+  const goals: Goal[] = [];
   const flow = (name: string) => f.find((x) => x.flow === name);
   const duplicate = flow('duplicate notification');
   goals.push({
@@ -158,18 +220,14 @@ function checkGoals(c: ColdInitResult, f: FlowCalls[], t: ThroughputResult, s: S
 }
 
 function renderTables(r: typeof results): string {
-  const c = r.coldInit;
   const lines = [
-    `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC, Node ${r.node}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.mode} mode, ${r.seconds} s.`,
+    `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC, Node ${r.node}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.mode} mode, ${r.seconds} s.${r.baseline ? ` Baseline: ${r.baseline.commit.startsWith(r.baseline.ref) ? r.baseline.ref : `${r.baseline.ref} (${r.baseline.commit.slice(0, 7)})`}.` : ''}`,
     '',
-    `Cold init, ${c.pairs} pairs against a bare \`node\` (${c.bareNodeMs.toFixed(0)} ms, ${Math.round(c.bareNodePeakRssKiB / 1024)} MiB):`,
+    ...renderColdInit(r.coldInit),
     '',
-    '| bundle | bytes | init ratio | init | peak RSS |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...c.cases.map(
-      (x) =>
-        `| ${x.name} | ${(x.bytes / KB).toFixed(0)} KB | ${x.initRatio.toFixed(2)}× | ${x.medianMs.toFixed(0)} ms | ${(x.peakRssKiB / 1024).toFixed(0)} MiB |`,
-    ),
+    ...renderColdRequest(r.coldRequest, r.baseline?.ref),
+    '',
+    ...renderBuiltins(r.builtins),
     '',
     'DynamoDB calls per flow (counted with SDK middleware):',
     '',
@@ -190,9 +248,71 @@ function renderTables(r: typeof results): string {
     '',
     '| goal | measured | holds |',
     '| --- | --- | --- |',
-    ...r.goals.map((g) => `| ${g.goal} | ${g.measured} | ${g.holds ? 'yes' : '**no**'} |`),
+    ...r.goals.map((g) => `| ${g.goal} | ${cell(g.measured)} | ${g.holds ? 'yes' : '**no**'} |`),
   ];
   return lines.join('\n');
+}
+
+/** Text that stays inside one table cell. */
+function cell(text: string): string {
+  return text.replace(/\s+/g, ' ').replaceAll('|', '\\|');
+}
+
+function times(x: number | undefined): string {
+  return x === undefined ? '' : `${x.toFixed(2)}×`;
+}
+
+function ms(x: number): string {
+  return `${x.toFixed(0)} ms`;
+}
+
+function renderColdInit(c: ColdInitResult): string[] {
+  const ref = c.baseline?.ref;
+  return [
+    `Cold init (a fresh \`node\` loads the bundle: spawn to exit), ${c.rounds} rounds after ${c.warmup} warm-up(s); each ratio the median of per-round ratios of neighbouring runs. The goal is each function ÷ its yardstick, a bare handler that builds the same SDK clients${ref ? `, and ÷ itself at ${ref}` : ''}; a bare \`node\` (${ms(c.bareNodeMs)}, ${Math.round(c.bareNodePeakRssKiB / 1024)} MiB) is context:`,
+    '',
+    `| bundle | bytes | init | peak RSS | ÷ bare node | ÷ yardstick |${ref ? ` ÷ at ${ref} |` : ''}`,
+    `| --- | ---: | ---: | ---: | ---: | ---: |${ref ? ' ---: |' : ''}`,
+    ...c.cases.map(
+      (x) =>
+        `| ${x.name} | ${(x.bytes / KB).toFixed(0)} KB | ${ms(x.medianMs)} | ${(x.peakRssKiB / 1024).toFixed(0)} MiB | ${times(x.ratioToBare)} | ${times(x.ratioToYardstick)} |${ref ? ` ${times(x.ratioToBaseline)} |` : ''}`,
+    ),
+  ];
+}
+
+function renderColdRequest(r: ColdRequestResult, ref: string | undefined): string[] {
+  const calls = (x: ColdRequestResult['cases'][number]) => {
+    if (!x.sameCalls) return `**not the same**: ${x.calls}; yardstick: ${x.yardstickCalls}`;
+    return x.yardstickShape === x.shape ? x.shape : `${x.shape} (yardstick: ${x.yardstickShape})`;
+  };
+  return [
+    `Cold request (a fresh process loads the bundle and serves one request against DynamoDB Local, the marketplace simulator and local SES, through counting proxies), ${r.rounds} rounds after ${r.warmup} warm-up(s), each function paired with its yardstick making the same SDK calls. *In the child*: from just before the import to the handler's answer (the goal); *process*: spawn to exit. Calls as the proxies saw them, → one after the other, ∥ at once:`,
+    '',
+    `| function | request | in the child | yardstick | ÷ yardstick | process | ÷ yardstick |${ref ? ` ÷ at ${ref} |` : ''} calls |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: |${ref ? ' ---: |' : ''} --- |`,
+    ...r.cases.map(
+      (x) =>
+        `| ${x.name} | ${x.request} | ${ms(x.inChildMs)} | ${ms(x.yardstickInChildMs)} | ${times(x.ratioToYardstick)} | ${ms(x.processMs)} | ${times(x.processRatioToYardstick)} |${ref ? ` ${times(x.ratioToBaseline)} |` : ''} ${cell(calls(x))} |`,
+    ),
+  ];
+}
+
+function renderBuiltins(b: BundleBuiltins[]): string[] {
+  const names = (list: readonly string[] | undefined, internal?: number) => {
+    const shown = (list ?? []).map((n) => n.replace(/^node:/, '')).join(', ');
+    const more = internal ? `${shown ? ' ' : ''}(+${internal} internal)` : '';
+    return shown || more ? `${shown}${more}` : '—';
+  };
+  return [
+    'Node built-ins (`node:` left out): what each bundle imports statically (loaded with it) and only through `import()`/`require()` (loaded when that code runs), what a fresh node has loaded after importing it that a bare node had not, and for a function what that is beyond its yardstick:',
+    '',
+    '| bundle | static imports | import() / require() | loaded at init | beyond its yardstick |',
+    '| --- | --- | --- | --- | --- |',
+    ...b.map(
+      (x) =>
+        `| ${x.bundle} | ${names(x.imports)} | ${names(x.lazy)} | ${names(x.loadedAtInit, x.internalAtInit)} | ${x.beyondYardstick ? names(x.beyondYardstick, x.internalBeyondYardstick) : ''} |`,
+    ),
+  ];
 }
 
 function updateReadme(table: string): void {

@@ -55,10 +55,9 @@ export class ComputeStack extends Stack {
         bundling: FUNCTION_BUNDLING,
         logGroup,
         loggingFormat: LoggingFormat.JSON,
-        environment: {
-          ...functionEnvironment(name, config, { tableName: table.tableName }),
-          NODE_OPTIONS: '--enable-source-maps',
-        },
+        // No source maps and no --enable-source-maps: with a linked map (2.1 MB for setup) the flag
+        // cost 18 % of the setup cold start, measured in pairs; stack traces name minified code.
+        environment: functionEnvironment(name, config, { tableName: table.tableName }),
       });
     };
 
