@@ -58,7 +58,8 @@ export type SyncOutcome =
 
 /**
  * Work a caller does in the same round trip as the sync's writes, given the contracts as they
- * will be once written (the setup POST creates its session so). It runs once per attempt; its
+ * will be once written (the setup POST creates its session so). It runs once per attempt (per
+ * product, for a sync of every product); its
  * error is thrown once the writes have settled, unless a lost race makes the sync start again.
  */
 export type Alongside = (current: readonly StoredContract[]) => Promise<unknown> | undefined;
@@ -89,7 +90,7 @@ export interface SyncDeps {
  * 4. Reconcile each contract (R1, R2, R6, R13; see `reconcile`) and write each change as one
  *    conditional transaction. A duplicate notification finds nothing changed and writes nothing.
  *    Reads that do not depend on each other run concurrently (GetEntitlements, the stored
- *    contracts), and so do the writes of different contracts and the caller's `alongside`.
+ *    contracts), and the writes run concurrently with the caller's `alongside`.
  * 5. If another writer got there first, start again from step 2 with fresh reads, so the last
  *    write always rests on entitlements read after the previous one.
  */
@@ -189,16 +190,18 @@ async function syncOnce(
     result.changed ? [result.next] : stored ? [stored] : [],
   );
 
-  // Different contracts are independent writes: one round trip for all of them, and for what
-  // the caller does alongside. All settle before anything is thrown, so a retry never races
-  // a write of this attempt.
+  // The writes go out in the same round trip as what the caller does alongside. Different
+  // contracts are written one after another: each transaction also updates a summary counter
+  // shard, and two at once on one shard would conflict (TransactionConflict) and restart the
+  // sync for nothing. All settle before anything is thrown, so a retry never races a write of
+  // this attempt.
   const writes = planned.flatMap(({ contractId, stored, result }) =>
     result.changed ? [{ contractId, stored, result }] : [],
   );
   const [written, beside] = await Promise.all([
-    Promise.allSettled(
-      writes.map(({ contractId, stored, result }) =>
-        deps.contracts.save({
+    settle(async () => {
+      for (const { contractId, stored, result } of writes) {
+        await deps.contracts.save({
           next: result.next,
           touchedItems: result.touchedItems,
           expectedVersion: stored?.contract.version,
@@ -211,13 +214,12 @@ async function syncOnce(
             ...(stored ? { before: snapshotOf(stored) } : {}),
             after: snapshotOf(result.next),
           },
-        }),
-      ),
-    ),
+        });
+      }
+    }),
     settle(() => alongside?.(current)),
   ]);
-  const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (written.status === 'rejected') throw written.reason;
   if (beside.status === 'rejected') throw beside.reason;
   return {
     results: writes.map(({ contractId, result }) => ({ contractId, changes: result.changes })),

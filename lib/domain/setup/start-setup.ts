@@ -54,11 +54,10 @@ export async function startSetup(
   // Always: the marketplace checklist wants GetEntitlements verified at registration, and the
   // notification for this purchase may not have arrived yet. Unchanged contracts cost no write.
   // The session is created alongside the sync's write, from the contract as it will be once
-  // written: three sequential round trips in all (ResolveCustomer; GetEntitlements with the
-  // stored contract; the write with the session).
+  // written: three sequential round trips for a license (ResolveCustomer; GetEntitlements with
+  // the stored contract; the write with the session), one more for a legacy customer.
   const syncedAt = deps.clock.now().toISOString();
-  const cookieValue = deps.secrets.token();
-  let created: { session: SetupSession; write: Promise<void> } | undefined;
+  let created: { cookieValue: string; session: SetupSession; write: Promise<void> } | undefined;
   await syncContracts(
     {
       product: { code: customer.productCode },
@@ -86,15 +85,17 @@ export async function startSetup(
           throw new ContractEndedError(`Contract ${contractId} is ${stored.contract.term}`);
         // A sync that lost a race runs again and calls this again: one session all the same.
         if (created?.session.contractId !== stored.contract.contractId) {
+          // A fresh cookie per session: a second one must not collide with the first's key.
+          const cookieValue = deps.secrets.token();
           const session = newSession(stored.contract.contractId, cookieValue, input, customer, deps);
-          created = { session, write: deps.setups.createSession(session) };
+          created = { cookieValue, session, write: deps.setups.createSession(session) };
         }
         return created.write;
       },
     },
   );
   if (!created) throw new UnknownContractError(`No live contract ${contractId}`);
-  return { cookieValue, session: created.session };
+  return { cookieValue: created.cookieValue, session: created.session };
 }
 
 /** A new setup session at its first step, valid four hours from now (R4). */
@@ -137,10 +138,6 @@ function contractKeyOf(customer: {
   return undefined;
 }
 
-/**
- * A legacy listing whose ResolveCustomer gives no license ARN while its entitlements carry one:
- * the contract is stored under the license; find it by the customer identifier instead.
- */
 /**
  * A legacy listing resolved to a customer identifier only: its one contract among those the
  * customer-scoped sync read (which also found contracts keyed by license).

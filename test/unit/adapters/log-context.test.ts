@@ -75,11 +75,17 @@ describe('logContext', () => {
     expect(lines).toEqual([]);
   });
 
-  it('passes a handler’s error through after clearing the invocation’s state', async () => {
-    const logger = new Logger({ serviceName: 'test' });
-    const handler = chain(logger, async () => {
-      throw new Error('boom');
+  it('passes a handler’s error through, and resets its keys all the same', async () => {
+    const logger = new Logger({ serviceName: 'test', logLevel: 'INFO' });
+    const handler = chain(logger, async (event: { buyer?: string }) => {
+      if (event.buyer) {
+        logger.appendKeys({ buyer: event.buyer });
+        throw new Error('boom');
+      }
+      logger.info('handled');
     });
-    await expect(handler({}, lambdaContext())).rejects.toThrow('boom');
+    await expect(handler({ buyer: 'b-1' }, lambdaContext())).rejects.toThrow('boom');
+    const lines = await logLines(() => handler({}, lambdaContext()));
+    expect(lines[0]).not.toHaveProperty('buyer');
   });
 });
