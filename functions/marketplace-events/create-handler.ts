@@ -24,7 +24,18 @@ export interface MarketplaceEventsOptions {
  * middy chain is `logContext` (Powertools' context on every line), then the batch handler; an
  * error that escapes it (none should) fails the invocation, so SQS retries the whole batch.
  */
-export function createMarketplaceEventsHandler(options: MarketplaceEventsOptions) {
+export function marketplaceEventsMiddlewares(options: MarketplaceEventsOptions) {
+  return [logContext(options.logger)];
+}
+
+/** The chain handler.ts builds, over other dependencies (tests, bench). */
+export const createMarketplaceEventsHandler = (options: MarketplaceEventsOptions) =>
+  middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(marketplaceEventsMiddlewares(options))
+    .handler(batchHandler(options));
+
+/** The handler at the end of the chain; Powertools' batch utility has no middleware. */
+export function batchHandler(options: MarketplaceEventsOptions) {
   const { logger } = options;
   const processor = new BatchProcessor(EventType.SQS);
 
@@ -53,14 +64,9 @@ export function createMarketplaceEventsHandler(options: MarketplaceEventsOptions
     }
   }
 
-  // Powertools' batch utility has no middleware: processPartialResponse stays in the handler.
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
-    .use(logContext(logger))
-    .handler(
-      async (event, context): Promise<SQSBatchResponse> =>
-        processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, {
-          context,
-          throwOnFullBatchFailure: false,
-        }),
-    );
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, (record: SQSRecord) => processRecord(record, context), processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
 }

@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
@@ -6,13 +8,16 @@ import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.
 import { createEntitlementClient } from '../../lib/adapters/marketplace/clients.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
 import { DEFAULT_RETRY } from '../../lib/adapters/marketplace/retry.js';
-import { createMarketplaceEventsHandler } from './create-handler.js';
+import {
+  batchHandler,
+  type MarketplaceEventsOptions,
+  marketplaceEventsMiddlewares,
+} from './create-handler.js';
 
 // Built once per cold start; a wrong configuration fails here, loudly, before any message is taken.
 const entitlementClient = createEntitlementClient({ endpoint: process.env.MARKETPLACE_ENDPOINT });
 
-/** The middy chain (create-handler.ts) over this deployment's clients and configuration. */
-export const handler = createMarketplaceEventsHandler({
+const options: MarketplaceEventsOptions = {
   catalog: parseProductCatalog(process.env.PRODUCTS),
   contracts: createContractStore({
     client: createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT }),
@@ -22,4 +27,9 @@ export const handler = createMarketplaceEventsHandler({
     createEntitlementReader({ client: entitlementClient, retry: { ...DEFAULT_RETRY, remainingMs } }),
   clock: { now: () => new Date() },
   logger: new Logger({ serviceName: 'marketplace-events' }),
-});
+};
+
+/** The middy chain: logContext, then the batch handler (partial batch failures). */
+export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
+  .use(marketplaceEventsMiddlewares(options))
+  .handler(batchHandler(options));

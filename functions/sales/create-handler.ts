@@ -22,8 +22,10 @@ export interface SalesOptions {
   readonly logger: Logger;
 }
 
-type Event = APIGatewayProxyEventV2;
-type Result = APIGatewayProxyStructuredResultV2;
+export type SalesEvent = APIGatewayProxyEventV2;
+export type SalesResult = APIGatewayProxyStructuredResultV2;
+type Event = SalesEvent;
+type Result = SalesResult;
 type Format = 'json' | 'csv' | 'html';
 
 class BadRequestError extends Error {
@@ -88,26 +90,33 @@ const CSP_DIRECTIVES = {
 /**
  * The sales view behind an IAM-authenticated function URL (payload 2.0): contracts, one
  * contract with items, audit and business, setups that did not finish, and a summary.
- * JSON by default, CSV with `format=csv`, an HTML table for browsers. The middy chain:
+ * JSON by default, CSV with `format=csv`, an HTML table for browsers. The chain's middlewares:
  * `logContext`, `http-header-normalizer`, `securityHeaders` (on every response), the one error
- * mapper `salesErrors` (400 with the reason, else 500 with the request id), then `http-router`.
+ * mapper `salesErrors` (400 with the reason, else 500 with the request id); `salesRouter` ends it.
  */
-export function createSalesHandler(options: SalesOptions) {
-  return middy<Event, Result, Error, Context>()
-    .use(logContext(options.logger))
-    .use(httpHeaderNormalizer())
-    .use(securityHeaders(CSP_DIRECTIVES))
-    .use(salesErrors(options.logger))
-    .handler(
-      httpRouterHandler<Event, Result>({
-        routes: salesRoutes(options),
-        notFoundResponse: ({ method, path }) =>
-          method === 'GET'
-            ? json(404, { message: `No route ${path}: try /contracts, /contracts/{id}, /setups, /summary` })
-            : json(405, { message: 'Only GET is supported' }),
-      }),
-    );
+export function salesMiddlewares(options: SalesOptions) {
+  return [
+    logContext(options.logger),
+    httpHeaderNormalizer(),
+    securityHeaders(CSP_DIRECTIVES),
+    salesErrors(options.logger),
+  ];
 }
+
+/** The handler at the end of the chain: `http-router` over the five routes; JSON 404 and 405. */
+export function salesRouter(options: SalesOptions) {
+  return httpRouterHandler<Event, Result>({
+    routes: salesRoutes(options),
+    notFoundResponse: ({ method, path }) =>
+      method === 'GET'
+        ? json(404, { message: `No route ${path}: try /contracts, /contracts/{id}, /setups, /summary` })
+        : json(405, { message: 'Only GET is supported' }),
+  });
+}
+
+/** The chain handler.ts builds, over other dependencies (tests, bench). */
+export const createSalesHandler = (options: SalesOptions) =>
+  middy<Event, Result, Error, Context>().use(salesMiddlewares(options)).handler(salesRouter(options));
 
 function salesErrors(logger: Logger): MiddlewareObj<Event, Result, Error, Context> {
   return {

@@ -17,6 +17,9 @@ import { createSteps } from './steps.js';
 import { CSP_DIRECTIVES } from './views/layout.js';
 import { messagePage } from './views/pages.js';
 
+export type SetupEvent = APIGatewayProxyEventV2;
+export type SetupResult = Result;
+
 /** Everything the use cases need, plus what only the pages use. */
 export interface SetupOptions
   extends StartSetupDeps,
@@ -33,35 +36,49 @@ export interface SetupOptions
 }
 
 /**
- * The buyer's setup flow behind a public Lambda function URL (payload 2.0), as a middy chain:
+ * The buyer's setup flow behind a public Lambda function URL (payload 2.0). The middy chain's
+ * middlewares, in order:
  * 1. `logContext`: Powertools' invocation context on every log line (first, so even a refused
  *    request logs with its request id; its `after`/`onError` run last and reset the logger);
  * 2. `http-header-normalizer`: lower-case request header names;
  * 3. `securityHeaders`: CSP (pages carry no script and load nothing from elsewhere), nosniff,
  *    `Referrer-Policy: no-referrer`, framing refused … on every response, error pages included;
  * 4. `setupErrorPages`: the one error mapper (its `onError` runs before the headers' one);
- * then `http-router` with the routes (routes.ts). An unknown path or method gets its page.
+ * then `setupRouter` ends the chain.
  */
-export function createSetupHandler(options: SetupOptions) {
+export function setupMiddlewares(options: SetupOptions) {
+  const ctx = {
+    productName: options.productName,
+    supportEmail: options.supportEmail,
+    consoleUrl: options.consoleUrl,
+  };
+  return [
+    logContext(options.logger),
+    httpHeaderNormalizer(),
+    securityHeaders(CSP_DIRECTIVES),
+    setupErrorPages(ctx, options.logger),
+  ];
+}
+
+/** The handler at the end of the chain: `http-router` over routes.ts; unknown paths get their page. */
+export function setupRouter(options: SetupOptions) {
   const steps = createSteps(options);
   const routes = setupRoutes(options, steps);
   const paths = new Set(routes.map((r) => r.path));
-  const errorContext = { ...steps.ctx, consoleUrl: options.consoleUrl };
-  return middy<APIGatewayProxyEventV2, Result, Error, Context>()
-    .use(logContext(options.logger))
-    .use(httpHeaderNormalizer())
-    .use(securityHeaders(CSP_DIRECTIVES))
-    .use(setupErrorPages(errorContext, options.logger))
-    .handler(
-      httpRouterHandler<APIGatewayProxyEventV2, Result>({
-        routes,
-        notFoundResponse: ({ path }) =>
-          page(
-            messagePage(
-              steps.ctx,
-              paths.has(path.replace(/\/$/, '') || '/') ? 'method-not-allowed' : 'not-found',
-            ),
-          ),
-      }),
-    );
+  return httpRouterHandler<APIGatewayProxyEventV2, Result>({
+    routes,
+    notFoundResponse: ({ path }) =>
+      page(
+        messagePage(
+          steps.ctx,
+          paths.has(path.replace(/\/$/, '') || '/') ? 'method-not-allowed' : 'not-found',
+        ),
+      ),
+  });
 }
+
+/** The chain handler.ts builds, over other dependencies (tests, bench). */
+export const createSetupHandler = (options: SetupOptions) =>
+  middy<APIGatewayProxyEventV2, Result, Error, Context>()
+    .use(setupMiddlewares(options))
+    .handler(setupRouter(options));

@@ -1,39 +1,12 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { parseRegions, requireEnv } from '../../lib/adapters/config/environment.js';
-import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
-import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
-import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
-import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
-import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
-import { createSesClient } from '../../lib/adapters/email/clients.js';
-import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
-import { createEntitlementClient, createMeteringClient } from '../../lib/adapters/marketplace/clients.js';
-import { BUYER_RETRY, createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
-import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
-import { createSetupHandler } from './create-handler.js';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type SetupEvent, type SetupResult, setupMiddlewares, setupRouter } from './create-handler.js';
+import { setupDependencies } from './dependencies.js';
 
-// Built once per cold start; the marketplace clients eagerly too (lazy import() measured slower).
-const documents = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
-const tableName = requireEnv('TABLE_NAME');
-const marketplace = { endpoint: process.env.MARKETPLACE_ENDPOINT };
+// Built once per cold start; a wrong configuration fails here, before any buyer is served.
+const options = setupDependencies();
 
-/** The middy chain (create-handler.ts) over this deployment's clients and configuration. */
-export const handler = createSetupHandler({
-  catalog: parseProductCatalog(process.env.PRODUCTS),
-  resolver: createCustomerResolver({ client: createMeteringClient(marketplace) }),
-  contracts: createContractStore({ client: documents, tableName }),
-  entitlements: createEntitlementReader({ client: createEntitlementClient(marketplace), retry: BUYER_RETRY }),
-  setups: createSetupStore({ client: documents, tableName }),
-  secrets: nodeSecrets,
-  mailer: createSesMailer({
-    client: createSesClient({ endpoint: process.env.SES_ENDPOINT }),
-    from: requireEnv('SENDER_EMAIL'),
-  }),
-  clock: { now: () => new Date() },
-  logger: new Logger({ serviceName: 'setup' }),
-  productName: process.env.PRODUCT_NAME ?? 'our product',
-  supportEmail: requireEnv('SUPPORT_EMAIL'),
-  consoleUrl: requireEnv('CONSOLE_URL'),
-  dataCenterRegions: parseRegions(requireEnv('DATA_CENTER_REGIONS')),
-  timeZones: () => Intl.supportedValuesOf('timeZone'),
-});
+/** The middy chain: logContext → header normalizer → security headers → error pages, then the router. */
+export const handler = middy<SetupEvent, SetupResult, Error, Context>()
+  .use(setupMiddlewares(options))
+  .handler(setupRouter(options));

@@ -1,0 +1,43 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { parseRegions, requireEnv } from '../../lib/adapters/config/environment.js';
+import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
+import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
+import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
+import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
+import { createSesClient } from '../../lib/adapters/email/clients.js';
+import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
+import { createEntitlementClient, createMeteringClient } from '../../lib/adapters/marketplace/clients.js';
+import { BUYER_RETRY, createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
+import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
+import type { SetupOptions } from './create-handler.js';
+
+/** This deployment's clients and configuration, built once per cold start from the environment. */
+export function setupDependencies(): SetupOptions {
+  // The marketplace clients are eager too: a lazy import() measured slower.
+  const documents = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
+  const tableName = requireEnv('TABLE_NAME');
+  const marketplace = { endpoint: process.env.MARKETPLACE_ENDPOINT };
+  return {
+    catalog: parseProductCatalog(process.env.PRODUCTS),
+    resolver: createCustomerResolver({ client: createMeteringClient(marketplace) }),
+    contracts: createContractStore({ client: documents, tableName }),
+    entitlements: createEntitlementReader({
+      client: createEntitlementClient(marketplace),
+      retry: BUYER_RETRY,
+    }),
+    setups: createSetupStore({ client: documents, tableName }),
+    secrets: nodeSecrets,
+    mailer: createSesMailer({
+      client: createSesClient({ endpoint: process.env.SES_ENDPOINT }),
+      from: requireEnv('SENDER_EMAIL'),
+    }),
+    clock: { now: () => new Date() },
+    logger: new Logger({ serviceName: 'setup' }),
+    productName: process.env.PRODUCT_NAME ?? 'our product',
+    supportEmail: requireEnv('SUPPORT_EMAIL'),
+    consoleUrl: requireEnv('CONSOLE_URL'),
+    dataCenterRegions: parseRegions(requireEnv('DATA_CENTER_REGIONS')),
+    timeZones: () => Intl.supportedValuesOf('timeZone'),
+  };
+}
