@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { type BenchBundles, type BuiltBundle, initEnvironment } from './bundles.js';
-import { pairedRatio, runModuleSync, runRounds } from './processes.js';
+import { pairedQuartiles, pairedRatio, runModuleSync, runRounds } from './processes.js';
 import { median } from './support.js';
 
 /**
@@ -8,8 +8,10 @@ import { median } from './support.js';
  * The goal ratio is each function ÷ its yardstick, the bare handler with the same SDK clients:
  * what the function's own code costs on top of the SDK. Every round runs bare node, the
  * yardstick and the function (and the function at the baseline ref) back to back in fresh
- * processes, so each ratio is taken from neighbouring runs (A B A B …); the median of the
- * per-round ratios is robust to the odd slow start. The ratio to a bare node is context.
+ * processes, so each ratio is taken from neighbouring runs (A B A B …, every other round in
+ * reverse); the median of the per-round ratios is robust to the odd slow start. The function is
+ * loaded a second time in each round as a control: function ÷ itself shows how far from 1.00 a
+ * ratio drifts on this machine. The ratio to a bare node is context.
  */
 
 export interface ColdInitCase {
@@ -23,8 +25,15 @@ export interface ColdInitCase {
   readonly ratioToBare: number;
   /** A function: median of per-round (function ÷ its yardstick) ratios, the goal. */
   readonly ratioToYardstick?: number;
+  /** A function: 25th and 75th percentiles of those per-round ratios (the spread of this run). */
+  readonly ratioToYardstickQuartiles?: readonly [number, number];
   /** A function with `--baseline`: median of per-round (function ÷ the function at the ref) ratios. */
   readonly ratioToBaseline?: number;
+  /**
+   * A function: median of per-round (function ÷ the same bundle loaded again in the same round)
+   * ratios: the noise floor of this run, what a ratio of 1.00 can read as here.
+   */
+  readonly controlRatio?: number;
 }
 
 export interface ColdInitResult {
@@ -67,6 +76,7 @@ export async function measureColdInit(
       { key: `bare ${f.name}`, run: load(undefined, {}) },
       { key: `yardstick ${f.name}`, run: load(f.yardstick, env) },
       { key: f.name, run: load(f.bundle, env) },
+      { key: `control ${f.name}`, run: load(f.bundle, env) },
     );
     if (f.baseline) steps.push({ key: `baseline ${f.name}`, run: load(f.baseline, env) });
   }
@@ -94,6 +104,8 @@ export async function measureColdInit(
     cases.push(
       row(f.bundle, 'function', f.name, bare, {
         ratioToYardstick: pairedRatio(ms(`yardstick ${f.name}`), ms(f.name)),
+        ratioToYardstickQuartiles: pairedQuartiles(ms(`yardstick ${f.name}`), ms(f.name)),
+        controlRatio: pairedRatio(ms(f.name), ms(`control ${f.name}`)),
         ...(f.baseline ? { ratioToBaseline: pairedRatio(ms(`baseline ${f.name}`), ms(f.name)) } : {}),
       }),
     );

@@ -70,7 +70,9 @@ export function runModule(
 
 /**
  * `warmup` unrecorded rounds, then `rounds` recorded ones; each round runs every step once, in
- * order. Returns each step's samples, index i from round i, so pairs line up.
+ * order, and every other round in the reverse order, so a step's place in the round (the
+ * machine warming or cooling along it) does not lean one way in a pair. Returns each step's
+ * samples, index i from round i, so pairs line up.
  */
 export async function runRounds<K extends string, S>(
   steps: readonly { readonly key: K; readonly run: () => S | Promise<S> }[],
@@ -78,7 +80,8 @@ export async function runRounds<K extends string, S>(
 ): Promise<Record<K, S[]>> {
   const samples = Object.fromEntries(steps.map((s) => [s.key, [] as S[]])) as Record<K, S[]>;
   for (let round = 0; round < options.warmup + options.rounds; round++) {
-    for (const step of steps) {
+    const order = round % 2 === 0 ? steps : [...steps].reverse();
+    for (const step of order) {
       const sample = await step.run();
       if (round >= options.warmup) samples[step.key].push(sample);
     }
@@ -95,4 +98,15 @@ export function finiteMedian(values: readonly number[]): number {
 /** Median of the per-round ratios subject ÷ reference. */
 export function pairedRatio(reference: readonly number[], subject: readonly number[]): number {
   return finiteMedian(subject.map((s, i) => s / (reference[i] ?? Number.NaN)));
+}
+
+/** The spread of the per-round ratios subject ÷ reference: their 25th and 75th percentiles. */
+export function pairedQuartiles(reference: readonly number[], subject: readonly number[]): [number, number] {
+  const ratios = subject
+    .map((s, i) => s / (reference[i] ?? Number.NaN))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  if (ratios.length === 0) return [Number.NaN, Number.NaN];
+  const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))] as number;
+  return [at(0.25), at(0.75)];
 }

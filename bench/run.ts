@@ -138,13 +138,13 @@ function startGoals(c: ColdInitResult, r: ColdRequestResult): Goal[] {
   for (const x of c.cases.filter((x) => x.kind === 'function')) {
     goals.push({
       goal: `${x.name}: init ≤ 1.05 × its yardstick`,
-      measured: ratio(x.ratioToYardstick ?? Number.NaN),
+      measured: `${ratio(x.ratioToYardstick ?? Number.NaN)} (control ${ratio(x.controlRatio ?? Number.NaN)})`,
       holds: (x.ratioToYardstick ?? Number.NaN) <= 1.05,
     });
     if (x.ratioToBaseline !== undefined)
       goals.push({
         goal: `${x.name}: init ≤ 1.03 × at ${c.baseline?.ref}`,
-        measured: ratio(x.ratioToBaseline),
+        measured: `${ratio(x.ratioToBaseline)} (control ${ratio(x.controlRatio ?? Number.NaN)})`,
         holds: x.ratioToBaseline <= 1.03,
       });
   }
@@ -271,11 +271,11 @@ function renderColdInit(c: ColdInitResult): string[] {
   return [
     `Cold init (a fresh \`node\` loads the bundle: spawn to exit), ${c.rounds} rounds after ${c.warmup} warm-up(s); each ratio the median of per-round ratios of neighbouring runs. The goal is each function ÷ its yardstick, a bare handler that builds the same SDK clients${ref ? `, and ÷ itself at ${ref}` : ''}; a bare \`node\` (${ms(c.bareNodeMs)}, ${Math.round(c.bareNodePeakRssKiB / 1024)} MiB) is context:`,
     '',
-    `| bundle | bytes | init | peak RSS | ÷ bare node | ÷ yardstick |${ref ? ` ÷ at ${ref} |` : ''}`,
-    `| --- | ---: | ---: | ---: | ---: | ---: |${ref ? ' ---: |' : ''}`,
+    `| bundle | bytes | init | peak RSS | ÷ bare node | ÷ yardstick | middle half of rounds |${ref ? ` ÷ at ${ref} |` : ''} ÷ itself (control) |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |${ref ? ' ---: |' : ''} ---: |`,
     ...c.cases.map(
       (x) =>
-        `| ${x.name} | ${(x.bytes / KB).toFixed(0)} KB | ${ms(x.medianMs)} | ${(x.peakRssKiB / 1024).toFixed(0)} MiB | ${times(x.ratioToBare)} | ${times(x.ratioToYardstick)} |${ref ? ` ${times(x.ratioToBaseline)} |` : ''}`,
+        `| ${x.name} | ${(x.bytes / KB).toFixed(0)} KB | ${ms(x.medianMs)} | ${(x.peakRssKiB / 1024).toFixed(0)} MiB | ${times(x.ratioToBare)} | ${times(x.ratioToYardstick)} | ${x.ratioToYardstickQuartiles ? x.ratioToYardstickQuartiles.map((q) => q.toFixed(2)).join('–') : ''} |${ref ? ` ${times(x.ratioToBaseline)} |` : ''} ${times(x.controlRatio)} |`,
     ),
   ];
 }

@@ -46,6 +46,9 @@ describe('npm run bench (quick mode)', () => {
       for (const c of results.coldInit.cases.filter((c: { kind: string }) => c.kind === 'function')) {
         expect(c.ratioToYardstick).toBeGreaterThan(0);
         expect(c.ratioToBaseline).toBeGreaterThan(0);
+        expect(c.controlRatio).toBeGreaterThan(0);
+        const [low, high] = c.ratioToYardstickQuartiles;
+        expect(low).toBeLessThanOrEqual(high);
       }
 
       expect(results.builtins.map((b: { bundle: string }) => b.bundle)).toEqual(bundles);
