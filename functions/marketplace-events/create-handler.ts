@@ -6,14 +6,21 @@ import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { Clock, ContractRepository, EntitlementReader } from '../../lib/domain/contract/ports.js';
 import { syncContracts } from '../../lib/domain/contract/sync-contracts.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
-import { NotificationParseError, toSyncCommand } from './schema.js';
+import { marketplaceTopics, NotificationParseError, toSyncCommand } from './schema.js';
 
 export interface MarketplaceEventsOptions {
   readonly catalog: ProductCatalog;
   readonly contracts: ContractRepository;
   /** Built per invocation so marketplace retries can stop before the invocation's time runs out. */
   readonly entitlementsFor: (remainingMs: () => number) => EntitlementReader;
+  /** The domain's clock: what is expired, what is current. Tests move it through a contract's term. */
   readonly clock: Clock;
+  /**
+   * The real time a record is handled, which no notification may be dated far beyond (see
+   * `MAX_CLOCK_SKEW_MS`). Apart from `clock` because the fixtures' dates are real dates while tests
+   * move `clock` freely. Default: the system clock.
+   */
+  readonly receivedClock?: Clock;
   readonly logger: Logger;
 }
 
@@ -38,12 +45,18 @@ export const createMarketplaceEventsHandler = (options: MarketplaceEventsOptions
 export function batchHandler(options: MarketplaceEventsOptions) {
   const { logger } = options;
   const processor = new BatchProcessor(EventType.SQS);
+  const topicArns = marketplaceTopics(options.catalog);
+  const received = options.receivedClock ?? { now: () => new Date() };
 
   async function processRecord(record: SQSRecord, context: Context): Promise<void> {
     const log = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
     try {
       const sentAt = new Date(Number(record.attributes.SentTimestamp) || Date.now()).toISOString();
-      const command = toSyncCommand(record.body, { messageId: record.messageId, sentAt });
+      const command = toSyncCommand(
+        record.body,
+        { messageId: record.messageId, sentAt },
+        { topicArns, now: received.now() },
+      );
       const entitlements = options.entitlementsFor(() => context.getRemainingTimeInMillis());
       const outcome = await syncContracts(command, { ...options, entitlements });
       if (outcome.status === 'ignored') {

@@ -1,8 +1,14 @@
 import * as z from 'zod/mini';
-import { AGREEMENT_DETAIL_TYPES, LICENSE_DETAIL_TYPES } from '../../lib/adapters/marketplace/event-types.js';
+import {
+  AGREEMENT_DETAIL_TYPES,
+  LICENSE_DETAIL_TYPES,
+  MARKETPLACE_SNS_ACCOUNT,
+  marketplaceTopicArn,
+} from '../../lib/adapters/marketplace/event-types.js';
 import { describeIssues } from '../../lib/adapters/validation/messages.js';
 import type { ContractFacts } from '../../lib/domain/contract/model.js';
 import type { SyncCommand } from '../../lib/domain/contract/sync-contracts.js';
+import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
 
 /**
  * Marketplace notifications as they arrive in an SQS body, and their translation into the one
@@ -30,7 +36,8 @@ const SNS_ACTIONS = [
 export const snsEnvelopeSchema = z.object({
   Type: z.literal('Notification'),
   MessageId: id,
-  TopicArn: z.string().check(z.startsWith('arn:aws:sns:')),
+  // Matched exactly against the configured products' topics in toSyncCommand.
+  TopicArn: z.string().check(z.minLength(1), z.maxLength(1024)),
   Message: z.string().check(z.minLength(2)),
   Timestamp: isoTime,
 });
@@ -83,24 +90,83 @@ export interface RecordContext {
   readonly sentAt: string;
 }
 
+/** What a notification is checked against besides its own shape. */
+export interface NotificationPolicy {
+  /**
+   * The SNS topics an envelope may come from: `marketplaceTopics(catalog)`, as the handler passes.
+   * Absent: any product's entitlement or subscription topic in the marketplace's account.
+   */
+  readonly topicArns?: ReadonlySet<string>;
+  /**
+   * When the record is handled: no notification may be dated later than this plus
+   * `MAX_CLOCK_SKEW_MS`. Absent: the system clock.
+   */
+  readonly now?: Date;
+}
+
+/**
+ * How far in the future a notification's own date (SNS `Timestamp`, EventBridge `time`) may be.
+ * Facts are dated and a later-dated fact wins, so a fact dated next year would pin its value until
+ * then. Such a notification is refused (a parse error, so retried, then dead-lettered), not
+ * clamped: AWS dates these with synchronised clocks, so a date beyond the skew is a forged or broken
+ * message and guessing a date for it would still let it overrule genuine facts. A date only
+ * slightly ahead converges by itself: SQS retries it a little later, when it is no longer ahead.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * The exact SNS topics of the configured products: entitlement and subscription, in the AWS-owned
+ * marketplace account (MARKETPLACE.md §3.1). Another product's or another account's topic is refused.
+ */
+export function marketplaceTopics(catalog: ProductCatalog): ReadonlySet<string> {
+  return new Set(
+    catalog.products.flatMap(({ productCode }) => [
+      marketplaceTopicArn('entitlement', productCode),
+      marketplaceTopicArn('subscription', productCode),
+    ]),
+  );
+}
+
+/** Default topic check: a product code as productSchema allows it, in the marketplace's account and region. */
+const ANY_MARKETPLACE_TOPIC = new RegExp(
+  `^arn:aws:sns:us-east-1:${MARKETPLACE_SNS_ACCOUNT}:aws-mp-(?:entitlement|subscription)-notification-[-a-zA-Z0-9/=:_.@]{1,255}$`,
+);
+
 /** Turns one SQS body into a sync command, or throws NotificationParseError saying what is wrong. */
-export function toSyncCommand(body: string, record: RecordContext): SyncCommand {
+export function toSyncCommand(
+  body: string,
+  record: RecordContext,
+  policy: NotificationPolicy = {},
+): SyncCommand {
   const json = parseLenientJson(body, 'SQS body');
   if (isObject(json) && json.Type === 'Notification') {
     const envelope = check(snsEnvelopeSchema, json, 'SNS envelope');
-    const message = check(snsMessageSchema, parseLenientJson(envelope.Message, 'SNS Message'), 'SNS message');
-    return fromSns(message, { id: envelope.MessageId, at: new Date(envelope.Timestamp).toISOString() });
+    const known = policy.topicArns?.has(envelope.TopicArn) ?? ANY_MARKETPLACE_TOPIC.test(envelope.TopicArn);
+    if (!known) {
+      throw new NotificationParseError(
+        `SNS TopicArn "${envelope.TopicArn.slice(0, 300)}" is not a marketplace topic of a configured product`,
+      );
+    }
+    const message = check(snsMessageSchema, parseMessage(envelope.Message), 'SNS message');
+    return fromSns(message, {
+      id: envelope.MessageId,
+      at: dated(envelope.Timestamp, 'SNS Timestamp', policy),
+    });
   }
+  // Raw delivery has no envelope, hence no TopicArn to check, and no date of its own: SQS's
+  // SentTimestamp, set by SQS and not by the sender, dates it.
   if (isObject(json) && 'action' in json) {
     return fromSns(check(snsMessageSchema, json, 'SNS message'), { id: record.messageId, at: record.sentAt });
   }
   if (isObject(json) && 'detail-type' in json) {
     const detailType = String(json['detail-type']);
     if ((LICENSE_DETAIL_TYPES as readonly string[]).includes(detailType)) {
-      return fromLicenseEvent(check(licenseEventSchema, json, 'EventBridge license event'));
+      const event = check(licenseEventSchema, json, 'EventBridge license event');
+      return fromLicenseEvent(event, dated(event.time, 'EventBridge time', policy));
     }
     if ((AGREEMENT_DETAIL_TYPES as readonly string[]).includes(detailType)) {
-      return fromAgreementEvent(check(agreementEventSchema, json, 'EventBridge agreement event'));
+      const event = check(agreementEventSchema, json, 'EventBridge agreement event');
+      return fromAgreementEvent(event, dated(event.time, 'EventBridge time', policy));
     }
     throw new NotificationParseError(`Unknown EventBridge detail-type "${detailType.slice(0, 100)}"`);
   }
@@ -126,9 +192,8 @@ function fromSns(message: z.infer<typeof snsMessageSchema>, meta: { id: string; 
   };
 }
 
-function fromLicenseEvent(event: z.infer<typeof licenseEventSchema>): SyncCommand {
+function fromLicenseEvent(event: z.infer<typeof licenseEventSchema>, asOf: string): SyncCommand {
   const { detail } = event;
-  const asOf = new Date(event.time).toISOString();
   const facts: ContractFacts = {
     ...(detail.agreement ? { agreementId: { value: detail.agreement.id, asOf } } : {}),
     ...(detail.offer ? { offerId: { value: detail.offer.id, asOf } } : {}),
@@ -149,9 +214,8 @@ function fromLicenseEvent(event: z.infer<typeof licenseEventSchema>): SyncComman
  * product at all (Ended). They sync every contract of that account for the product, or for
  * every configured product when none is named.
  */
-function fromAgreementEvent(event: z.infer<typeof agreementEventSchema>): SyncCommand {
+function fromAgreementEvent(event: z.infer<typeof agreementEventSchema>, asOf: string): SyncCommand {
   const { detail } = event;
-  const asOf = new Date(event.time).toISOString();
   const autoRenew = detail.agreement.autoRenewalEnabled;
   return {
     product: detail.product?.code
@@ -164,6 +228,29 @@ function fromAgreementEvent(event: z.infer<typeof agreementEventSchema>): SyncCo
     factsApplyTo: { agreementId: detail.agreement.id },
     trigger: { source: 'eventbridge', type: event['detail-type'], id: event.id, at: asOf },
   };
+}
+
+/** A notification's date as ISO, refused when it lies beyond `MAX_CLOCK_SKEW_MS` in the future. */
+function dated(time: string, what: string, policy: NotificationPolicy): string {
+  const at = new Date(time);
+  const now = policy.now ?? new Date();
+  if (at.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
+    throw new NotificationParseError(
+      `${what} ${at.toISOString()} is more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes after now (${now.toISOString()})`,
+    );
+  }
+  return at.toISOString();
+}
+
+/**
+ * The envelope's `Message`, parsed. A forwarder that JSON-encodes an already encoded message
+ * leaves a JSON string there (AWS's samples parse once more when the result is a string,
+ * MARKETPLACE.md §3.3): exactly one such extra level is accepted. A string still left after that
+ * fails the message schema, so the record is dead-lettered as before.
+ */
+function parseMessage(text: string): unknown {
+  const parsed = parseLenientJson(text, 'SNS Message');
+  return typeof parsed === 'string' ? parseLenientJson(parsed, 'SNS Message (encoded twice)') : parsed;
 }
 
 /**

@@ -9,6 +9,20 @@ export interface MarketplaceClientOptions {
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
+ * The SDK's Node handler waits forever by default. Connecting to an AWS endpoint takes
+ * milliseconds, so 1 s is a dead network path; the request timeout here is only the fallback for a
+ * call made without one, since `withRetry` gives each attempt its own from the time left
+ * (`attemptTimeout`). `throwOnRequestTimeout` makes a breach a TimeoutError (retryable) instead
+ * of a logged warning; the socket timeout covers a body that stops halfway.
+ */
+export const MARKETPLACE_HTTP = {
+  connectionTimeout: 1000,
+  requestTimeout: 5000,
+  socketTimeout: 5000,
+  throwOnRequestTimeout: true,
+} as const;
+
+/**
  * GetEntitlements is served only in us-east-1 (MARKETPLACE.md §2), wherever the function runs.
  * The SDK's own retries are off: `withRetry` retries within the invocation's time budget.
  */
@@ -18,6 +32,7 @@ export function createEntitlementClient({
   return new MarketplaceEntitlementServiceClient({
     region: 'us-east-1',
     maxAttempts: 1,
+    requestHandler: MARKETPLACE_HTTP,
     ...(endpoint ? { endpoint, credentials: localCredentials } : {}),
   });
 }
@@ -33,6 +48,7 @@ export function createMeteringClient({
   return new MarketplaceMeteringClient({
     region,
     maxAttempts: 1,
+    requestHandler: MARKETPLACE_HTTP,
     ...(endpoint ? { endpoint, credentials: localCredentials } : {}),
   });
 }

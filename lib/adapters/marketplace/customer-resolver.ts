@@ -10,11 +10,16 @@ export interface CustomerResolverOptions {
   readonly retry?: RetryPolicy;
 }
 
+/**
+ * Three attempts of at most 2.5 s and two waits of at most 0.8 s: under 10 s in the worst case,
+ * inside the setup function's 15 s even when the wiring gives no remaining time.
+ */
 export const BUYER_RETRY: RetryPolicy = {
   ...DEFAULT_RETRY,
   maxAttempts: 3,
   maxDelayMs: 800,
   reserveMs: 2000,
+  attemptTimeoutMs: 2500,
 };
 
 /** ResolveCustomer, with marketplace errors turned into the setup flow's typed errors. */
@@ -27,7 +32,8 @@ export function createCustomerResolver({
       try {
         const result = await withRetry(
           'ResolveCustomer',
-          () => client.send(new ResolveCustomerCommand({ RegistrationToken: registrationToken })),
+          (attempt) =>
+            client.send(new ResolveCustomerCommand({ RegistrationToken: registrationToken }), attempt),
           retry,
         );
         if (!result.ProductCode) throw new InvalidTokenError('ResolveCustomer returned no product code');

@@ -26,7 +26,7 @@ export function createEntitlementReader({
       do {
         const page = await withRetry(
           'GetEntitlements',
-          () =>
+          (attempt) =>
             client.send(
               new GetEntitlementsCommand({
                 ProductCode: productCode,
@@ -34,6 +34,7 @@ export function createEntitlementReader({
                 MaxResults: 25,
                 NextToken,
               }),
+              attempt,
             ),
           retry,
         );
