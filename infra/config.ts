@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { productSchema } from '../lib/adapters/config/product-catalog.js';
 
+/** The setup function's reserved concurrency when the stage does not say (see the field). */
+export const DEFAULT_SETUP_RESERVED_CONCURRENCY = 20;
+
 /** Everything a deployment needs to know, in one typed place (cdk.json context `stages.<stage>`). */
 export const deploymentConfigSchema = z
   .object({
@@ -27,6 +30,21 @@ export const deploymentConfigSchema = z
     legacySns: z.boolean().default(false),
     /** Where alarms are emailed; absent: the alarm topic has no subscription. */
     alarmEmail: z.email().optional(),
+    /**
+     * Reserved concurrency of the setup function (the public fulfillment URL): at most this many
+     * setup requests run at once, so a flood of anonymous POSTs cannot take the account's
+     * concurrency from the notification and sales functions, and those cannot starve buyers.
+     * A buyer's setup is a handful of requests of under a second each, minutes apart: 20 at once
+     * is far more than real purchases need. `false` reserves nothing: Lambda keeps at least 100 of an account's
+     * concurrency unreserved, so an account whose limit is still the new-account 10 cannot
+     * reserve any (the deploy fails) until AWS raises it.
+     */
+    setupReservedConcurrency: z
+      .union([
+        z.number().int().min(1, 'at least 1 (0 would throttle every buyer); false reserves none'),
+        z.literal(false),
+      ])
+      .default(DEFAULT_SETUP_RESERVED_CONCURRENCY),
   })
   .refine((c) => !c.legacySns || c.region === 'us-east-1', {
     path: ['legacySns'],

@@ -33,8 +33,34 @@ export class ProxyStartError extends Error {
   override readonly name = 'ProxyStartError';
 }
 
-/** Response headers worth passing on to the browser; everything else is dropped. */
-const FORWARDED_HEADERS = ['content-type', 'content-disposition', 'content-language', 'last-modified'];
+/**
+ * Response headers worth passing on to the browser; everything else is dropped. The security
+ * headers the function sets on every response (`lib/adapters/http/security-headers.ts`) go
+ * through, so the HTML view keeps its CSP, nosniff and the rest behind the proxy too. Not
+ * Strict-Transport-Security: it speaks for the function URL's https host, and a browser ignores
+ * it on the proxy's plain-http loopback origin anyway (RFC 6797 §8.1).
+ */
+const FORWARDED_HEADERS = [
+  'content-type',
+  'content-disposition',
+  'content-language',
+  'last-modified',
+  // The CSV's next-page cursor (`format=csv` has no room for it in the body).
+  'x-next-cursor',
+  'content-security-policy',
+  'content-security-policy-report-only',
+  'cross-origin-embedder-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'permissions-policy',
+  'referrer-policy',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+] as const;
 
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -49,6 +75,7 @@ function sendText(
   res.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
     'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
     ...extra,
   });
   res.end(`${text}\n`);

@@ -16,17 +16,20 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.ur
   context: Record<string, unknown> & { stages: { dev: Record<string, unknown> } };
 };
 
-function appWith(overrides: Record<string, unknown> = {}): App {
+/** The app for the dev stage with `overrides`; `bundle: false` skips esbuild (assets are stand-ins). */
+function appWith(overrides: Record<string, unknown> = {}, { bundle = true } = {}): App {
   const dev = { ...cdkJson.context.stages.dev, ...overrides };
-  return buildApp(new App({ context: { ...cdkJson.context, stages: { dev } } }));
+  const skipBundling = bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
+  return buildApp(new App({ context: { ...cdkJson.context, ...skipBundling, stages: { dev } } }));
 }
 
 let data: Template;
 let compute: Template;
 let outdir: string;
+let app: App;
 
 beforeAll(() => {
-  const app = appWith();
+  app = appWith();
   app.synth();
   outdir = app.outdir;
   data = Template.fromStack(app.node.findChild('Credits-dev-Data') as Stack);
@@ -87,7 +90,7 @@ describe('compute stack', () => {
       TopicArn:
         'arn:aws:sns:us-east-1:287250355862:aws-mp-entitlement-notification-a1b2c3d4e5credits0example',
     });
-    const off = appWith({ legacySns: false });
+    const off = appWith({ legacySns: false }, { bundle: false });
     const template = Template.fromStack(off.node.findChild('Credits-dev-Compute') as Stack);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   }, 120_000);
@@ -138,6 +141,109 @@ describe('compute stack', () => {
     expect(salesWrites).toHaveLength(0);
   });
 
+  it('gives each function exactly the actions its code uses, on the resources it uses them on', () => {
+    // Read from the code: contract-store (Query, TransactWriteItems of Put and Update),
+    // setup-store and budgets (GetItem, PutItem, UpdateItem, TransactWriteItems), sales-reader
+    // (Query, GetItem, BatchGetItem). A transaction is authorized per item as PutItem/UpdateItem.
+    const logs = { 'logs:CreateLogStream': ['own log group'], 'logs:PutLogEvents': ['own log group'] };
+    expect(permissionsOf(compute, 'MarketplaceEvents')).toEqual({
+      ...logs,
+      'dynamodb:Query': ['index/byAccount', 'index/byCustomer', 'table'],
+      'dynamodb:PutItem': ['index/byAccount', 'index/byCustomer', 'table'],
+      'dynamodb:UpdateItem': ['index/byAccount', 'index/byCustomer', 'table'],
+      'sqs:ReceiveMessage': ['queue'],
+      'sqs:ChangeMessageVisibility': ['queue'],
+      'sqs:GetQueueUrl': ['queue'],
+      'sqs:DeleteMessage': ['queue'],
+      'sqs:GetQueueAttributes': ['queue'],
+      'aws-marketplace:GetEntitlements': ['*'],
+    });
+    expect(permissionsOf(compute, 'Setup')).toEqual({
+      ...logs,
+      'dynamodb:GetItem': ['index/byCustomer', 'table'],
+      'dynamodb:Query': ['index/byCustomer', 'table'],
+      'dynamodb:PutItem': ['index/byCustomer', 'table'],
+      'dynamodb:UpdateItem': ['index/byCustomer', 'table'],
+      'ses:SendEmail': ['identity/no-reply@vendor.example', 'identity/vendor.example'],
+      'aws-marketplace:GetEntitlements': ['*'],
+      'aws-marketplace:ResolveCustomer': ['*'],
+    });
+    expect(permissionsOf(compute, 'Sales')).toEqual({
+      ...logs,
+      'dynamodb:GetItem': ['index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
+      'dynamodb:BatchGetItem': ['index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
+      'dynamodb:Query': ['index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
+    });
+  });
+
+  it('gives the functions no managed policy: no AWSLambdaBasicExecutionRole, only their own log group', () => {
+    for (const name of ['MarketplaceEvents', 'Setup', 'Sales']) {
+      const role = compute.findResources('AWS::IAM::Role')[roleOf(compute, name)];
+      expect(role?.Properties.ManagedPolicyArns, name).toBeUndefined();
+    }
+  });
+
+  it('lets anyone call the setup URL through both permissions a function URL checks since October 2025', () => {
+    const setup = functionId(compute, 'Setup');
+    const permissions = Object.values(compute.findResources('AWS::Lambda::Permission'))
+      .map((p) => p.Properties)
+      .filter((p) => JSON.stringify(p.FunctionName).includes(setup));
+    expect(permissions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunctionUrl',
+          Principal: '*',
+          FunctionUrlAuthType: 'NONE',
+        }),
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunction',
+          Principal: '*',
+          InvokedViaFunctionUrl: true,
+        }),
+      ]),
+    );
+    expect(permissions).toHaveLength(2);
+  });
+
+  it('outputs a sales policy with both actions the IAM sales URL checks, usable only through the URL', () => {
+    const policies = Object.entries(compute.findResources('AWS::IAM::ManagedPolicy'));
+    expect(policies).toHaveLength(1);
+    const [id, policy] = policies[0] ?? [];
+    const sales = { 'Fn::GetAtt': [functionId(compute, 'Sales'), 'Arn'] };
+    expect(policy?.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunctionUrl',
+        Resource: sales,
+        Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: sales,
+        Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+      },
+    ]);
+    expect(compute.findOutputs('SalesInvokePolicyArn').SalesInvokePolicyArn?.Value).toEqual({ Ref: id });
+  });
+
+  it('reserves 20 concurrent executions for the setup function unless the stage says otherwise, none when false', () => {
+    const reserved = (template: Template) =>
+      Object.fromEntries(
+        ['MarketplaceEvents', 'Setup', 'Sales'].map((name) => [
+          name,
+          functionProperties(template, name).ReservedConcurrentExecutions,
+        ]),
+      );
+    expect(reserved(compute)).toEqual({ MarketplaceEvents: undefined, Setup: 20, Sales: undefined });
+    const computeOf = (overrides: Record<string, unknown>) =>
+      Template.fromStack(
+        appWith(overrides, { bundle: false }).node.findChild('Credits-dev-Compute') as Stack,
+      );
+    expect(reserved(computeOf({ setupReservedConcurrency: false })).Setup).toBeUndefined();
+    expect(reserved(computeOf({ setupReservedConcurrency: 50 })).Setup).toBe(50);
+  }, 120_000);
+
   it('alarms on the DLQ, the age of the oldest message, and every function’s errors and throttles', () => {
     compute.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -169,6 +275,8 @@ describe('configuration', () => {
       { region: 'eu-west-1', legacySns: true },
       /stages\.dev\.legacySns: the marketplace SNS topics live in us-east-1/,
     ],
+    [{ setupReservedConcurrency: 0 }, /stages\.dev\.setupReservedConcurrency: at least 1/],
+    [{ setupReservedConcurrency: true }, /stages\.dev\.setupReservedConcurrency/],
   ])('fails synth naming the field when it is wrong (%o)', (override, message) => {
     expect(() => appWith(override)).toThrow(message);
   });
@@ -185,11 +293,33 @@ describe('cdk-nag', () => {
   });
 
   it('fails synth for an unacknowledged finding', () => {
-    const app = appWith();
+    const app = appWith({}, { bundle: false });
     const stack = new Stack(app, 'Probe');
     new Queue(stack, 'NoDlqNoSsl');
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS/);
   }, 120_000);
+
+  it('acknowledges only findings that exist: each acknowledgement suppressed a finding at its scope', () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { suppressedViolations: { acknowledgedId: string; acknowledgedAt: string }[] }[];
+    };
+    const used = new Set(
+      report.pluginReports.flatMap((r) =>
+        r.suppressedViolations.map((v) => `${v.acknowledgedId} at ${v.acknowledgedAt}`),
+      ),
+    );
+    const acknowledged = app.node
+      .findAll()
+      .flatMap((c) =>
+        c.node.metadata
+          .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+          .flatMap((m) =>
+            Object.keys(m.data as Record<string, string>).map((id) => `${id} at ${c.node.path}`),
+          ),
+      );
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(acknowledged.filter((a) => !used.has(a))).toEqual([]);
+  });
 
   it('gives every acknowledgement a reason', () => {
     const source = readFileSync(new URL('../../infra/stacks/compute-stack.ts', import.meta.url), 'utf8');
@@ -220,6 +350,65 @@ describe('bundles', () => {
     }
   });
 });
+
+type Resources = Record<string, { Properties: Record<string, unknown> & { Role?: unknown } }>;
+
+/** The logical id of a function of the app (MarketplaceEvents, Setup, Sales). */
+function functionId(template: Template, name: string): string {
+  const id = Object.entries(template.findResources('AWS::Lambda::Function') as Resources).find(
+    ([logicalId, f]) => logicalId.startsWith(name) && String(f.Properties.Runtime).startsWith('nodejs'),
+  )?.[0];
+  if (!id) throw new Error(`no function ${name}`);
+  return id;
+}
+
+function functionProperties(template: Template, name: string): Record<string, unknown> {
+  const fn = (template.findResources('AWS::Lambda::Function') as Resources)[functionId(template, name)];
+  if (!fn) throw new Error(`no function ${name}`);
+  return fn.Properties;
+}
+
+function roleOf(template: Template, name: string): string {
+  const { Role } = functionProperties(template, name) as { Role: { 'Fn::GetAtt': [string, string] } };
+  return Role['Fn::GetAtt'][0];
+}
+
+/**
+ * Every action the function's role is allowed, each with the resources it applies to, named:
+ * `table`, `index/<name>`, `queue`, `own log group`, an SES identity, or `*`.
+ */
+function permissionsOf(template: Template, name: string): Record<string, string[]> {
+  const role = roleOf(template, name);
+  const { LoggingConfig } = functionProperties(template, name) as {
+    LoggingConfig: { LogGroup: { Ref: string } };
+  };
+  const ownLogGroup = LoggingConfig.LogGroup.Ref;
+  const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+    .flatMap(
+      (p) =>
+        p.Properties.PolicyDocument.Statement as { Effect: string; Action: unknown; Resource: unknown }[],
+    );
+  const nameOf = (resource: unknown): string => {
+    const json = JSON.stringify(resource);
+    if (resource === '*') return '*';
+    if (json === JSON.stringify({ 'Fn::GetAtt': [ownLogGroup, 'Arn'] })) return 'own log group';
+    if (/^\{"Fn::GetAtt":\["Notifications[0-9A-F]+","Arn"\]\}$/.test(json)) return 'queue';
+    if (json.includes('ExportsOutputFnGetAttTable'))
+      return /\/index\/(\w+)/.exec(json)?.[0].slice(1) ?? 'table';
+    return /identity\/[^"]+/.exec(json)?.[0] ?? json;
+  };
+  const allowed: Record<string, string[]> = {};
+  for (const s of statements) {
+    expect(s.Effect).toBe('Allow');
+    for (const action of ([] as string[]).concat(s.Action as string[]))
+      allowed[action] = [
+        ...(allowed[action] ?? []),
+        ...([] as unknown[]).concat(s.Resource).map(nameOf),
+      ].sort();
+  }
+  return allowed;
+}
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
