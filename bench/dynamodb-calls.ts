@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
 import { createSetupHandler } from '../functions/setup/create-handler.js';
 import { nodeSecrets } from '../lib/adapters/crypto/node-secrets.js';
+import { createBudgetCounter } from '../lib/adapters/dynamodb/budgets.js';
 import { createContractStore } from '../lib/adapters/dynamodb/contract-store.js';
 import { createSetupStore } from '../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../lib/adapters/email/clients.js';
@@ -124,6 +125,7 @@ async function reachReview(
       retry: BUYER_RETRY,
     }),
     setups: createSetupStore(documents),
+    budgets: createBudgetCounter(documents),
     secrets: nodeSecrets,
     mailer: createSesMailer({
       client: createSesClient({ endpoint: env.ses.endpoint }),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -228,6 +228,12 @@ export function salesRequest(path: string, query: Record<string, string> = {}): 
   };
 }
 
+/** A random private IPv4 address. */
+function benchSourceIp(): string {
+  const [a = 0, b = 0, c = 0] = randomBytes(3);
+  return `10.${a}.${b}.${c}`;
+}
+
 /** The request context a function URL gives a payload 2.0 event. */
 export function functionUrlContext(
   apiId: string,
@@ -239,7 +245,8 @@ export function functionUrlContext(
     apiId,
     domainName: `${apiId}.example`,
     domainPrefix: apiId,
-    http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'bench' },
+    // A fresh source per request: the bench's many POSTs must not spend one address's budget.
+    http: { method, path, protocol: 'HTTP/1.1', sourceIp: benchSourceIp(), userAgent: 'bench' },
     requestId: randomUUID(),
     routeKey: '$default',
     stage: '$default',

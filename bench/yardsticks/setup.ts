@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   GetEntitlementsCommand,
   MarketplaceEntitlementServiceClient,
 } from '@aws-sdk/client-marketplace-entitlement-service';
 import { MarketplaceMeteringClient, ResolveCustomerCommand } from '@aws-sdk/client-marketplace-metering';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
-import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   contractQuery,
@@ -22,8 +22,9 @@ import {
  * Yardstick for the setup function: a bare handler with the clients setup builds at module
  * scope (DynamoDB documents, marketplace metering and entitlements, SES), configured as its
  * factories configure them, whose marketplace POST makes the same calls with the same
- * concurrency: ResolveCustomer, then GetEntitlements ∥ the contract's Query, then the first
- * sync's transaction ∥ the session's PutItem. No router, no logger, no validation, no pages.
+ * concurrency: the source address's budget (UpdateItem), ResolveCustomer, then GetEntitlements ∥
+ * the contract's Query, then the first sync's transaction ∥ the session's transaction (the
+ * session with the token's first-POST record). No router, no logger, no validation, no pages.
  */
 const documents = documentClient();
 const metering = new MarketplaceMeteringClient(marketplaceOptions());
@@ -37,6 +38,20 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     ? Buffer.from(event.body ?? '', 'base64').toString()
     : (event.body ?? '');
   const token = new URLSearchParams(body).get('x-amzn-marketplace-token') ?? '';
+  const arrived = Date.now();
+  await documents.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: {
+        pk: `YARDSTICK-BUDGET#${event.requestContext.http.sourceIp}`,
+        sk: String(arrived - (arrived % 600_000)),
+      },
+      UpdateExpression: 'SET #ttl = :ttl ADD #n :one',
+      ConditionExpression: 'attribute_not_exists(#n) OR #n < :limit',
+      ExpressionAttributeNames: { '#n': 'taken', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':ttl': Math.floor(arrived / 1000) + 3600, ':one': 1, ':limit': 20 },
+    }),
+  );
   const customer = await metering.send(new ResolveCustomerCommand({ RegistrationToken: token }));
   const buyer = {
     productCode: customer.ProductCode ?? '',
@@ -54,18 +69,36 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
       new TransactWriteCommand(firstSyncWrite(buyer, rows.Entitlements ?? [], now.toISOString())),
     ),
     documents.send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: {
-          pk: `YARDSTICK-SETUP#${cookie}`,
-          sk: 'SETUP',
-          ...buyer,
-          step: 'email',
-          csrfToken: randomBytes(32).toString('base64url'),
-          createdAt: now.toISOString(),
-          ttl: Math.floor(now.getTime() / 1000) + 4 * 3600,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName(),
+              Item: {
+                pk: `YARDSTICK-TOKEN#${createHash('sha256').update(token).digest('base64url')}`,
+                sk: 'TOKEN',
+                expiresAt: new Date(now.getTime() + 4 * 3600_000).toISOString(),
+                ttl: Math.floor(now.getTime() / 1000) + 5 * 3600,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: {
+                pk: `YARDSTICK-SETUP#${cookie}`,
+                sk: 'SETUP',
+                ...buyer,
+                step: 'email',
+                csrfToken: randomBytes(32).toString('base64url'),
+                createdAt: now.toISOString(),
+                ttl: Math.floor(now.getTime() / 1000) + 4 * 3600,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
       }),
     ),
   ]);

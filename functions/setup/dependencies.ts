@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { parseRegions, requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
+import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
@@ -27,6 +28,7 @@ export function setupDependencies(): SetupOptions {
       retry: BUYER_RETRY,
     }),
     setups: createSetupStore({ client: documents, tableName }),
+    budgets: createBudgetCounter({ client: documents, tableName }),
     secrets: nodeSecrets,
     mailer: createSesMailer({
       client: createSesClient({ endpoint: process.env.SES_ENDPOINT }),

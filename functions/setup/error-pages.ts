@@ -10,6 +10,7 @@ import {
   ActivatedElsewhereError,
   AlreadyActiveError,
   CodeCooldownError,
+  CodeLimitError,
   ContractEndedError,
   ExpiredTokenError,
   InvalidTokenError,
@@ -17,6 +18,7 @@ import {
   NoSetupSessionError,
   SetupExpiredError,
   TooManyAttemptsError,
+  TooManyRequestsError,
   UnknownContractError,
   UnknownProductError,
   WrongStepError,
@@ -39,6 +41,8 @@ const KINDS: ReadonlyArray<[abstract new (...args: never[]) => Error, MessageKin
   [AlreadyActiveError, 'already-active'],
   [ActivatedElsewhereError, 'activated-elsewhere'],
   [TooManyAttemptsError, 'too-many-attempts'],
+  [CodeLimitError, 'code-limit'],
+  [TooManyRequestsError, 'too-many-requests'],
   [PayloadTooLargeError, 'too-large'],
   [UnsupportedMediaTypeError, 'unsupported-media-type'],
   [MalformedBodyError, 'bad-request'],
@@ -98,12 +102,35 @@ export function setupErrorPages(
       } else if (mapped) {
         logger.info('Setup request refused', { path, reason: error?.name });
         request.response = page(mapped);
+        if (error instanceof TooManyRequestsError) {
+          request.response.headers = {
+            ...request.response.headers,
+            'retry-after': String(error.retryAfterSeconds),
+          };
+        }
       } else {
-        logger.error('Setup request failed', { path, error });
+        logger.error('Setup request failed', { path, error: withoutEmails(error) });
         request.response = page(
           messagePage(ctx, 'server-error', { requestId: request.context.awsRequestId }),
         );
       }
     },
+  };
+}
+
+const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g;
+
+/**
+ * The error as it is logged: its name, status and stack, with anything that looks like an email
+ * address taken out (an SES rejection quotes the recipient; addresses are never logged).
+ */
+export function withoutEmails(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error).replace(EMAIL, '<email>') };
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return {
+    name: error.name,
+    message: error.message.replace(EMAIL, '<email>'),
+    ...(status ? { status } : {}),
+    ...(error.stack ? { stack: error.stack.replace(EMAIL, '<email>') } : {}),
   };
 }

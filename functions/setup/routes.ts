@@ -59,6 +59,7 @@ export function setupRoutes(
         {
           registrationToken: input['x-amzn-marketplace-token'],
           freeTrialOffer: input['x-amzn-marketplace-offer-type'] === 'free-trial',
+          sourceAddress: event.requestContext.http.sourceIp,
         },
         options,
       );

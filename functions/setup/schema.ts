@@ -1,13 +1,19 @@
 import * as z from 'zod/mini';
 import '../../lib/adapters/validation/messages.js';
+import { HIDDEN_CHARACTERS_MESSAGE, hasHiddenCharacters } from '../../lib/domain/setup/business-details.js';
 
-/** Printable text without control characters (no NUL, no line breaks in one-line fields). */
+/**
+ * Printable text without control characters (no NUL, no line breaks in one-line fields) and
+ * without invisible or text-direction characters, which would show reversed or spoofed in sales
+ * CSV, HTML and mails (`hasHiddenCharacters`).
+ */
 const line = (max: number) =>
   z.string().check(
     z.trim(),
     z.minLength(1, 'Required.'),
     z.maxLength(max, `At most ${max} characters.`),
     z.refine((s) => !/\p{Cc}/u.test(s), 'Use letters, digits and punctuation only.'),
+    z.refine((s) => !hasHiddenCharacters(s), HIDDEN_CHARACTERS_MESSAGE),
   );
 
 const csrf = z.string().check(z.minLength(20), z.maxLength(100));

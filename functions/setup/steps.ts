@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { readSessionCookie } from '../../lib/adapters/http/cookies.js';
 import { parseFormBody } from '../../lib/adapters/http/form-body.js';
+import { hasEnded } from '../../lib/domain/setup/activate-license.js';
 import {
   CODE_RESEND_COOLDOWN_MS,
   MAX_WRONG_CODES,
@@ -87,7 +88,7 @@ export function createSteps(options: SetupOptions) {
               0,
               Math.ceil((Date.parse(s.code?.sentAt ?? '0') + CODE_RESEND_COOLDOWN_MS - now) / 1000),
             ),
-            attemptsLeft: MAX_WRONG_CODES - (s.code?.wrongAttempts ?? 0),
+            attemptsLeft: MAX_WRONG_CODES - (s.code?.attempts ?? 0),
           }),
         );
       case 'business':
@@ -111,7 +112,16 @@ export function createSteps(options: SetupOptions) {
       const kind = contract.activatedBy === found.businessId ? 'already-active' : 'activated-elsewhere';
       return page(messagePage(ctx, kind, { consoleUrl: options.consoleUrl }));
     }
-    if (contract.term !== 'current') return page(messagePage(ctx, 'contract-ended'));
+    // R1: past its expiration instant the contract has ended, even before a notification says so.
+    if (hasEnded(contract, new Date(now))) {
+      return page(
+        messagePage(
+          ctx,
+          'contract-ended',
+          contract.term === 'current' ? { expiredAt: contract.expiresAt, timeZone: found.timeZone } : {},
+        ),
+      );
+    }
     return page(
       reviewPage(ctx, {
         csrf: s.csrfToken,

@@ -3,6 +3,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createSetupHandler } from '../../functions/setup/create-handler.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
+import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { CONTRACT_STATUSES, createSalesReader } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
@@ -120,6 +121,7 @@ beforeEach(async () => {
       retry: FAST_RETRY,
     }),
     setups: createSetupStore({ client: table.client, tableName: table.tableName }),
+    budgets: createBudgetCounter({ client: table.client, tableName: table.tableName }),
     secrets: nodeSecrets,
     mailer: createSesMailer({
       client: createSesClient({ endpoint: ses.endpoint }),
@@ -244,11 +246,16 @@ describe('setup flow', () => {
     table.resetCalls();
     const again = await arrive(browser(), license.licenseArn);
     expect(again.status).toBe(303);
-    // One strongly consistent Query for the contract and its items; the setup session is a Put.
-    expect(Object.fromEntries(table.calls)).toEqual({ QueryCommand: 1, PutItemCommand: 1 });
+    // The source address's budget (UpdateItem), one strongly consistent Query for the contract
+    // and its items, the setup session with its token's first-POST record (one transaction).
+    expect(Object.fromEntries(table.calls)).toEqual({
+      UpdateItemCommand: 1,
+      QueryCommand: 1,
+      TransactWriteItemsCommand: 1,
+    });
   });
 
-  it('answers the registration POST in three sequential round trips, with or without a write', async () => {
+  it('answers the registration POST in four sequential round trips, with or without a write', async () => {
     const metering = createMeteringClient({ endpoint: running.endpoint });
     const entitlementClient = createEntitlementClient({ endpoint: running.endpoint });
     const spans = recordSpans(table.client, metering, entitlementClient);
@@ -263,28 +270,32 @@ describe('setup flow', () => {
         'x-amzn-marketplace-token': simulator.mintToken(license.licenseArn),
       });
 
+    // The source's budget comes first: nothing may spend the seller's quota before it.
     expect((await post()).status).toBe(303); // first sight: the contract is written
     expect(sequentialRoundTrips(spans)).toEqual([
+      'UpdateItemCommand',
       'ResolveCustomerCommand',
       expect.stringMatching(/^(GetEntitlementsCommand|QueryCommand)$/),
-      expect.stringMatching(/^(TransactWriteItemsCommand|PutItemCommand)$/),
+      'TransactWriteItemsCommand',
     ]);
     expect(spans.map((s) => s.command).sort()).toEqual([
       'GetEntitlementsCommand',
-      'PutItemCommand',
       'QueryCommand',
       'ResolveCustomerCommand',
-      'TransactWriteItemsCommand',
+      'TransactWriteItemsCommand', // the contract's
+      'TransactWriteItemsCommand', // the session's, with its token's first-POST record
+      'UpdateItemCommand',
     ]);
 
     spans.length = 0;
     expect((await post()).status).toBe(303); // unchanged: only the session is written
-    expect(sequentialRoundTrips(spans)).toHaveLength(3);
+    expect(sequentialRoundTrips(spans)).toHaveLength(4);
     expect(spans.map((s) => s.command).sort()).toEqual([
       'GetEntitlementsCommand',
-      'PutItemCommand',
       'QueryCommand',
       'ResolveCustomerCommand',
+      'TransactWriteItemsCommand',
+      'UpdateItemCommand',
     ]);
   });
 
@@ -506,6 +517,9 @@ describe('setup flow', () => {
 
   it('lets exactly one of 100 concurrent activations by different businesses win', async () => {
     const { license, contractId } = buy();
+    // 100 buyers of one contract, each from its own address: past the default budgets on purpose.
+    const many = { limit: 1000, windowMs: 3600_000 };
+    handler = createSetupHandler({ ...options, limits: { contractCodes: many, sourceRegistrations: many } });
     const browsers = Array.from({ length: 100 }, () => browser());
     for (const [n, b] of browsers.entries()) {
       const review = await reachReview(b, license.licenseArn, `buyer${n}@example.com`, {

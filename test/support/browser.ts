@@ -30,6 +30,8 @@ export class Browser {
   constructor(
     private readonly handler: Handler,
     private readonly context: Context,
+    /** The address every request comes from (the function URL's `sourceIp`). */
+    readonly sourceIp = '203.0.113.7',
   ) {}
 
   get(path: string): Promise<Page> {
@@ -91,7 +93,7 @@ export class Browser {
           method,
           path: rawPath ?? '/',
           protocol: 'HTTP/1.1',
-          sourceIp: '203.0.113.7',
+          sourceIp: this.sourceIp,
           userAgent: 'test-browser',
         },
         requestId: 'request-1',

@@ -406,6 +406,8 @@ export const MESSAGE_STATUS = {
   'method-not-allowed': 405,
   'not-found': 404,
   'too-many-attempts': 429,
+  'code-limit': 429,
+  'too-many-requests': 429,
   'server-error': 500,
 } as const satisfies Record<string, number>;
 
@@ -418,6 +420,12 @@ export interface MessageExtra {
   readonly requestId?: string;
   /** Where the product console is; only an http(s) URL becomes a link. */
   readonly consoleUrl?: string;
+  /**
+   * `contract-ended`: the expiration instant (ISO 8601) of a contract that has run out although
+   * no notification has ended it yet, shown in `timeZone` (the business's, R8; UTC by default).
+   */
+  readonly expiredAt?: string;
+  readonly timeZone?: string;
 }
 
 interface Message {
@@ -504,9 +512,11 @@ ${consoleLink(ctx, extra, `Continue to ${ctx.productName}`)}`,
   },
   'contract-ended': {
     title: 'This subscription has ended',
-    body: (
-      ctx,
-    ) => html`<p>This subscription has been cancelled or has expired, so there is nothing to activate.</p>
+    body: (ctx, extra) =>
+      extra.expiredAt
+        ? html`<p>This subscription expired on ${dateShower(extra.timeZone ?? 'UTC').show(extra.expiredAt)}, so there is nothing to activate.</p>
+<p>If it renews automatically, the renewal can take a few minutes to reach us: choose Set up product in AWS Marketplace (Your software subscriptions) again later. Otherwise, to keep using ${ctx.productName}, renew the subscription in AWS Marketplace.</p>`
+        : html`<p>This subscription has been cancelled or has expired, so there is nothing to activate.</p>
 <p>To keep using ${ctx.productName}, renew the subscription in AWS Marketplace.</p>`,
   },
   csrf: {
@@ -543,6 +553,18 @@ ${consoleLink(ctx, extra, `Continue to ${ctx.productName}`)}`,
     title: 'Too many wrong codes',
     body: () => html`<p>A wrong code was entered too many times, so that code no longer works.</p>
 <p>Go back and request a new code, or start again: in AWS Marketplace, open Your software subscriptions and choose Set up product.</p>`,
+  },
+  'code-limit': {
+    title: 'No more codes for now',
+    body: (
+      ctx,
+    ) => html`<p>We have sent as many verification codes as we may for now, to this email address or for this license. This protects the address from being flooded with mail.</p>
+<p>Use the newest code you received, or try again tomorrow. If you did not get any code, write to ${supportLink(ctx)}.</p>`,
+  },
+  'too-many-requests': {
+    title: 'Too many requests',
+    body: () => html`<p>Too many setups were started from your network in the last few minutes.</p>
+<p>Wait a few minutes, then choose Set up product in AWS Marketplace again. Nothing was lost.</p>`,
   },
   'server-error': {
     title: 'Something went wrong',

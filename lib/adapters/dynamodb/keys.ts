@@ -9,6 +9,10 @@
  * | setup session   | SETUP#<hash>        | SETUP           |
  * | user account    | USER#<email>        | USER            |
  * | business        | BUSINESS#<id>       | BUSINESS        |
+ * | summary totals  | SUMMARY#<shard>     | SUMMARY         |
+ * | expiry buckets  | SUMMARY#<shard>     | EXPIRY#<bucket> |
+ * | registration    | TOKEN#<hash>        | TOKEN           |
+ * | budget          | BUDGET#<key>        | <window start>  |
  *
  * Contract, items and audit share a partition, so one Query reads a contract with its items
  * (sk from CONTRACT to ITEM#~ leaves the AUDIT# rows out) and one transaction writes them.
@@ -72,6 +76,13 @@ export const keys = {
   setup: (sessionKey: string): TableKey => ({ pk: `SETUP#${sessionKey}`, sk: 'SETUP' }),
   user: (email: string): TableKey => ({ pk: `USER#${email}`, sk: 'USER' }),
   business: (businessId: string): TableKey => ({ pk: `BUSINESS#${businessId}`, sk: 'BUSINESS' }),
+  /** A registration token's first setup (its deadline, R4), by a hash of the token. */
+  registration: (tokenHash: string): TableKey => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
+  /** One budget's counter in one window (limits.ts): mails per mailbox, POSTs per source … */
+  budget: (key: string, windowStartMs: number): TableKey => ({
+    pk: `BUDGET#${key}`,
+    sk: new Date(windowStartMs).toISOString(),
+  }),
   /** Setups by state, newest last: sales follows up on buyers stuck in setup. */
   setupsByState: (state: 'open' | 'completed', createdAt: string, sessionKey: string) => ({
     gsi1pk: `SETUPS#${state}`,
@@ -93,6 +104,14 @@ export const keys = {
    * changes rarely touch the same item; the sales summary adds the shards up.
    */
   summaryShard: (shard: number): TableKey => ({ pk: `SUMMARY#${shard}`, sk: 'SUMMARY' }),
+  /**
+   * A shard's counts of live contracts by the day (in a month item, `2026-05`) or the hour (in
+   * a day item, `2026-05-03`) their term ends; summary-counters.ts has the layout.
+   */
+  summaryExpiry: (shard: number, bucket: string): TableKey => ({
+    pk: `SUMMARY#${shard}`,
+    sk: `EXPIRY#${bucket}`,
+  }),
   byAccount: (customerAWSAccountId: string, productCode: string, contractId?: string) => ({
     gsi2pk: `ACCOUNT#${customerAWSAccountId}`,
     gsi2sk: `${productCode}#${contractId ?? ''}`,

@@ -4,11 +4,14 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
+import { type Budget, BudgetSpentError } from '../../domain/setup/limits.js';
 import type { Business, SetupSession, UserAccount } from '../../domain/setup/model.js';
 import type { SetupStore } from '../../domain/setup/ports.js';
+import { budgetUpdate } from './budgets.js';
 import { keys } from './keys.js';
 import { domainFields, type Row } from './rows.js';
 import { summaryUpdate } from './summary-counters.js';
@@ -41,15 +44,92 @@ export function createSetupStore({
   const get = async (key: { pk: string; sk: string }) =>
     (await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
 
+  /**
+   * The session's write and one taken from each budget, in one transaction. Two requests that
+   * take from the same budget at the same moment can conflict (TransactionConflict): those are
+   * retried a few times, as nothing was written.
+   */
+  async function takeWith(
+    put: Record<string, unknown> & { Item: Row },
+    sessionKey: string,
+    budgets: readonly Budget[],
+    now: Date,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: put as never },
+              ...budgets.map((b) => ({ Update: budgetUpdate(tableName, b, now) })),
+            ],
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new ConcurrentUpdateError(sessionKey);
+        const spent = budgets.find((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed');
+        if (spent) throw new BudgetSpentError(spent);
+        const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
+        if (!conflict || attempt >= 5) {
+          if (conflict) throw new ConcurrentUpdateError(sessionKey);
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
   return {
-    async createSession(session) {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: sessionRow(session),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+    async createSession(session, token) {
+      const put = {
+        TableName: tableName,
+        Item: sessionRow(session),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      };
+      if (!token) {
+        await client.send(new PutCommand(put));
+        return { created: true };
+      }
+      // The token's first setup and the session, together: a replay of the token writes neither.
+      const transaction = new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...keys.registration(token.hash),
+                entity: 'registration',
+                contractId: session.contractId,
+                createdAt: session.createdAt,
+                expiresAt: session.expiresAt,
+                [TTL_ATTRIBUTE]: Math.floor((Date.parse(session.expiresAt) + retainMs) / 1000),
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          { Put: put },
+        ],
+      });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.send(transaction);
+          return { created: true };
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          const [first] = error.CancellationReasons ?? [];
+          if (first?.Code === 'ConditionalCheckFailed' && first.Item) {
+            return { created: false, expiresAt: String(unmarshall(first.Item).expiresAt) };
+          }
+          // Two POSTs of one token at once: once the other committed, this one sees its deadline.
+          const conflict = (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+          if (!conflict || attempt >= 5) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        }
+      }
     },
 
     async getSession(sessionKey) {
@@ -57,20 +137,49 @@ export function createSetupStore({
       return row ? domainFields<SetupSession>(row) : undefined;
     },
 
-    async saveSession(session, expectedVersion) {
+    async saveSession(session, expectedVersion, take) {
+      const put = {
+        TableName: tableName,
+        Item: sessionRow(session),
+        ConditionExpression: '#v = :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':v': expectedVersion },
+      };
+      if (!take || take.budgets.length === 0) {
+        try {
+          await client.send(new PutCommand(put));
+          return;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException)
+            throw new ConcurrentUpdateError(session.sessionKey);
+          throw error;
+        }
+      }
+      await takeWith(put, session.sessionKey, take.budgets, take.now);
+    },
+
+    async giveBack(budgets, now) {
+      await Promise.allSettled(
+        budgets.map((b) => client.send(new UpdateCommand(budgetUpdate(tableName, b, now, -1)))),
+      );
+    },
+
+    async claimCodeAttempt(sessionKey, salt, max) {
       try {
-        await client.send(
-          new PutCommand({
+        const out = await client.send(
+          new UpdateCommand({
             TableName: tableName,
-            Item: sessionRow(session),
-            ConditionExpression: '#v = :v',
-            ExpressionAttributeNames: { '#v': 'version' },
-            ExpressionAttributeValues: { ':v': expectedVersion },
+            Key: keys.setup(sessionKey),
+            UpdateExpression: 'SET #c.#a = if_not_exists(#c.#a, :zero) + :one',
+            ConditionExpression: '#c.#s = :salt AND (attribute_not_exists(#c.#a) OR #c.#a < :max)',
+            ExpressionAttributeNames: { '#c': 'code', '#a': 'attempts', '#s': 'salt' },
+            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':salt': salt, ':max': max },
+            ReturnValues: 'UPDATED_NEW',
           }),
         );
+        return Number((out.Attributes as { code?: { attempts?: number } } | undefined)?.code?.attempts);
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException)
-          throw new ConcurrentUpdateError(session.sessionKey);
+        if (error instanceof ConditionalCheckFailedException) return undefined;
         throw error;
       }
     },
@@ -143,6 +252,10 @@ export function createSetupStore({
         if (sessionReason?.Code === 'ConditionalCheckFailed')
           throw new ConcurrentUpdateError(session.sessionKey);
         if (user?.Code === 'ConditionalCheckFailed') return false;
+        // A double submit or a second tab writing the same session at once: like a lost
+        // version race, the buyer is shown the step the session is at now.
+        if ((error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'))
+          throw new ConcurrentUpdateError(session.sessionKey);
         throw error;
       }
     },
@@ -167,7 +280,9 @@ export function createSetupStore({
                   UpdateExpression:
                     'SET setupState = :active, activatedBy = :biz, businessName = :bname, activatedAt = :at, updatedAt = :at, #v = :next, gsi1pk = :status, gsi3pk = :bpk, gsi3sk = :bsk',
                   ConditionExpression:
-                    'attribute_not_exists(activatedBy) AND #v = :expected AND term = :current',
+                    // expiresAt > :at: ISO strings compare as instants; a contract whose expiry
+                    // passed while the review page was open is not activated (R1, R3).
+                    'attribute_not_exists(activatedBy) AND #v = :expected AND term = :current AND expiresAt > :at',
                   ExpressionAttributeNames: { '#v': 'version' },
                   ExpressionAttributeValues: {
                     ':active': 'active',

@@ -1,4 +1,4 @@
-import { contractStatus } from '../contract/model.js';
+import { type Contract, contractStatus } from '../contract/model.js';
 import type { Clock, ContractRepository } from '../contract/ports.js';
 import {
   ActivatedElsewhereError,
@@ -7,7 +7,12 @@ import {
   UnknownContractError,
 } from './errors.js';
 import type { SetupSession } from './model.js';
-import type { Mailer, SetupStore } from './ports.js';
+import type { EmailMessage, Mailer, SetupStore } from './ports.js';
+
+/** Where activation reports a confirmation mail it could not send (Powertools' Logger fits). */
+export interface ActivationLog {
+  error(message: string, extra: Record<string, unknown>): void;
+}
 
 export interface ActivateDeps {
   readonly setups: SetupStore;
@@ -18,6 +23,21 @@ export interface ActivateDeps {
   readonly consoleUrl: string;
   /** How often to re-read the contract when a sync or a racing activation changed it under us; default 10. */
   readonly maxAttempts?: number;
+  /** Sends of the confirmation mail within the request, and the pause before the n-th retry (n × ms). */
+  readonly confirmationRetry?: { readonly attempts: number; readonly delayMs: number };
+  readonly logger: ActivationLog;
+}
+
+/** Three sends, 100 ms then 200 ms apart: the SES client retries throttling inside each. */
+const CONFIRMATION_RETRY = { attempts: 3, delayMs: 100 };
+
+/**
+ * Whether the contract can no longer be activated: its term ended, or its expiration instant
+ * has passed although no notification has said so yet (R1: the marketplace's expiration date
+ * is the end of the term, whatever has reached us).
+ */
+export function hasEnded(contract: Pick<Contract, 'term' | 'expiresAt'>, now: Date): boolean {
+  return contract.term !== 'current' || !(Date.parse(contract.expiresAt) > now.getTime());
 }
 
 /**
@@ -26,12 +46,15 @@ export interface ActivateDeps {
  * Steps:
  * 1. Read the contract (the session was read by the caller: two reads in all).
  * 2. Already activated by this business → AlreadyActiveError; by another → ActivatedElsewhereError;
- *    its term ended → ContractEndedError.
+ *    its term ended, or its expiration instant has passed (`hasEnded`) → ContractEndedError.
  * 3. One transaction: the contract takes the business only if it has none and its version is
  *    the one read (a sync in between means read again), the session is completed, an audit
  *    entry records who activated. Of any number of concurrent activations exactly one wins;
  *    the others see the winner and are refused.
- * 4. A confirmation email to the primary user; the caller sends the buyer to the console.
+ * 4. A confirmation email to the primary user, tried a few times; the license is active
+ *    whatever becomes of it, so a mail that still fails is logged (contract, business and
+ *    session reference, never the address: the business's primary email is where it goes) and
+ *    the buyer is sent to the console all the same.
  */
 export async function activateLicense(
   session: SetupSession,
@@ -49,9 +72,16 @@ export async function activateLicense(
         ? new AlreadyActiveError('Already active for this business')
         : new ActivatedElsewhereError('Activated by another business');
     }
-    if (contract.term !== 'current') throw new ContractEndedError(`Contract is ${contract.term}`);
+    const now = deps.clock.now();
+    if (hasEnded(contract, now)) {
+      throw new ContractEndedError(
+        contract.term === 'current'
+          ? `Contract expired at ${contract.expiresAt}`
+          : `Contract is ${contract.term}`,
+      );
+    }
 
-    const at = deps.clock.now().toISOString();
+    const at = now.toISOString();
     const version = contract.version + 1;
     const failure = await deps.setups.activate({
       session,
@@ -74,15 +104,19 @@ export async function activateLicense(
       },
     });
     if (!failure) {
-      await deps.mailer.send({
-        to: session.email,
-        subject: `Your ${deps.productName} license is active`,
-        text: [
-          `The license for ${session.businessName ?? 'your business'} is now active: ${contract.activeCredits} credits until ${contract.expiresAt.slice(0, 10)}.`,
-          '',
-          `Open the console: ${deps.consoleUrl}`,
-        ].join('\n'),
-      });
+      await sendConfirmation(
+        {
+          to: session.email,
+          subject: `Your ${deps.productName} license is active`,
+          text: [
+            `The license for ${session.businessName ?? 'your business'} is now active: ${contract.activeCredits} credits until ${contract.expiresAt.slice(0, 10)}.`,
+            '',
+            `Open the console: ${deps.consoleUrl}`,
+          ].join('\n'),
+        },
+        { contractId: contract.contractId, businessId, setup: session.sessionKey.slice(0, 16) },
+        deps,
+      );
       return { consoleUrl: deps.consoleUrl };
     }
     if (failure.conflict === 'activated') {
@@ -94,4 +128,34 @@ export async function activateLicense(
       throw new AlreadyActiveError('This setup was completed already');
   }
   throw new Error(`Contract ${session.contractId} kept changing during activation`);
+}
+
+/**
+ * The confirmation mail after the commit: retried a few times within the request, then logged
+ * as an error with what support needs to resend it (the contract names its business, whose
+ * primary email is the address). Never throws: the activation has happened.
+ */
+async function sendConfirmation(
+  message: EmailMessage,
+  reference: { contractId: string; businessId: string; setup: string },
+  deps: ActivateDeps,
+): Promise<void> {
+  const { attempts, delayMs } = deps.confirmationRetry ?? CONFIRMATION_RETRY;
+  let last: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      await deps.mailer.send(message);
+      return;
+    } catch (error) {
+      last = error;
+      if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, attempt * delayMs));
+    }
+  }
+  deps.logger.error('Activation confirmation mail not sent: resend it', {
+    ...reference,
+    attempts,
+    // Only the error's name and status: SES messages can quote the recipient's address.
+    reason: last instanceof Error ? last.name : typeof last,
+    status: (last as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode,
+  });
 }

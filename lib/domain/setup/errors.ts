@@ -50,6 +50,17 @@ export class CodeExpiredError extends Error {
 export class TooManyAttemptsError extends Error {
   override readonly name = 'TooManyAttemptsError';
 }
+/** As many codes as may be mailed to this mailbox, or for this contract, for now (R7). */
+export class CodeLimitError extends Error {
+  override readonly name = 'CodeLimitError';
+}
+/** Too many marketplace POSTs from one source address: wait, then try again. */
+export class TooManyRequestsError extends Error {
+  override readonly name = 'TooManyRequestsError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many setup requests from this address; try again in ${retryAfterSeconds} s`);
+  }
+}
 export class InvalidBusinessDetailsError extends Error {
   override readonly name = 'InvalidBusinessDetailsError';
   constructor(readonly fields: Readonly<Record<string, string>>) {

@@ -20,7 +20,11 @@ export interface EmailCode {
   readonly salt: string;
   readonly sentAt: string;
   readonly expiresAt: string;
-  readonly wrongAttempts: number;
+  /**
+   * Guesses counted at this code: each guess is counted before it is compared (atomically, in
+   * the store), so parallel guesses cannot try more than MAX_WRONG_CODES between them.
+   */
+  readonly attempts: number;
 }
 
 export interface SetupSession {

@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../contract/ports.js';
+import type { Budget } from './limits.js';
 import type { Business, SetupSession, UserAccount } from './model.js';
 
 /** What ResolveCustomer tells about a registration token. */
@@ -40,10 +41,33 @@ export interface ActivationWrite {
 }
 
 export interface SetupStore {
-  createSession(session: SetupSession): Promise<void>;
+  /**
+   * Writes a new session. With `token` (a hash of the registration token, never the token), only
+   * if that token opened no setup before: the first POST of a token starts its four hours (R4).
+   * A token seen before writes nothing and answers with the deadline its first setup got.
+   */
+  createSession(
+    session: SetupSession,
+    token?: { readonly hash: string },
+  ): Promise<{ readonly created: true } | { readonly created: false; readonly expiresAt: string }>;
   getSession(sessionKey: string): Promise<SetupSession | undefined>;
-  /** Conditional on the version read; throws ConcurrentUpdateError. */
-  saveSession(session: SetupSession, expectedVersion: number): Promise<void>;
+  /**
+   * Conditional on the version read; throws ConcurrentUpdateError. With `take`, one is taken
+   * from each budget in the same transaction (all or none): BudgetSpentError names a spent one.
+   */
+  saveSession(
+    session: SetupSession,
+    expectedVersion: number,
+    take?: { readonly budgets: readonly Budget[]; readonly now: Date },
+  ): Promise<void>;
+  /** Gives back what `saveSession` took (a mail that never went out); best effort. */
+  giveBack(budgets: readonly Budget[], now: Date): Promise<void>;
+  /**
+   * Counts one guess at the session's current code (named by its salt) before it is compared,
+   * atomically: of any number of parallel guesses at most `max` are counted in all. Returns the
+   * guess's number (1…max), or undefined when none is left or that code was replaced.
+   */
+  claimCodeAttempt(sessionKey: string, salt: string, max: number): Promise<number | undefined>;
   getUser(email: string): Promise<UserAccount | undefined>;
   /** Creates the user unless it exists; returns the stored one either way. */
   ensureUser(user: UserAccount): Promise<UserAccount>;

@@ -3,7 +3,20 @@ import type { ContractKey, StoredContract } from '../contract/model.js';
 import type { Clock, ContractRepository, EntitlementReader } from '../contract/ports.js';
 import { syncContracts } from '../contract/sync-contracts.js';
 import { findProductByCode, type ProductCatalog } from '../product/catalog.js';
-import { ContractEndedError, UnknownContractError, UnknownProductError } from './errors.js';
+import {
+  ContractEndedError,
+  SetupExpiredError,
+  TooManyRequestsError,
+  UnknownContractError,
+  UnknownProductError,
+} from './errors.js';
+import {
+  type BudgetCounter,
+  type SetupLimits,
+  SOURCE_REGISTRATIONS,
+  sourceOf,
+  windowStart,
+} from './limits.js';
 import { SETUP_WINDOW_MS, type SetupSession } from './model.js';
 import type { CustomerResolver, Secrets, SetupStore } from './ports.js';
 
@@ -15,34 +28,51 @@ export interface StartSetupDeps {
   readonly setups: SetupStore;
   readonly secrets: Secrets;
   readonly clock: Clock;
+  readonly budgets: BudgetCounter;
+  readonly limits?: SetupLimits;
 }
 
 export interface StartSetupInput {
   readonly registrationToken: string;
   readonly freeTrialOffer: boolean;
+  /** The address the POST came from (the function URL's `sourceIp`): its budget of POSTs. */
+  readonly sourceAddress?: string;
 }
 
 /**
  * The marketplace's POST to the fulfillment URL.
  *
  * Steps:
+ * 0. One from the source address's budget (20 POSTs in 10 minutes), before anything spends the
+ *    seller's marketplace quota: TooManyRequestsError.
  * 1. ResolveCustomer at once (the token may expire within the hour); the token is then dropped,
- *    never stored or logged.
+ *    never stored or logged; only a hash of it is kept, to know its first POST.
  * 2. A product this deployment does not sell is refused.
  * 3. Sync the contract from GetEntitlements now (its notification can come minutes later, and
  *    the marketplace checklist asks for the check at registration); nothing live and never
  *    stored → UnknownContractError; ended → ContractEndedError.
- * 4. A new setup session, valid four hours from now (R4), written in the same round trip as
- *    the sync's write. Repeated clicks each open their own session; none of them changes the
- *    contract, so they are harmless (marketplace checklist: accept multiple registration
- *    attempts).
+ * 4. A new setup session, written in the same round trip as the sync's write, valid four hours
+ *    from the token's first POST (R4): the first POST records the token's hash with the
+ *    deadline; a replay of the token opens a new session with that same deadline (one more
+ *    round trip), or, past it, SetupExpiredError. Repeated clicks change nothing else
+ *    (marketplace checklist: accept multiple registration attempts).
  * Returns the cookie value (only the browser keeps it) and the session.
  */
 export async function startSetup(
   input: StartSetupInput,
   deps: StartSetupDeps,
 ): Promise<{ cookieValue: string; session: SetupSession }> {
+  const source = {
+    key: `source:${sourceOf(input.sourceAddress)}`,
+    ...(deps.limits?.sourceRegistrations ?? SOURCE_REGISTRATIONS),
+  };
+  const arrived = deps.clock.now();
+  if (!(await deps.budgets.take(source, arrived))) {
+    const end = windowStart(source, arrived) + source.windowMs;
+    throw new TooManyRequestsError(Math.max(1, Math.ceil((end - arrived.getTime()) / 1000)));
+  }
   const customer = await deps.resolver.resolve(input.registrationToken);
+  const token = { hash: deps.secrets.hash(`registration-token:${input.registrationToken}`) };
   if (!findProductByCode(deps.catalog, customer.productCode)) {
     throw new UnknownProductError(`Product ${customer.productCode} is not configured`);
   }
@@ -57,7 +87,7 @@ export async function startSetup(
   // written: three sequential round trips for a license (ResolveCustomer; GetEntitlements with
   // the stored contract; the write with the session), one more for a legacy customer.
   const syncedAt = deps.clock.now().toISOString();
-  let created: { cookieValue: string; session: SetupSession; write: Promise<void> } | undefined;
+  let created: Created | undefined;
   await syncContracts(
     {
       product: { code: customer.productCode },
@@ -88,7 +118,9 @@ export async function startSetup(
           // A fresh cookie per session: a second one must not collide with the first's key.
           const cookieValue = deps.secrets.token();
           const session = newSession(stored.contract.contractId, cookieValue, input, customer, deps);
-          created = { cookieValue, session, write: deps.setups.createSession(session) };
+          const entry: NonNullable<typeof created> = { cookieValue, session, write: Promise.resolve() };
+          entry.write = openWindow(entry, token, deps);
+          created = entry;
         }
         return created.write;
       },
@@ -96,6 +128,30 @@ export async function startSetup(
   );
   if (!created) throw new UnknownContractError(`No live contract ${contractId}`);
   return { cookieValue: created.cookieValue, session: created.session };
+}
+
+interface Created {
+  readonly cookieValue: string;
+  session: SetupSession;
+  write: Promise<void>;
+}
+
+/**
+ * Writes the session; if its token opened a setup before, the session keeps that one's deadline
+ * (R4: four hours from the first POST of a token, however often it is replayed).
+ */
+async function openWindow(
+  created: Created,
+  token: { readonly hash: string },
+  deps: Pick<StartSetupDeps, 'setups' | 'clock'>,
+): Promise<void> {
+  const first = await deps.setups.createSession(created.session, token);
+  if (first.created) return;
+  if (Date.parse(first.expiresAt) <= deps.clock.now().getTime())
+    throw new SetupExpiredError('The four hours of this registration token are over');
+  const resumed: SetupSession = { ...created.session, expiresAt: first.expiresAt };
+  await deps.setups.createSession(resumed);
+  created.session = resumed;
 }
 
 /** A new setup session at its first step, valid four hours from now (R4). */

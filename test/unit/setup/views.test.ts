@@ -635,6 +635,8 @@ describe('messagePage', () => {
     'method-not-allowed': [405, 'This address cannot be used like that.'],
     'not-found': [404, 'There is no page at this address.'],
     'too-many-attempts': [429, 'Go back and request a new code, or start again'],
+    'code-limit': [429, 'We have sent as many verification codes as we may for now'],
+    'too-many-requests': [429, 'Too many setups were started from your network'],
     'server-error': [500, 'Something went wrong on our side. Nothing was lost.'],
   };
 

@@ -1,0 +1,91 @@
+/**
+ * Budgets that hold across sessions, replays and parallel requests: the public setup URL must
+ * not become a way to mail strangers or to spend the seller's marketplace quota. Each budget is
+ * a counter per key and fixed window, taken atomically (a conditional write) before the work it
+ * pays for, so N parallel requests get at most `limit` between them. A fixed window lets up to
+ * twice the limit through across a window boundary; that bound is what is promised.
+ */
+
+export interface Budget {
+  /** What is counted, e.g. `mailbox:<hash>`; never an email address or a token in clear. */
+  readonly key: string;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+export interface BudgetSpec {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+const MINUTE = 60 * 1000;
+const DAY = 24 * 60 * MINUTE;
+
+/** Codes mailed to one mailbox (R7), whichever sessions, contracts or `+tag`s ask: 10 a day. */
+export const MAILBOX_CODES: BudgetSpec = { limit: 10, windowMs: DAY };
+/** Codes mailed for one contract across all its setup sessions: 30 a day. */
+export const CONTRACT_CODES: BudgetSpec = { limit: 30, windowMs: DAY };
+/**
+ * Marketplace POSTs (each one a ResolveCustomer call on the seller's quota) from one source
+ * address: 20 in 10 minutes. A buyer clicks "Set up your account" a few times at most; an
+ * office behind one NAT address rarely has more than a few purchases an hour.
+ */
+export const SOURCE_REGISTRATIONS: BudgetSpec = { limit: 20, windowMs: 10 * MINUTE };
+
+/** The budgets a deployment may tune; each defaults to the constant above. */
+export interface SetupLimits {
+  readonly mailboxCodes?: BudgetSpec;
+  readonly contractCodes?: BudgetSpec;
+  readonly sourceRegistrations?: BudgetSpec;
+}
+
+/**
+ * The mailbox an address delivers to, for counting: case and a `+tag` of the local part do not
+ * make another mailbox (`Ann+1@Example.com` and `ann@example.com` share one budget).
+ */
+export function mailboxOf(email: string): string {
+  const normalized = email.trim().toLowerCase();
+  const at = normalized.lastIndexOf('@');
+  if (at < 0) return normalized;
+  const local = normalized.slice(0, at);
+  const plus = local.indexOf('+');
+  return `${plus > 0 ? local.slice(0, plus) : local}${normalized.slice(at)}`;
+}
+
+/**
+ * The source a request is counted under: an IPv4 address as it is, an IPv6 address by its /64
+ * (one subscriber gets a whole /64 and can pick any address in it), anything else as given.
+ */
+export function sourceOf(address: string | undefined): string {
+  const value = (address ?? '').trim().toLowerCase();
+  if (!value.includes(':')) return value || 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(value);
+  if (mapped?.[1]) return mapped[1];
+  const [head = '', tail = ''] = value.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = value.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  const prefix = groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '') || '0');
+  return `${prefix.join(':')}::/64`;
+}
+
+/** The window a budget counts in at `now`, as its start instant (ms). */
+export function windowStart(budget: Pick<Budget, 'windowMs'>, now: Date): number {
+  return Math.floor(now.getTime() / budget.windowMs) * budget.windowMs;
+}
+
+/** A store refused to take from a budget that is spent for this window. */
+export class BudgetSpentError extends Error {
+  override readonly name = 'BudgetSpentError';
+  constructor(readonly budget: Budget) {
+    super(`Budget ${budget.key.split(':')[0]} is spent for this window`);
+  }
+}
+
+/** Takes from budgets kept outside any session. */
+export interface BudgetCounter {
+  /** Takes one from the budget at `now`: false, and nothing taken, when it is spent. */
+  take(budget: Budget, now: Date): Promise<boolean>;
+}
