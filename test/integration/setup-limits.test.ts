@@ -168,6 +168,54 @@ describe('email codes: budgets across sessions (item 2)', () => {
   });
 });
 
+describe('mail that hangs', () => {
+  it('keeps a code mail that timed out counted, and its code valid (it may have gone out)', async () => {
+    const real = h.state.options.mailer;
+    h.use({
+      mailer: {
+        send: async (message) => {
+          await real.send(message);
+          throw Object.assign(new Error('no answer'), { name: 'TimeoutError' });
+        },
+      },
+    });
+    const { license } = h.buy();
+    const b = h.browser();
+    expect((await h.askCode(b, license.licenseArn, 'slow@example.com')).status).toBe(500);
+    const session = await storedSession(b);
+    expect(session?.codesSent).toBe(1);
+    h.use({ mailer: real });
+    await b.get('/setup');
+    expect((await b.submit('/setup/code', { code: await h.lastCodeFor('slow@example.com') })).status).toBe(
+      303,
+    );
+  });
+
+  it('sends the buyer to the console when the confirmation mail hangs after the activation (item 9)', async () => {
+    const { license } = h.buy();
+    const b = h.browser();
+    await h.askCode(b, license.licenseArn, 'hang@example.com');
+    await b.get('/setup');
+    await b.submit('/setup/code', { code: await h.lastCodeFor('hang@example.com') });
+    await b.get('/setup');
+    await b.submit('/setup/business', {
+      name: 'Hang Corp',
+      country: 'Germany',
+      dataCenterRegion: 'eu',
+      timeZone: 'UTC',
+    });
+    await b.get('/setup');
+    h.use({ mailer: { send: () => new Promise(() => {}) }, confirmationBudgetMs: 300 });
+    const logged = vi.spyOn(h.state.options.logger, 'error');
+    const started = Date.now();
+    const activated = await b.submit('/setup/activate');
+    expect(activated.status).toBe(303);
+    expect(activated.location).toBe(h.state.options.consoleUrl);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(JSON.stringify(logged.mock.calls)).toContain('resend it');
+  });
+});
+
 describe('a code mail that SES rejects', () => {
   it('shows the error page and logs the error without the address', async () => {
     h.use({

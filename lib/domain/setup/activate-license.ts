@@ -25,6 +25,11 @@ export interface ActivateDeps {
   readonly maxAttempts?: number;
   /** Sends of the confirmation mail within the request, and the pause before the n-th retry (n × ms). */
   readonly confirmationRetry?: { readonly attempts: number; readonly delayMs: number };
+  /**
+   * How long the confirmation mail may take in all, retries included, before the buyer is sent
+   * on anyway (a hung SES must not outlast the function's timeout); default 5 s.
+   */
+  readonly confirmationBudgetMs?: number;
   readonly logger: ActivationLog;
 }
 
@@ -141,13 +146,15 @@ async function sendConfirmation(
   deps: ActivateDeps,
 ): Promise<void> {
   const { attempts, delayMs } = deps.confirmationRetry ?? CONFIRMATION_RETRY;
+  const deadline = Date.now() + (deps.confirmationBudgetMs ?? 5000);
   let last: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      await deps.mailer.send(message);
+      await beforeDeadline(deps.mailer.send(message), deadline);
       return;
     } catch (error) {
       last = error;
+      if (Date.now() + attempt * delayMs >= deadline) break;
       if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, attempt * delayMs));
     }
   }
@@ -158,4 +165,20 @@ async function sendConfirmation(
     reason: last instanceof Error ? last.name : typeof last,
     status: (last as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode,
   });
+}
+
+/** The promise, or a TimeoutError once the deadline (epoch ms) has passed. */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error('The mail took too long'), { name: 'TimeoutError' })),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -41,15 +41,21 @@ export interface SetupLimits {
 
 /**
  * The mailbox an address delivers to, for counting: case and a `+tag` of the local part do not
- * make another mailbox (`Ann+1@Example.com` and `ann@example.com` share one budget).
+ * make another mailbox (`Ann+1@Example.com` and `ann@example.com` share one budget), nor do
+ * dots or `googlemail.com` for Gmail.
  */
 export function mailboxOf(email: string): string {
   const normalized = email.trim().toLowerCase();
   const at = normalized.lastIndexOf('@');
   if (at < 0) return normalized;
-  const local = normalized.slice(0, at);
+  let local = normalized.slice(0, at);
+  let domain = normalized.slice(at + 1);
   const plus = local.indexOf('+');
-  return `${plus > 0 ? local.slice(0, plus) : local}${normalized.slice(at)}`;
+  if (plus > 0) local = local.slice(0, plus);
+  // Gmail ignores dots in the local part and answers to both of its domains.
+  if (domain === 'googlemail.com') domain = 'gmail.com';
+  if (domain === 'gmail.com') local = local.replaceAll('.', '');
+  return `${local}@${domain}`;
 }
 
 /**

@@ -107,13 +107,23 @@ export async function sendEmailCode(
       ].join('\n'),
     });
   } catch (error) {
+    // A mail that timed out may still have gone out: it stays counted and its code valid.
+    if (isTimeout(error)) throw error;
+    // Refused or unreachable: nothing was sent. The budgets go back and the session is as it
+    // was, less any older code (its count of guesses is not restored from a stale read).
+    const { code: _unsent, ...before } = session;
     await Promise.allSettled([
       deps.setups.giveBack(budgets, now),
-      deps.setups.saveSession({ ...session, version: next.version + 1 }, next.version),
+      deps.setups.saveSession({ ...before, version: next.version + 1 }, next.version),
     ]);
     throw error;
   }
   return next;
+}
+
+function isTimeout(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  return name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ECONNRESET';
 }
 
 /**

@@ -8,6 +8,10 @@ describe('setup budgets: what is counted together', () => {
     expect(mailboxOf('ann@example.com')).toBe('ann@example.com');
     // A leading + is the whole local part, not a tag.
     expect(mailboxOf('+ann@example.com')).toBe('+ann@example.com');
+    // Gmail: dots do not count, googlemail.com is gmail.com; elsewhere dots do count.
+    expect(mailboxOf('J.Ohn+x@googlemail.com')).toBe('john@gmail.com');
+    expect(mailboxOf('j.o.h.n@gmail.com')).toBe('john@gmail.com');
+    expect(mailboxOf('j.ohn@example.com')).toBe('j.ohn@example.com');
     // Another domain is another mailbox.
     expect(mailboxOf('ann@example.org')).not.toBe(mailboxOf('ann@example.com'));
   });
