@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../lib/adapters/dynamodb/keys.js';
 import type { Row } from '../lib/adapters/dynamodb/rows.js';
-import { countAttribute, SUMMARY_SHARDS, summaryShardOf } from '../lib/adapters/dynamodb/summary-counters.js';
+import { summaryDeltas } from '../lib/adapters/dynamodb/summary-counters.js';
 import { type Contract, contractStatus } from '../lib/domain/contract/model.js';
 import { reconcile } from '../lib/domain/contract/reconcile.js';
 import {
@@ -28,11 +27,23 @@ export interface PageTimes {
   readonly itemsRead: { readonly small: number; readonly large: number };
 }
 
+/** GET /summary on both tables: counters and a few hours of contracts, however large the table. */
+export interface SummaryTimes extends PageTimes {
+  /** Counter items the summary asked for (BatchGetItem keys, each read or found missing), on each table. */
+  readonly counterItems: { readonly small: number; readonly large: number };
+  /**
+   * Live contracts ending within 90 days on each table: what the summary read before its
+   * expiry counters (one item each, from the status index).
+   */
+  readonly liveWithin90Days: { readonly small: number; readonly large: number };
+}
+
 export interface ScaleResult {
   readonly small: number;
   readonly large: number;
   readonly firstPage: PageTimes;
   readonly filteredPage: PageTimes;
+  readonly summary: SummaryTimes;
   /** Wall time to seed both tables (the large one is nearly all of it). */
   readonly seedSeconds: number;
 }
@@ -61,7 +72,10 @@ const FILTERED_PRODUCT = BENCH_PRODUCT;
  * - filtered page: one product, `active`, expiring before a date picked so the small table
  *   still has 55 matches: both tables read exactly one page of one partition, so the ratio is
  *   the table's size alone.
- * Seeding writes the contract rows in the contract store's shape plus the summary shards;
+ * - summary: GET /summary, timed the same way. It reads the counter items (the shards' totals
+ *   and the expiry buckets of four instants, about 90) and the contracts ending in four partial
+ *   hours, not every live contract ending within 90 days (the figure kept for comparison).
+ * Seeding writes the contract rows in the contract store's shape plus the summary counters;
  * items and audit rows are left out, as no list reads them and no index holds them.
  */
 export async function measureScale(
@@ -77,10 +91,13 @@ export async function measureScale(
     tables.push(largeTable);
 
     let activeExpiries: string[] = [];
+    const liveWithin90Days = { small: 0, large: 0 };
     const seedSeconds =
       (await timed(async () => {
-        activeExpiries = await seed(smallTable, small, now);
-        await seed(largeTable, large, now);
+        const seededSmall = await seed(smallTable, small, now);
+        activeExpiries = seededSmall.activeExpiries;
+        liveWithin90Days.small = seededSmall.liveWithin90Days;
+        liveWithin90Days.large = (await seed(largeTable, large, now)).liveWithin90Days;
       })) / 1000;
 
     // Just after the small table's 55th active contract of the first product to expire.
@@ -94,8 +111,9 @@ export async function measureScale(
 
     const pages = { small: salesHandler(smallTable), large: salesHandler(largeTable) };
     const runs = new Map<string, number[]>();
-    const reads = new Map<string, { queries: number; itemsRead: number }>();
+    const reads = new Map<string, { queries: number; itemsRead: number; counterItems?: number }>();
     const tableOf = { small: smallTable, large: largeTable };
+    const counterItems = { small: countBatchGetItems(smallTable), large: countBatchGetItems(largeTable) };
     /** Times one page (the handler call alone) and checks it is a full one. */
     const page = async (size: 'small' | 'large', name: 'first' | 'filtered', record: boolean) => {
       let response: Awaited<ReturnType<(typeof pages)['small']>> | undefined;
@@ -114,11 +132,33 @@ export async function measureScale(
       const counted = tableOf[size].counts();
       reads.set(`${name} ${size}`, { queries: counted.reads, itemsRead: counted.itemsRead });
     };
+    /** Times one summary and checks that it accounts for every contract of the table. */
+    const summary = async (size: 'small' | 'large', record: boolean) => {
+      let response: Awaited<ReturnType<(typeof pages)['small']>> | undefined;
+      tableOf[size].resetCalls();
+      counterItems[size].reset();
+      const ms = await timed(async () => {
+        response = await pages[size]('/summary');
+      });
+      const body =
+        response?.statusCode === 200 ? (JSON.parse(response.body ?? '{}') as SummaryBody) : undefined;
+      const counted = Object.values(body?.byStatus ?? {}).reduce((sum, n) => sum + n, 0);
+      if (counted !== (size === 'small' ? small : large))
+        throw new Error(`The summary of the ${size} table counted ${counted} contracts`);
+      if (record) runs.set(`summary ${size}`, [...(runs.get(`summary ${size}`) ?? []), ms]);
+      const calls = tableOf[size].counts();
+      reads.set(`summary ${size}`, {
+        queries: calls.calls.QueryCommand ?? 0,
+        itemsRead: calls.itemsRead,
+        counterItems: counterItems[size].items,
+      });
+    };
     for (let i = 0; i < WARM_UP + RUNS; i++) {
       const order = i % 2 === 0 ? (['small', 'large'] as const) : (['large', 'small'] as const);
       for (const size of order) {
         await page(size, 'first', i >= WARM_UP);
         await page(size, 'filtered', i >= WARM_UP);
+        await summary(size, i >= WARM_UP);
       }
     }
     const times = (name: string): PageTimes => {
@@ -134,6 +174,14 @@ export async function measureScale(
       large,
       firstPage: times('first'),
       filteredPage: times('filtered'),
+      summary: {
+        ...times('summary'),
+        counterItems: {
+          small: reads.get('summary small')?.counterItems ?? 0,
+          large: reads.get('summary large')?.counterItems ?? 0,
+        },
+        liveWithin90Days,
+      },
       seedSeconds: Math.round(seedSeconds * 10) / 10,
     };
   } finally {
@@ -148,14 +196,45 @@ function pageTimes(smallRuns: number[], largeRuns: number[]): Omit<PageTimes, 'q
   return { smallMs: r(smallMs, 2), largeMs: r(largeMs, 2), ratio: r(largeMs / smallMs, 3) };
 }
 
+interface SummaryBody {
+  readonly byStatus: Record<string, number>;
+}
+
+/** Counts the keys BatchGetItem is asked for on a bench table (the summary's counter items). */
+function countBatchGetItems(table: BenchTable) {
+  const counter = {
+    items: 0,
+    reset: () => {
+      counter.items = 0;
+    },
+  };
+  table.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const requests = (args.input as { RequestItems?: Record<string, { Keys?: unknown[] }> }).RequestItems;
+      if (context.commandName === 'BatchGetItemCommand' || context.commandName === 'BatchGetCommand')
+        for (const request of Object.values(requests ?? {})) counter.items += request.Keys?.length ?? 0;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCountBatchGetItems' },
+  );
+  return counter;
+}
+
 /**
- * Writes `count` contracts and the summary shards that total them, BatchWriteItem 25 rows at a
- * time with WRITERS requests in flight. Returns the expiry dates of the first product's active contracts.
+ * Writes `count` contracts and the summary counters that total them (summary-counters.ts's own
+ * deltas, as each contract's first transaction would add them), BatchWriteItem 25 rows at a
+ * time with WRITERS requests in flight. Returns the expiry dates of the first product's active
+ * contracts, and how many live contracts end within 90 days.
  */
-export async function seed(table: BenchTable, count: number, now: Date): Promise<string[]> {
+export async function seed(
+  table: BenchTable,
+  count: number,
+  now: Date,
+): Promise<{ activeExpiries: string[]; liveWithin90Days: number }> {
   const random = mulberry32(20_260_501);
-  const shards = Array.from({ length: SUMMARY_SHARDS }, () => new Map<string, number>());
+  const counters = new Map<string, Row>();
   const activeExpiries: string[] = [];
+  let liveWithin90Days = 0;
   let next = 0;
   const nextRows = (): Row[] => {
     const rows: Row[] = [];
@@ -164,10 +243,15 @@ export async function seed(table: BenchTable, count: number, now: Date): Promise
       const status = contractStatus(contract);
       if (status === 'active' && contract.productCode === FILTERED_PRODUCT)
         activeExpiries.push(contract.expiresAt);
-      const shard = shards[summaryShardOf(contract.contractId)];
-      const add = (name: string, n: number) => shard?.set(name, (shard.get(name) ?? 0) + n);
-      add(countAttribute(status), 1);
-      add('activeCredits', contract.activeCredits);
+      const ends = Date.parse(contract.expiresAt) - now.getTime();
+      if ((status === 'active' || status === 'pending-setup') && ends >= 0 && ends < 90 * DAY)
+        liveWithin90Days += 1;
+      const counted = { status, activeCredits: contract.activeCredits, expiresAt: contract.expiresAt };
+      for (const [id, { key, add }] of summaryDeltas(contract.contractId, undefined, counted)) {
+        const row = counters.get(id) ?? { ...key };
+        counters.set(id, row);
+        for (const [name, n] of add) row[name] = Number(row[name] ?? 0) + n;
+      }
       rows.push(contractRow(contract));
     }
     return rows;
@@ -186,8 +270,9 @@ export async function seed(table: BenchTable, count: number, now: Date): Promise
       for (let rows = nextRows(); rows.length > 0; rows = nextRows()) await write(rows);
     }),
   );
-  await write(shards.map((totals, n) => ({ ...keys.summaryShard(n), ...Object.fromEntries(totals) })));
-  return activeExpiries;
+  const counterRows = [...counters.values()];
+  for (let i = 0; i < counterRows.length; i += 25) await write(counterRows.slice(i, i + 25));
+  return { activeExpiries, liveWithin90Days };
 }
 
 /**

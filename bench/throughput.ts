@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { NOTIFICATION_QUEUE } from '../infra/functions.js';
-import { summaryUpdate } from '../lib/adapters/dynamodb/summary-counters.js';
+import { summaryUpdates } from '../lib/adapters/dynamodb/summary-counters.js';
 import type { License } from '../local/marketplace-simulator/index.js';
 import {
   auditRow,
@@ -149,7 +149,7 @@ function firstPurchaseTransaction(tableName: string): TransactWriteCommandInput 
       at: now.toISOString(),
     },
   };
-  const counters = summaryUpdate(tableName, contract.contractId, undefined, after);
+  const counters = summaryUpdates(tableName, contract.contractId, undefined, after);
   return {
     TransactItems: [
       {
@@ -163,7 +163,7 @@ function firstPurchaseTransaction(tableName: string): TransactWriteCommandInput 
       {
         Put: { TableName: tableName, Item: auditRow(audit), ConditionExpression: 'attribute_not_exists(pk)' },
       },
-      ...(counters ? [counters] : []),
+      ...counters,
     ],
   };
 }

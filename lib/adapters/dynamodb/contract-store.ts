@@ -9,15 +9,15 @@ import type { Contract, LicenseItem } from '../../domain/contract/model.js';
 import type { ContractRepository } from '../../domain/contract/ports.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
 import { auditRow, contractRow, domainFields, itemRow, queryAllPages } from './rows.js';
-import { summaryUpdate } from './summary-counters.js';
+import { MAX_SUMMARY_UPDATES, summaryUpdates } from './summary-counters.js';
 
 export interface ContractStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
 }
 
-/** DynamoDB allows 100 actions per transaction: the contract, the audit entry, the counters and 97 items. */
-const MAX_ITEMS_PER_CHANGE = 97;
+/** DynamoDB allows 100 actions per transaction: the contract, the audit entry, up to five counter items and 93 items. */
+const MAX_ITEMS_PER_CHANGE = 100 - 2 - MAX_SUMMARY_UPDATES;
 
 /** The contract repository on the single table (see keys.ts for the layout). */
 export function createContractStore({ client, tableName }: ContractStoreOptions): ContractRepository {
@@ -71,7 +71,12 @@ export function createContractStore({ client, tableName }: ContractStoreOptions)
         );
       }
       const { contract } = change.next;
-      const counters = summaryUpdate(tableName, contract.contractId, change.audit.before, change.audit.after);
+      const counters = summaryUpdates(
+        tableName,
+        contract.contractId,
+        change.audit.before,
+        change.audit.after,
+      );
       try {
         await client.send(
           new TransactWriteCommand({
@@ -98,7 +103,7 @@ export function createContractStore({ client, tableName }: ContractStoreOptions)
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
-              ...(counters ? [counters] : []),
+              ...counters,
             ],
           }),
         );

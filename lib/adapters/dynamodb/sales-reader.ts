@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
+  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -14,9 +16,17 @@ import {
 import type { AuditEntry } from '../../domain/contract/ports.js';
 import type { Business, SetupSession } from '../../domain/setup/model.js';
 import { SETUP_WINDOW_MS } from '../../domain/setup/model.js';
-import { CONTRACT_SK, INDEXES, keys } from './keys.js';
+import { CONTRACT_SK, INDEXES, keys, type TableKey } from './keys.js';
 import { domainFields, queryAllPages, type Row } from './rows.js';
-import { countAttribute, SUMMARY_SHARDS } from './summary-counters.js';
+import {
+  BUCKET_LENGTHS,
+  BUCKET_MEASURES,
+  type BucketMeasure,
+  bucketsOf,
+  countAttribute,
+  LIVE_STATUSES,
+  SUMMARY_SHARDS,
+} from './summary-counters.js';
 
 export const CONTRACT_STATUSES: readonly ContractStatus[] = [
   'pending-setup',
@@ -137,14 +147,28 @@ export function createSalesReader({
     // Every status: one byExpiry partition per product; some: one byStatus partition each.
     const everyStatus = CONTRACT_STATUSES.every((s) => q.statuses.includes(s));
     const index = everyStatus ? INDEXES.byExpiry : INDEXES.byStatus;
-    const partitions = everyStatus
-      ? q.productCodes.map((p) => keys.expiryPartition(p))
-      : q.productCodes.flatMap((p) => q.statuses.map((s) => keys.statusPartition(p, s)));
+    // Each partition with its product: a cursor's position in it must be one of its contracts.
+    const productOf = new Map<string, string>(
+      everyStatus
+        ? q.productCodes.map((p) => [keys.expiryPartition(p), p])
+        : q.productCodes.flatMap((p) => q.statuses.map((s) => [keys.statusPartition(p, s), p] as const)),
+    );
+    const partitions = [...productOf.keys()];
     // Cursor: per partition the last sort key handed out, or null once the partition is done.
+    const fingerprint = queryFingerprint(['list', index.name, partitions, q.expiringBefore, q.freeTrial]);
     const positions = new Map<string, string | null | undefined>(partitions.map((p) => [p, undefined]));
-    for (const [p, at] of Object.entries(decodeCursor(q.cursor))) {
-      if (!positions.has(p)) throw new InvalidCursorError('The cursor belongs to another query');
-      positions.set(p, at);
+    if (q.cursor) {
+      const cursor = decodeCursor(q.cursor, fingerprint);
+      const at = cursor.p;
+      if (!isRecord(at) || Object.keys(at).length !== partitions.length)
+        throw new InvalidCursorError('The cursor belongs to another query');
+      for (const [p, sk] of Object.entries(at)) {
+        const product = productOf.get(p);
+        if (product === undefined) throw new InvalidCursorError('The cursor belongs to another query');
+        if (sk !== null && !isListPosition(sk, product, q.expiringBefore))
+          throw new InvalidCursorError('The cursor is not valid for this query');
+        positions.set(p, sk);
+      }
     }
     const sources: MergeSource[] = partitions
       .filter((p) => positions.get(p) !== null)
@@ -180,7 +204,7 @@ export function createSalesReader({
     const done = [...positions.values()].every((v) => v === null);
     return {
       contracts: emitted.map(toContractRow),
-      ...(done ? {} : { nextCursor: encodeCursor(Object.fromEntries(positions)) }),
+      ...(done ? {} : { nextCursor: encodeCursor(fingerprint, { p: Object.fromEntries(positions) }) }),
     };
   }
 
@@ -231,13 +255,22 @@ export function createSalesReader({
           (q.freeTrial === undefined || (c.freeTrial ?? false) === q.freeTrial),
       )
       .sort((a, b) => (a.expiresAt + a.contractId < b.expiresAt + b.contractId ? -1 : 1));
-    const offset = Number(decodeCursor(q.cursor).offset ?? 0);
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidCursorError('Bad cursor');
+    const fingerprint = queryFingerprint([
+      'business',
+      q.businessId,
+      q.productCodes,
+      q.statuses,
+      q.expiringBefore,
+      q.freeTrial,
+    ]);
+    const offset = q.cursor ? decodeCursor(q.cursor, fingerprint).offset : 0;
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+      throw new InvalidCursorError('The cursor is not valid for this query');
     const page = matching.slice(offset, offset + q.limit);
     const next = offset + q.limit;
     return {
       contracts: page,
-      ...(next < matching.length ? { nextCursor: encodeCursor({ offset: String(next) }) } : {}),
+      ...(next < matching.length ? { nextCursor: encodeCursor(fingerprint, { offset: next }) } : {}),
     };
   }
 
@@ -272,15 +305,31 @@ export function createSalesReader({
     /** Setups not completed: `open` still inside their four hours, `expired` past them (R4). */
     async listSetups(q: { state: 'open' | 'expired'; limit: number; cursor?: string; now: Date }) {
       const threshold = new Date(q.now.getTime() - SETUP_WINDOW_MS).toISOString();
-      const start = decodeCursor(q.cursor);
+      const fingerprint = queryFingerprint(['setups', q.state]);
+      const at = q.cursor ? decodeCursor(q.cursor, fingerprint).at : undefined;
+      const position = at === undefined ? undefined : SETUP_POSITION.exec(String(at));
+      if (at !== undefined && !position)
+        throw new InvalidCursorError('The cursor is not valid for this query');
+      // The four hours move on between pages: a position the range has left behind is before
+      // everything still in it, so the page starts at the range's beginning.
+      const inRange = position && (q.state === 'open' ? String(at) > threshold : String(at) < threshold);
+      const open = keys.setupsByState('open', '', '').gsi1pk;
       const page = await query({
         IndexName: INDEXES.byStatus.name,
         KeyConditionExpression: q.state === 'open' ? '#pk = :pk AND #sk > :t' : '#pk = :pk AND #sk < :t',
         ExpressionAttributeNames: { '#pk': INDEXES.byStatus.pk, '#sk': INDEXES.byStatus.sk },
-        ExpressionAttributeValues: { ':pk': keys.setupsByState('open', '', '').gsi1pk, ':t': threshold },
+        ExpressionAttributeValues: { ':pk': open, ':t': threshold },
         ScanIndexForward: q.state !== 'expired',
         Limit: q.limit,
-        ...(start.pk ? { ExclusiveStartKey: start } : {}),
+        ...(inRange && position?.[1]
+          ? {
+              ExclusiveStartKey: {
+                ...keys.setup(position[1]),
+                [INDEXES.byStatus.pk]: open,
+                [INDEXES.byStatus.sk]: String(at),
+              },
+            }
+          : {}),
       });
       const setups: SetupRow[] = (page.Items ?? []).map((r) => {
         const s = domainFields<SetupSession>(r);
@@ -294,62 +343,144 @@ export function createSalesReader({
           expiresAt: s.expiresAt,
         };
       });
-      const last = page.LastEvaluatedKey as Record<string, string> | undefined;
-      return { setups, ...(last ? { nextCursor: encodeCursor(last) } : {}) };
+      const last = page.LastEvaluatedKey?.[INDEXES.byStatus.sk] as string | undefined;
+      return { setups, ...(last ? { nextCursor: encodeCursor(fingerprint, { at: last }) } : {}) };
     },
 
+    /**
+     * The summary from counters alone, whatever the table's size: the shards' totals per
+     * status, and the expiry buckets (summary-counters.ts) that say how many live contracts
+     * end before now and before each horizon. A contract whose term has ended counts as
+     * expired even while no expiry notification has arrived (R2: only unexpired credits count).
+     * Reads about 90 small counter items in one BatchGetItem, plus one Query per product and
+     * horizon for the contracts ending in that hour before it.
+     */
     async summary(q: { productCodes: readonly string[]; now: Date }): Promise<Summary> {
-      const shards = await client.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [tableName]: {
-              Keys: Array.from({ length: SUMMARY_SHARDS }, (_, n) => keys.summaryShard(n)),
-              ConsistentRead: true,
-            },
-          },
-        }),
-      );
-      const rows = shards.Responses?.[tableName] ?? [];
-      const byStatus = Object.fromEntries(
-        CONTRACT_STATUSES.map((s) => [
-          s,
-          rows.reduce((sum, r) => sum + Number(r[countAttribute(s)] ?? 0), 0),
-        ]),
-      ) as Record<ContractStatus, number>;
-      const activeCredits = rows.reduce((sum, r) => sum + Number(r.activeCredits ?? 0), 0);
-      // Expiring soon: only the next 90 days of the live partitions are read.
       const nowIso = q.now.toISOString();
-      const horizon = (days: number) => new Date(q.now.getTime() + days * DAY).toISOString();
-      const ends = (
-        await Promise.all(
-          q.productCodes.flatMap((p) =>
-            (['pending-setup', 'active'] as const).map((s) =>
-              queryAll({
-                IndexName: INDEXES.byStatus.name,
-                KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :now AND :h',
-                ExpressionAttributeNames: { '#pk': INDEXES.byStatus.pk, '#sk': INDEXES.byStatus.sk },
-                ExpressionAttributeValues: {
-                  ':pk': keys.statusPartition(p, s),
-                  ':now': nowIso,
-                  ':h': horizon(90),
-                },
-                ProjectionExpression: '#sk',
-              }),
-            ),
-          ),
-        )
-      )
-        .flat()
-        .map((r) => String(r[INDEXES.byStatus.sk]));
-      const within = (days: number) => ends.filter((sk) => sk < horizon(days)).length;
+      const horizons = [0, 30, 60, 90].map((days) => new Date(q.now.getTime() + days * DAY).toISOString());
+      const wanted = new Map<string, TableKey>();
+      for (let shard = 0; shard < SUMMARY_SHARDS; shard++) {
+        const want = (key: TableKey) => wanted.set(`${key.pk}|${key.sk}`, key);
+        want(keys.summaryShard(shard));
+        for (const at of horizons) {
+          const [month, day] = bucketsOf(at);
+          want(keys.summaryExpiry(shard, month));
+          want(keys.summaryExpiry(shard, day));
+        }
+      }
+      const [rows, partials] = await Promise.all([
+        batchGetAll([...wanted.values()]),
+        Promise.all(horizons.map((at) => endingInHourBefore(at, q.productCodes))),
+      ]);
+      // Every shard's item of one sort key adds up to the same item of the whole table.
+      const items = new Map<string, Map<string, number>>();
+      for (const row of rows) {
+        const item = items.get(String(row.sk)) ?? new Map<string, number>();
+        items.set(String(row.sk), item);
+        for (const [name, value] of Object.entries(row))
+          if (typeof value === 'number') item.set(name, (item.get(name) ?? 0) + value);
+      }
+      const totals = items.get(keys.summaryShard(0).sk) ?? new Map<string, number>();
+      /** Live contracts (or their credits) whose term ends before the horizon `i`. */
+      const endingBefore = (i: number, measure: BucketMeasure): number => {
+        const at = horizons[i] ?? nowIso;
+        const [month, day, hour] = bucketsOf(at);
+        const sumBefore = (item: Map<string, number> | undefined, level: number, bucket: string) => {
+          let sum = 0;
+          for (const [name, value] of item ?? []) {
+            const [kind, b, m] = name.split(':');
+            if (kind === 'exp' && m === measure && b !== undefined && b.length === level && b < bucket)
+              sum += value;
+          }
+          return sum;
+        };
+        return (
+          sumBefore(totals, BUCKET_LENGTHS.month, month) +
+          sumBefore(items.get(keys.summaryExpiry(0, month).sk), BUCKET_LENGTHS.day, day) +
+          sumBefore(items.get(keys.summaryExpiry(0, day).sk), BUCKET_LENGTHS.hour, hour) +
+          (partials[i]?.[measure] ?? 0)
+        );
+      };
+      const total = (name: string) => totals.get(name) ?? 0;
+      const ended = { 'pending-setup': endingBefore(0, 'pending-setup'), active: endingBefore(0, 'active') };
+      const live = (i: number) => LIVE_STATUSES.reduce((sum, s) => sum + endingBefore(i, s), 0);
       return {
-        byStatus,
-        activeCredits,
-        expiring: { days30: within(30), days60: within(60), days90: within(90) },
+        byStatus: {
+          'pending-setup': total(countAttribute('pending-setup')) - ended['pending-setup'],
+          active: total(countAttribute('active')) - ended.active,
+          expired: total(countAttribute('expired')) + ended['pending-setup'] + ended.active,
+          cancelled: total(countAttribute('cancelled')),
+        },
+        activeCredits: total('activeCredits') - endingBefore(0, 'credits'),
+        expiring: { days30: live(1) - live(0), days60: live(2) - live(0), days90: live(3) - live(0) },
         asOf: nowIso,
       };
     },
   };
+
+  /** Every item of the keys (any number), strongly consistent, unprocessed keys retried. */
+  async function batchGetAll(wanted: readonly TableKey[]): Promise<Row[]> {
+    const rows: Row[] = [];
+    for (let i = 0; i < wanted.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = wanted.slice(i, i + 100).map((k) => ({ ...k }));
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        const out: BatchGetCommandOutput = await client.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        rows.push(...(out.Responses?.[tableName] ?? []));
+        pending = out.UnprocessedKeys?.[tableName]?.Keys;
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * The live contracts (per status, and their credits) whose term ends in the hour of `at`
+   * but before it: the part of an hour bucket the counters cannot split. One Query of the
+   * expiry index per product, over at most one hour of expiries.
+   */
+  async function endingInHourBefore(
+    at: string,
+    productCodes: readonly string[],
+  ): Promise<Record<BucketMeasure, number>> {
+    const sums = Object.fromEntries(BUCKET_MEASURES.map((m) => [m, 0])) as Record<BucketMeasure, number>;
+    const hourStart = `${bucketsOf(at)[2]}:00:00.000Z`;
+    if (hourStart >= at) return sums;
+    const rows = (
+      await Promise.all(
+        productCodes.map((p) =>
+          queryAll({
+            IndexName: INDEXES.byExpiry.name,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            FilterExpression: '#term = :current',
+            ExpressionAttributeNames: {
+              '#pk': INDEXES.byExpiry.pk,
+              '#sk': INDEXES.byExpiry.sk,
+              '#term': 'term',
+              '#setup': 'setupState',
+              '#credits': 'activeCredits',
+            },
+            // A sort key is `<expiresAt>#<contractId>`: up to `at` itself means ending before it.
+            ExpressionAttributeValues: {
+              ':pk': keys.expiryPartition(p),
+              ':from': hourStart,
+              ':to': at,
+              ':current': 'current',
+            },
+            ProjectionExpression: '#setup, #credits',
+          }),
+        ),
+      )
+    ).flat();
+    for (const row of rows) {
+      const status = row.setupState === 'active' ? 'active' : 'pending-setup';
+      sums[status] += 1;
+      sums.credits += Number(row.activeCredits ?? 0);
+    }
+    return sums;
+  }
 }
 
 export type SalesReader = ReturnType<typeof createSalesReader>;
@@ -438,21 +569,51 @@ function indexKey(index: ListIndex, partition: string, sortKey: string): Row {
   return { ...keys.contract(contractId), [index.pk]: partition, [index.sk]: sortKey };
 }
 
-function encodeCursor(value: Record<string, string | null | undefined>): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+/**
+ * A cursor is the position where the next page starts plus a fingerprint of the query it came
+ * from (which index, partitions and filters): a cursor used with another query is refused, and
+ * every position in it is checked against the request's key condition before it becomes an
+ * ExclusiveStartKey, so no cursor, forged or stale, reaches DynamoDB as a key it would reject.
+ * Not a secret: whoever may read the list may start it anywhere.
+ */
+function encodeCursor(fingerprint: string, position: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ q: fingerprint, ...position })).toString('base64url');
 }
 
-function decodeCursor(cursor: string | undefined): Record<string, string | null> {
-  if (!cursor) return {};
+function decodeCursor(cursor: string, fingerprint: string): Record<string, unknown> {
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    for (const v of Object.values(value))
-      if (v !== null && typeof v !== 'string') throw new Error('bad value');
-    return value as Record<string, string | null>;
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new InvalidCursorError('The cursor is not valid');
+    throw new InvalidCursorError('The cursor is not valid: use the nextCursor of a previous page');
   }
+  if (!isRecord(value) || typeof value.q !== 'string')
+    throw new InvalidCursorError('The cursor is not valid: use the nextCursor of a previous page');
+  if (value.q !== fingerprint)
+    throw new InvalidCursorError('The cursor belongs to another query: keep the filters of the first page');
+  return value;
+}
+
+function queryFingerprint(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `<expiresAt>#<contractId>`, as keys.byStatus and keys.byExpiry build a list index's sort key. */
+const LIST_POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#([\x21-\x7e]{1,512})$/;
+/** `<createdAt>#<sessionKey>`, as keys.setupsByState builds it. */
+const SETUP_POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#([A-Za-z0-9_-]{1,128})$/;
+
+/** A list position is a contract of the partition's product, inside the query's expiry range. */
+function isListPosition(sk: unknown, productCode: string, expiringBefore: string | undefined): sk is string {
+  if (typeof sk !== 'string') return false;
+  const contractId = LIST_POSITION.exec(sk)?.[1];
+  return (
+    contractId?.startsWith(`${productCode}~`) === true &&
+    (expiringBefore === undefined || sk < expiringBefore)
+  );
 }
 
 function toContractRow(row: Row): ContractRow {

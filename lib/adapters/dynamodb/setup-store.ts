@@ -14,7 +14,7 @@ import type { SetupStore } from '../../domain/setup/ports.js';
 import { budgetUpdate } from './budgets.js';
 import { keys } from './keys.js';
 import { domainFields, type Row } from './rows.js';
-import { summaryUpdate } from './summary-counters.js';
+import { summaryUpdates } from './summary-counters.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 export interface SetupStoreOptions {
@@ -262,7 +262,7 @@ export function createSetupStore({
 
     async activate(write) {
       const { session } = write;
-      const counters = summaryUpdate(tableName, write.contractId, write.audit.before, write.audit.after);
+      const counters = summaryUpdates(tableName, write.contractId, write.audit.before, write.audit.after);
       const completed: SetupSession = {
         ...session,
         step: 'completed',
@@ -320,7 +320,7 @@ export function createSetupStore({
                 },
               },
               // pending-setup → active moves one contract between the summary's counts.
-              ...(counters ? [counters] : []),
+              ...counters,
             ],
           }),
         );
