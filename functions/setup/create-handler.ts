@@ -5,6 +5,7 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { securityHeaders } from '../../lib/adapters/http/security-headers.js';
 import { logContext } from '../../lib/adapters/lambda/log-context.js';
+import type { InvocationClock } from '../../lib/adapters/lambda/remaining-time.js';
 import type { ActivateDeps } from '../../lib/domain/setup/activate-license.js';
 import type { BusinessDetailsDeps } from '../../lib/domain/setup/business-details.js';
 import type { Mailer } from '../../lib/domain/setup/ports.js';
@@ -31,6 +32,11 @@ export interface SetupOptions
   readonly productName: string;
   readonly supportEmail: string;
   readonly consoleUrl: string;
+  /**
+   * Where the marketplace clients' retry policies read the invocation's remaining time: the
+   * chain points it at each invocation's context (dependencies.ts wires both).
+   */
+  readonly invocation?: InvocationClock;
   /** IANA zones a business may pick; a function is called once, when first needed (it is slow). */
   readonly timeZones: readonly string[] | (() => readonly string[]);
 }
@@ -40,6 +46,7 @@ export interface SetupOptions
  * middlewares, in order:
  * 1. `logContext`: Powertools' invocation context on every log line (first, so even a refused
  *    request logs with its request id; its `after`/`onError` run last and reset the logger);
+ *    then, when wired, the invocation clock (the marketplace retries' time left);
  * 2. `http-header-normalizer`: lower-case request header names;
  * 3. `securityHeaders`: CSP (pages carry no script and load nothing from elsewhere), nosniff,
  *    `Referrer-Policy: no-referrer`, framing refused … on every response, error pages included;
@@ -54,6 +61,7 @@ export function setupMiddlewares(options: SetupOptions) {
   };
   return [
     logContext(options.logger),
+    ...(options.invocation ? [options.invocation.middleware] : []),
     httpHeaderNormalizer(),
     securityHeaders(CSP_DIRECTIVES),
     setupErrorPages(ctx, options.logger),

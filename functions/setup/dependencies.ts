@@ -8,6 +8,7 @@ import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
+import { invocationClock } from '../../lib/adapters/lambda/remaining-time.js';
 import { createEntitlementClient, createMeteringClient } from '../../lib/adapters/marketplace/clients.js';
 import { BUYER_RETRY, createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
@@ -19,13 +20,17 @@ export function setupDependencies(): SetupOptions {
   const documents = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
   const tableName = requireEnv('TABLE_NAME');
   const marketplace = { endpoint: process.env.MARKETPLACE_ENDPOINT };
+  // Retries stop in time for the answer: both marketplace calls read the invocation's time left.
+  const invocation = invocationClock();
+  const retry = { ...BUYER_RETRY, remainingMs: invocation.remainingMs };
   return {
+    invocation,
     catalog: parseProductCatalog(process.env.PRODUCTS),
-    resolver: createCustomerResolver({ client: createMeteringClient(marketplace) }),
+    resolver: createCustomerResolver({ client: createMeteringClient(marketplace), retry }),
     contracts: createContractStore({ client: documents, tableName }),
     entitlements: createEntitlementReader({
       client: createEntitlementClient(marketplace),
-      retry: BUYER_RETRY,
+      retry,
     }),
     setups: createSetupStore({ client: documents, tableName }),
     budgets: createBudgetCounter({ client: documents, tableName }),

@@ -1,9 +1,13 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
+import { createSetupHandler } from '../../functions/setup/create-handler.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
+import { invocationClock } from '../../lib/adapters/lambda/remaining-time.js';
 import { createMeteringClient } from '../../lib/adapters/marketplace/clients.js';
-import { createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
+import { BUYER_RETRY, createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
 import type { Browser } from '../support/browser.js';
+import { Browser as TestBrowser } from '../support/browser.js';
+import { lambdaContext } from '../support/lambda-context.js';
 import { recordSpans } from '../support/round-trips.js';
 import { setupHarness } from '../support/setup-harness.js';
 
@@ -317,6 +321,38 @@ describe('marketplace POSTs per source address (item 4)', () => {
     // Ten minutes later the address may try again.
     h.state.now = new Date(h.state.now.getTime() + 10 * 60_000);
     expect((await h.arrive(h.browser('192.0.2.10'), { licenseArn: license.licenseArn })).status).toBe(303);
+  });
+});
+
+describe('the marketplace calls of the POST and the time left in the invocation', () => {
+  it('starts no retry of ResolveCustomer that would not finish before the function times out', async () => {
+    const attemptsWith = async (remainingMs: number) => {
+      const metering = createMeteringClient({ endpoint: h.state.running.endpoint });
+      const spans = recordSpans(metering);
+      const invocation = invocationClock();
+      const handler = createSetupHandler({
+        ...h.state.options,
+        invocation,
+        resolver: createCustomerResolver({
+          client: metering,
+          retry: { ...BUYER_RETRY, baseDelayMs: 1, maxDelayMs: 2, remainingMs: invocation.remainingMs },
+        }),
+      });
+      h.simulator.failNext(2, 'server-error', 'ResolveCustomer');
+      const b = new TestBrowser(
+        handler,
+        lambdaContext(() => remainingMs),
+        `192.0.2.${remainingMs % 200}`,
+      );
+      const page = await h.arrive(b, { licenseArn: h.buy().license.licenseArn });
+      h.simulator.clearFaults();
+      return {
+        status: page.status,
+        attempts: spans.filter((s) => s.command === 'ResolveCustomerCommand').length,
+      };
+    };
+    expect(await attemptsWith(60_000)).toEqual({ status: 303, attempts: 3 });
+    expect(await attemptsWith(1_500)).toEqual({ status: 502, attempts: 1 });
   });
 });
 
