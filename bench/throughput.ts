@@ -33,9 +33,10 @@ const WARM_UP_BATCHES = 3;
 const ROUNDS = 5;
 /**
  * The first-purchase transaction of contract-store.ts `save`: Put contract, Put item 1, Put
- * audit entry, Update summary shard. The run checks the handler really sends this many.
+ * audit entry, Update the summary shard's totals and its month and day expiry items. The run
+ * checks the handler really sends this many.
  */
-const FIRST_PURCHASE_ACTIONS = 4;
+const FIRST_PURCHASE_ACTIONS = 6;
 
 /**
  * New-purchase notifications per second through the marketplace-events handler (GetEntitlements
