@@ -6,41 +6,20 @@
  */
 import { createServer } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { createSetupHandler } from '../../functions/setup/create-handler.js';
-import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
-import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
-import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
-import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
-import { createEntitlementClient, createMeteringClient } from '../../lib/adapters/marketplace/clients.js';
-import { createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
-import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
 import { contractIdOf, licenseIdFromArn } from '../../lib/domain/contract/identity.js';
-import type { ContractRepository } from '../../lib/domain/contract/ports.js';
 import type { EmailMessage, Mailer } from '../../lib/domain/setup/ports.js';
-import { MarketplaceSimulator, type RunningSimulator } from '../../local/marketplace-simulator/index.js';
 import { addUtcMonths } from '../../local/marketplace-simulator/license.js';
-import { type RunningSesLocal, startSesLocal } from '../../local/ses-local.js';
-import { Browser, type Page } from '../support/browser.js';
+import type { Browser, Page } from '../support/browser.js';
 import { FIXTURE } from '../support/events.js';
-import { lambdaContext } from '../support/lambda-context.js';
-import { createTestTable, type TestTable } from '../support/table.js';
+import { setupHarness } from '../support/setup-harness.js';
 
 const CONSOLE_URL = 'https://console.example.com/welcome';
 const START = new Date('2026-05-01T10:00:00.000Z');
 const MINUTE = 60_000;
-const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
-
-let now = new Date(START);
-const clock = { now: () => new Date(now) };
-const simulator = new MarketplaceSimulator({ now: clock.now });
-let running: RunningSimulator;
-let ses: RunningSesLocal;
-let table: TestTable;
-let contracts: ContractRepository;
-let options: Parameters<typeof createSetupHandler>[0];
+const h = setupHarness(START);
 
 const BUSINESS = {
   name: 'Example Corp',
@@ -51,14 +30,14 @@ const BUSINESS = {
 
 /** A purchase whose twelve months end at `expiresAt` (bought a year earlier on the shared clock). */
 function buy({ expiresAt = addUtcMonths(START, 12) } = {}) {
-  const today = now;
-  now = addUtcMonths(expiresAt, -12);
-  const license = simulator.purchase({
+  const today = h.state.now;
+  h.state.now = addUtcMonths(expiresAt, -12);
+  const license = h.simulator.purchase({
     productCode: FIXTURE.productCode,
     quantities: { Credits: 1000 },
     months: 12,
   });
-  now = today;
+  h.state.now = today;
   const licenseId = licenseIdFromArn(license.licenseArn) ?? '';
   return {
     license,
@@ -66,20 +45,13 @@ function buy({ expiresAt = addUtcMonths(START, 12) } = {}) {
   };
 }
 
-async function lastCodeFor(email: string): Promise<string> {
-  const mails = (await ses.emails()).filter((m) => m.destination.to.includes(email));
-  const code = /code is (\d{6})/.exec(mails.at(-1)?.body.text ?? '')?.[1];
-  if (!code) throw new Error(`No code mailed to ${email}`);
-  return code;
-}
-
 /** Marketplace POST, email and code: the buyer is at the business form. */
 async function reachBusinessForm(b: Browser, licenseArn: string, email: string): Promise<Page> {
-  await b.post('/', { 'x-amzn-marketplace-token': simulator.mintToken(licenseArn) });
+  await b.post('/', { 'x-amzn-marketplace-token': h.simulator.mintToken(licenseArn) });
   await b.get('/setup');
   await b.submit('/setup/email', { email });
   await b.get('/setup');
-  await b.submit('/setup/code', { code: await lastCodeFor(email) });
+  await b.submit('/setup/code', { code: await h.lastCodeFor(email) });
   return b.get('/setup');
 }
 
@@ -118,7 +90,7 @@ async function withLogs<T>(run: () => Promise<T>): Promise<{ result: T; lines: R
  */
 function faultyMailer() {
   let through: Mailer = createSesMailer({
-    client: createSesClient({ endpoint: ses.endpoint }),
+    client: createSesClient({ endpoint: h.state.ses.endpoint }),
     from: 'no-reply@vendor.example',
   });
   let failures = 0;
@@ -158,44 +130,14 @@ async function unreachableEndpoint(): Promise<string> {
 }
 
 let mailer: ReturnType<typeof faultyMailer>;
-const browser = () => new Browser(createSetupHandler(options), lambdaContext());
+const browser = () => h.browser();
 
-beforeAll(async () => {
-  running = await simulator.start();
-  ses = await startSesLocal();
-});
-afterAll(async () => {
-  await running.close();
-  await ses.close();
-});
-
-beforeEach(async () => {
-  now = new Date(START);
-  simulator.clearFaults();
-  await ses.clear();
-  table = await createTestTable(inject('dynamoEndpoint'));
+beforeEach(() => {
   mailer = faultyMailer();
-  contracts = createContractStore({ client: table.client, tableName: table.tableName });
-  options = {
-    catalog: { products: [{ productCode: FIXTURE.productCode, creditsPerUnit: { Credits: 1 } }] },
-    resolver: createCustomerResolver({
-      client: createMeteringClient({ endpoint: running.endpoint }),
-      retry: FAST_RETRY,
-    }),
-    contracts,
-    entitlements: createEntitlementReader({
-      client: createEntitlementClient({ endpoint: running.endpoint }),
-      retry: FAST_RETRY,
-    }),
-    setups: createSetupStore({ client: table.client, tableName: table.tableName }),
-    secrets: nodeSecrets,
-    budgets: createBudgetCounter({ client: table.client, tableName: table.tableName }),
+  h.use({
     mailer,
-    clock,
     // Refusals log at info; only errors print (and are read by `withLogs`).
     logger: new Logger({ serviceName: 'setup', logLevel: 'ERROR' }),
-    productName: 'Example Platform',
-    supportEmail: 'support@vendor.example',
     consoleUrl: CONSOLE_URL,
     dataCenterRegions: [
       { id: 'eu', label: 'Europe (Frankfurt)' },
@@ -203,10 +145,7 @@ beforeEach(async () => {
     ],
     timeZones: ['UTC', 'Europe/Berlin', 'America/Los_Angeles'],
     confirmationRetry: { attempts: 3, delayMs: 1 },
-  };
-});
-afterEach(async () => {
-  await table.drop();
+  });
 });
 
 describe('activation past the expiration instant (issue 12 item 6, R1)', () => {
@@ -220,17 +159,17 @@ describe('activation past the expiration instant (issue 12 item 6, R1)', () => {
     expect(review.body).toContain('/setup/activate');
 
     // Act: Activate at the expiration instant; the stored term still says `current`.
-    now = new Date(expiresAt);
-    expect((await contracts.load(contractId))?.contract.term).toBe('current');
+    h.state.now = new Date(expiresAt);
+    expect((await h.state.options.contracts.load(contractId))?.contract.term).toBe('current');
     const activated = await b.submit('/setup/activate');
 
     // Assert
     expect(activated.status).toBe(410);
     expect(activated.body).toContain('This subscription has ended');
-    const stored = await contracts.load(contractId);
+    const stored = await h.state.options.contracts.load(contractId);
     expect(stored?.contract.setupState).toBe('pending-setup');
     expect(stored?.contract.activatedBy).toBeUndefined();
-    expect((await ses.emails()).some((m) => /license is active/.test(m.subject))).toBe(false);
+    expect((await h.state.ses.emails()).some((m) => /license is active/.test(m.subject))).toBe(false);
   });
 
   it('shows the review page as ended, with the expiry date, once the expiration instant has passed', async () => {
@@ -240,7 +179,7 @@ describe('activation past the expiration instant (issue 12 item 6, R1)', () => {
     await reachReview(b, license.licenseArn, 'reload@example.com');
 
     // Act: the buyer reloads the review page a minute after the contract ran out.
-    now = new Date(expiresAt.getTime() + MINUTE);
+    h.state.now = new Date(expiresAt.getTime() + MINUTE);
     const page = await b.get('/setup');
 
     // Assert: in the business's time zone (Europe/Berlin), not the Activate form.
@@ -256,11 +195,11 @@ describe('activation past the expiration instant (issue 12 item 6, R1)', () => {
     const { license, contractId } = buy({ expiresAt });
     const b = browser();
     await reachReview(b, license.licenseArn, 'intime@example.com');
-    now = new Date(expiresAt.getTime() - MINUTE);
+    h.state.now = new Date(expiresAt.getTime() - MINUTE);
     expect((await b.get('/setup')).body).toContain('/setup/activate');
     const activated = await b.submit('/setup/activate');
     expect(activated.location).toBe(CONSOLE_URL);
-    expect((await contracts.load(contractId))?.contract.setupState).toBe('active');
+    expect((await h.state.options.contracts.load(contractId))?.contract.setupState).toBe('active');
   });
 });
 
@@ -278,8 +217,8 @@ describe('confirmation mail failing after the activation committed (issue 12 ite
     // Assert
     expect(activated.status).toBe(303);
     expect(activated.location).toBe(CONSOLE_URL);
-    expect((await contracts.load(contractId))?.contract.setupState).toBe('active');
-    const confirmations = (await ses.emails()).filter((m) => /license is active/.test(m.subject));
+    expect((await h.state.options.contracts.load(contractId))?.contract.setupState).toBe('active');
+    const confirmations = (await h.state.ses.emails()).filter((m) => /license is active/.test(m.subject));
     expect(confirmations.map((m) => m.destination.to)).toEqual([['flaky@example.com']]);
   });
 
@@ -301,7 +240,7 @@ describe('confirmation mail failing after the activation committed (issue 12 ite
     // Assert: the success, not the error page; the license is active.
     expect(activated.status).toBe(303);
     expect(activated.location).toBe(CONSOLE_URL);
-    const stored = await contracts.load(contractId);
+    const stored = await h.state.options.contracts.load(contractId);
     expect(stored?.contract.setupState).toBe('active');
     const errors = lines.filter((l) => l.level === 'ERROR');
     expect(errors).toHaveLength(1);
@@ -358,7 +297,7 @@ describe('invisible and text-direction characters in the business form (issue 12
     expect(page.body).toContain('There is a problem');
     const stillAtBusiness = await b.get('/setup');
     expect(stillAtBusiness.body).toContain('name="dataCenterRegion"');
-    expect((await options.setups.getUser('hidden@example.com'))?.businessId).toBeUndefined();
+    expect((await h.state.options.setups.getUser('hidden@example.com'))?.businessId).toBeUndefined();
   });
 
   it('accepts names in other scripts, with combining marks, joiners where a script needs them and emoji', async () => {

@@ -133,19 +133,3 @@ export function summaryUpdates(
 
 /** At most this many counter Updates ride in one contract change's transaction. */
 export const MAX_SUMMARY_UPDATES = 5;
-
-/**
- * @deprecated The old single Update: the totals per status and credits only, no expiry
- * buckets, for callers not yet moved. A contract changed through it is missing from (or stale
- * in) the buckets, so the summary miscounts it once its term ends: spread `summaryUpdates(...)`
- * into the transaction instead.
- */
-export function summaryUpdate(
-  tableName: string,
-  contractId: string,
-  before: CountedState | undefined,
-  after: CountedState,
-) {
-  const totalsOnly = (s: CountedState) => ({ status: s.status, activeCredits: s.activeCredits });
-  return summaryUpdates(tableName, contractId, before && totalsOnly(before), totalsOnly(after))[0];
-}

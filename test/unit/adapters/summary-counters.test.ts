@@ -6,7 +6,6 @@ import {
   MAX_SUMMARY_UPDATES,
   summaryDeltas,
   summaryShardOf,
-  summaryUpdate,
   summaryUpdates,
 } from '../../../lib/adapters/dynamodb/summary-counters.js';
 import type { ContractStatus } from '../../../lib/domain/contract/model.js';
@@ -75,20 +74,6 @@ describe('summaryDeltas', () => {
     expect(summaryUpdates('t', ID, state, state)).toEqual([]);
     // Another minute of the same hour is the same bucket.
     expect(summaryUpdates('t', ID, state, { ...state, expiresAt: '2026-05-03T14:59:00.000Z' })).toEqual([]);
-  });
-
-  it('keeps the old single Update to the totals alone for callers not yet moved', () => {
-    const before = {
-      status: 'pending-setup',
-      activeCredits: 500,
-      expiresAt: '2026-05-03T14:30:00.000Z',
-    } as const;
-    const update = summaryUpdate('t', ID, before, { ...before, status: 'active' });
-    expect(update?.Update.Key).toEqual(keys.summaryShard(shard));
-    expect(Object.values(update?.Update.ExpressionAttributeNames ?? {}).sort()).toEqual([
-      'count_active',
-      'count_pending_setup',
-    ]);
   });
 
   it('adds up, over any chain of changes, to the counts of the last state alone', () => {
