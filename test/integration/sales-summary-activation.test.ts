@@ -71,6 +71,7 @@ describe('sales summary after an activation', () => {
     // Act: the activation's own transaction (setup-store.ts), as activate-license.ts calls it.
     const failure = await setups.activate({
       session,
+      stored: { contract, items: [] },
       contractId: contract.contractId,
       expectedContractVersion: 1,
       businessId: 'biz-1',

@@ -11,9 +11,26 @@ export const productSchema = z.object({
   creditsPerUnit: z.optional(
     z.record(z.string().check(z.minLength(1), z.maxLength(255)), z.number().check(z.positive())),
   ),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  services: z.optional(
+    z.record(
+      z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a service id like endpoint-security')),
+      z.object({
+        name: z.string().check(z.minLength(1), z.maxLength(100)),
+        unit: z.string().check(z.minLength(1), z.maxLength(40)),
+        creditsPerUnit: z.number().check(z.int(), z.positive(), z.lte(1_000_000)),
+      }),
+    ),
+  ),
 });
 
-const catalogSchema = z.array(productSchema).check(z.minLength(1, 'at least one product'));
+const catalogSchema = z.array(productSchema).check(
+  z.minLength(1, 'at least one product'),
+  z.refine((products) => {
+    const ids = products.flatMap((p) => Object.keys(p.services ?? {}));
+    return new Set(ids).size === ids.length;
+  }, 'service ids must be unique across products'),
+);
 
 /**
  * Reads the product catalog from its JSON text (the PRODUCTS environment variable, written by

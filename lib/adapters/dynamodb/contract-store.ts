@@ -7,20 +7,36 @@ import {
 import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
 import type { Contract, LicenseItem } from '../../domain/contract/model.js';
 import type { ContractRepository } from '../../domain/contract/ports.js';
+import { emptyLedger, type LedgerTransition, withSources } from '../../domain/credits/ledger.js';
+import type { Ledger } from '../../domain/credits/model.js';
+import { contractSource } from '../../domain/credits/sources.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
+import { jitter, ledgerPut, readLedger } from './ledger-store.js';
 import { auditRow, contractRow, domainFields, itemRow, queryAllPages } from './rows.js';
 import { MAX_SUMMARY_UPDATES, summaryUpdates } from './summary-counters.js';
 
 export interface ContractStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Told after a commit that made (or stopped making) the contract's business over-allocated (R9). */
+  readonly onLedgerTransition?: (ledger: Ledger, transition: LedgerTransition) => Promise<void>;
+  /** Transactions tried when only the business's ledger moved (an allocation at the same moment); default 20. */
+  readonly ledgerAttempts?: number;
 }
 
-/** DynamoDB allows 100 actions per transaction: the contract, the audit entry, up to five counter items and 93 items. */
-const MAX_ITEMS_PER_CHANGE = 100 - 2 - MAX_SUMMARY_UPDATES;
+/**
+ * DynamoDB allows 100 actions per transaction: the contract, the audit entry, the business's
+ * ledger, up to five counter items and 92 items.
+ */
+const MAX_ITEMS_PER_CHANGE = 100 - 3 - MAX_SUMMARY_UPDATES;
 
 /** The contract repository on the single table (see keys.ts for the layout). */
-export function createContractStore({ client, tableName }: ContractStoreOptions): ContractRepository {
+export function createContractStore({
+  client,
+  tableName,
+  onLedgerTransition,
+  ledgerAttempts = 20,
+}: ContractStoreOptions): ContractRepository {
   const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryAllPages(client, tableName, input);
 
   return {
@@ -77,39 +93,76 @@ export function createContractStore({ client, tableName }: ContractStoreOptions)
         change.audit.before,
         change.audit.after,
       );
-      try {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: tableName,
-                  Item: contractRow(contract),
-                  ...(change.expectedVersion === undefined
-                    ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                    : {
-                        ConditionExpression: '#version = :expected',
-                        ExpressionAttributeNames: { '#version': 'version' },
-                        ExpressionAttributeValues: { ':expected': change.expectedVersion },
-                      }),
-                },
-              },
-              // The contract's version condition guards the whole transaction, items included.
-              ...change.touchedItems.map((item) => ({ Put: { TableName: tableName, Item: itemRow(item) } })),
-              {
-                Put: {
-                  TableName: tableName,
-                  Item: auditRow(change.audit),
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              ...counters,
-            ],
-          }),
-        );
-      } catch (error) {
-        if (isLostRace(error)) throw new ConcurrentUpdateError(contract.contractId);
-        throw error;
+      const contractItems = [
+        {
+          Put: {
+            TableName: tableName,
+            Item: contractRow(contract),
+            ...(change.expectedVersion === undefined
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: '#version = :expected',
+                  ExpressionAttributeNames: { '#version': 'version' },
+                  ExpressionAttributeValues: { ':expected': change.expectedVersion },
+                }),
+          },
+        },
+        // The contract's version condition guards the whole transaction, items included.
+        ...change.touchedItems.map((item) => ({
+          Put: { TableName: tableName, Item: itemRow(item, contract.activatedBy) },
+        })),
+        {
+          Put: {
+            TableName: tableName,
+            Item: auditRow(change.audit),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...counters,
+      ];
+      const businessId = contract.activatedBy;
+      const now = new Date(change.audit.at);
+      // An activated contract's credits count in its business's total (R2): its ledger source
+      // is set in the same transaction, on the ledger's revision. When only the ledger moved
+      // (an allocation at that moment), the contract's read still holds: read the ledger again
+      // and retry the transaction, without starting the sync over.
+      for (let attempt = 1; ; attempt++) {
+        const ledger = businessId ? await readLedger(client, tableName, businessId) : undefined;
+        const write = businessId
+          ? withSources(
+              ledger ?? emptyLedger(businessId, now, { businessName: contract.businessName ?? '' }),
+              { [contract.contractId]: contractSource(contract) },
+              now,
+            )
+          : undefined;
+        try {
+          await client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                ...contractItems,
+                ...(write ? [ledgerPut(tableName, write.next, ledger?.revision)] : []),
+              ],
+            }),
+          );
+          if (write?.transition && onLedgerTransition) await onLedgerTransition(write.next, write.transition);
+          return;
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          const reasons = error.CancellationReasons ?? [];
+          const contractMoved = reasons
+            .slice(0, contractItems.length)
+            .some((reason) => reason.Code === 'ConditionalCheckFailed');
+          const retry =
+            !contractMoved &&
+            attempt < ledgerAttempts &&
+            reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
+          if (retry) {
+            await jitter(attempt);
+            continue;
+          }
+          if (isLostRace(error)) throw new ConcurrentUpdateError(contract.contractId);
+          throw error;
+        }
       }
     },
   };

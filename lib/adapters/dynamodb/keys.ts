@@ -13,6 +13,8 @@
  * | expiry buckets  | SUMMARY#<shard>     | EXPIRY#<bucket> |
  * | registration    | TOKEN#<hash>        | TOKEN           |
  * | budget          | BUDGET#<key>        | <window start>  |
+ * | credit ledger   | BUSINESS#<id>       | LEDGER          |
+ * | direct license  | LICENSE#<reference> | LICENSE         |
  *
  * Contract, items and audit share a partition, so one Query reads a contract with its items
  * (sk from CONTRACT to ITEM#~ leaves the AUDIT# rows out) and one transaction writes them.
@@ -120,6 +122,31 @@ export const keys = {
     gsi3pk: `BUSINESS#${businessId}`,
     gsi3sk: contractId,
   }),
+  /** An activated contract's items sort right after it in its business's partition (one Query lists every license). */
+  itemByBusiness: (businessId: string, contractId: string, itemNo: number) => ({
+    gsi3pk: `BUSINESS#${businessId}`,
+    gsi3sk: `${contractId}#${ITEM_PREFIX}${pad(itemNo, 4)}`,
+  }),
+  directByBusiness: (businessId: string, reference: string) => ({
+    gsi3pk: `BUSINESS#${businessId}`,
+    gsi3sk: `~D~${reference}`,
+  }),
+  /** A business's credits: sources, allocations, total and balance in one item (R2, R9). */
+  ledger: (businessId: string): TableKey => ({ pk: `BUSINESS#${businessId}`, sk: 'LEDGER' }),
+  /** A license from another channel, by its external reference (unique across businesses). */
+  directLicense: (reference: string): TableKey => ({ pk: `LICENSE#${reference}`, sk: 'LICENSE' }),
+  /** Over-allocated businesses, longest first: sales follows them up. */
+  overAllocated: (since: string, businessId: string) => ({
+    gsi1pk: 'OVERALLOCATED',
+    gsi1sk: `${since}#${businessId}`,
+  }),
+  overAllocatedPartition: 'OVERALLOCATED',
+  /** Ledgers by the instant their earliest source lapses: the ones whose stored total is stale. */
+  ledgerByExpiry: (earliestExpiry: string, businessId: string) => ({
+    gsi5pk: 'LEDGERS',
+    gsi5sk: `${earliestExpiry}#${businessId}`,
+  }),
+  ledgerExpiryPartition: 'LEDGERS',
   byCustomer: (productCode: string, customerIdentifier: string, contractId?: string) => ({
     gsi4pk: `CUSTOMER#${productCode}#${customerIdentifier}`,
     gsi4sk: contractId ?? '',

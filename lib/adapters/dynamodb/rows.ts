@@ -59,8 +59,14 @@ export function contractRow(contract: Contract): Row {
   };
 }
 
-export function itemRow(item: LicenseItem): Row {
-  return { ...keys.item(item.contractId, item.itemNo), entity: 'license-item', ...item };
+/** An item's row; an activated contract's items are also in its business's partition of `byBusiness`. */
+export function itemRow(item: LicenseItem, activatedBy?: string): Row {
+  return {
+    ...keys.item(item.contractId, item.itemNo),
+    entity: 'license-item',
+    ...item,
+    ...(activatedBy ? keys.itemByBusiness(activatedBy, item.contractId, item.itemNo) : {}),
+  };
 }
 
 export function auditRow(entry: AuditEntry): Row {

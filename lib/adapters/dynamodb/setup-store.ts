@@ -8,11 +8,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
+import { emptyLedger, withSources } from '../../domain/credits/ledger.js';
+import { contractSource } from '../../domain/credits/sources.js';
 import { type Budget, BudgetSpentError } from '../../domain/setup/limits.js';
 import type { Business, SetupSession, UserAccount } from '../../domain/setup/model.js';
 import type { SetupStore } from '../../domain/setup/ports.js';
 import { budgetUpdate } from './budgets.js';
 import { keys } from './keys.js';
+import { ledgerPut, readLedger } from './ledger-store.js';
 import { domainFields, type Row } from './rows.js';
 import { summaryUpdates } from './summary-counters.js';
 import { TTL_ATTRIBUTE } from './table.js';
@@ -263,6 +266,22 @@ export function createSetupStore({
     async activate(write) {
       const { session } = write;
       const counters = summaryUpdates(tableName, write.contractId, write.audit.before, write.audit.after);
+      const now = new Date(write.at);
+      const ledger = await readLedger(client, tableName, write.businessId);
+      const credits = withSources(
+        ledger ??
+          emptyLedger(write.businessId, now, {
+            ...(session.email ? { primaryEmail: session.email } : {}),
+            ...(session.businessName ? { businessName: session.businessName } : {}),
+          }),
+        { [write.contractId]: contractSource({ ...write.stored.contract, activatedBy: write.businessId }) },
+        now,
+      );
+      // Room in the transaction for the items' index keys: active items first, then history.
+      const room = 100 - 4 - counters.length;
+      const indexed = [...write.stored.items]
+        .sort((a, b) => (a.state === b.state ? a.itemNo - b.itemNo : a.state === 'active' ? -1 : 1))
+        .slice(0, room);
       const completed: SetupSession = {
         ...session,
         step: 'completed',
@@ -321,6 +340,20 @@ export function createSetupStore({
               },
               // pending-setup → active moves one contract between the summary's counts.
               ...counters,
+              ...(credits ? [ledgerPut(tableName, credits.next, ledger?.revision)] : []),
+              // Only if the item is still there as read (the contract's version condition guards the rest).
+              ...indexed.map((item) => {
+                const index = keys.itemByBusiness(write.businessId, item.contractId, item.itemNo);
+                return {
+                  Update: {
+                    TableName: tableName,
+                    Key: keys.item(item.contractId, item.itemNo),
+                    UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
+                    ConditionExpression: 'attribute_exists(pk)',
+                    ExpressionAttributeValues: { ':pk': index.gsi3pk, ':sk': index.gsi3sk },
+                  },
+                };
+              }),
             ],
           }),
         );
@@ -334,7 +367,13 @@ export function createSetupStore({
           return { conflict: 'version-moved' };
         }
         if (sessionReason?.Code === 'ConditionalCheckFailed') return { conflict: 'session-moved' };
-        if ((error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict')) {
+        // The ledger moved (an allocation or another activation of the business) or a write at
+        // the same moment: nothing was written; read again.
+        if (
+          (error.CancellationReasons ?? []).some(
+            (r) => r.Code === 'TransactionConflict' || r.Code === 'ConditionalCheckFailed',
+          )
+        ) {
           return { conflict: 'version-moved' };
         }
         throw error;

@@ -11,6 +11,27 @@ export interface ProductConfig {
    * unit. Present: only the listed dimensions carry credits; others are recorded, worth nothing.
    */
   readonly creditsPerUnit?: Readonly<Record<string, number>>;
+  /** A readable name for pages and mails; the product code otherwise. */
+  readonly name?: string;
+  /**
+   * The services of the vendor's product that hold credits while enabled (R9), by id, each
+   * with its published rate (R14). Ids are unique across the catalog.
+   */
+  readonly services?: Readonly<Record<string, ServiceRate>>;
+}
+
+/** A service's published rate: credits per unit (e.g. per endpoint for the term). */
+export interface ServiceRate {
+  readonly name: string;
+  /** The unit counted, singular (`endpoint`, `mailbox`). */
+  readonly unit: string;
+  /** A whole number of credits per unit, so every allocation is a whole number of credits. */
+  readonly creditsPerUnit: number;
+}
+
+export interface Service extends ServiceRate {
+  readonly id: string;
+  readonly productCode: string;
 }
 
 export interface ProductCatalog {
@@ -28,4 +49,19 @@ export function findProductById(catalog: ProductCatalog, productId: string): Pro
 export function creditsPerUnit(product: ProductConfig, dimension: string): number {
   if (!product.creditsPerUnit) return 1;
   return product.creditsPerUnit[dimension] ?? 0;
+}
+
+/** Every service of every product, in catalog order. */
+export function servicesOf(catalog: ProductCatalog): Service[] {
+  return catalog.products.flatMap((product) =>
+    Object.entries(product.services ?? {}).map(([id, rate]) => ({
+      id,
+      productCode: product.productCode,
+      ...rate,
+    })),
+  );
+}
+
+export function findService(catalog: ProductCatalog, id: string): Service | undefined {
+  return servicesOf(catalog).find((service) => service.id === id);
 }

@@ -90,6 +90,7 @@ export async function activateLicense(
     const version = contract.version + 1;
     const failure = await deps.setups.activate({
       session,
+      stored,
       contractId: contract.contractId,
       expectedContractVersion: contract.version,
       businessId,

@@ -1,3 +1,4 @@
+import type { StoredContract } from '../contract/model.js';
 import type { AuditEntry } from '../contract/ports.js';
 import type { Budget } from './limits.js';
 import type { Business, SetupSession, UserAccount } from './model.js';
@@ -33,6 +34,8 @@ export type ActivationConflict = 'activated' | 'version-moved' | 'session-moved'
 
 export interface ActivationWrite {
   readonly session: SetupSession;
+  /** The contract and its items as read: its credits join the business's total, its items the business's index (R2). */
+  readonly stored: StoredContract;
   readonly contractId: string;
   readonly expectedContractVersion: number;
   readonly businessId: string;
@@ -79,7 +82,8 @@ export interface SetupStore {
   createBusiness(business: Business, session: SetupSession, expectedSessionVersion: number): Promise<boolean>;
   /**
    * One transaction: the contract gets its activating business (only if it has none and its
-   * version is the one read), the session is completed, the audit entry written (R3).
+   * version is the one read), the session is completed, the audit entry written (R3), the
+   * contract's credits join the business's ledger (R2) and its items the business's index.
    * Returns undefined on success, else which condition failed.
    */
   activate(

@@ -1,0 +1,346 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Contract, LicenseItem } from '../../domain/contract/model.js';
+import {
+  InsufficientCreditsError,
+  LedgerContentionError,
+  LicenseReferenceConflictError,
+  OverAllocatedError,
+} from '../../domain/credits/errors.js';
+import {
+  emptyLedger,
+  ledgerAt,
+  planAllocation,
+  refreshed,
+  withSources,
+} from '../../domain/credits/ledger.js';
+import type { DirectLicense } from '../../domain/credits/licenses.js';
+import { directSourceId, type Ledger } from '../../domain/credits/model.js';
+import type { BusinessDirectory, LedgerStore } from '../../domain/credits/ports.js';
+import { type Business, normalizeEmail } from '../../domain/setup/model.js';
+import { CONTRACT_SK, INDEXES, keys } from './keys.js';
+import { domainFields, queryAllPages, type Row } from './rows.js';
+
+export interface LedgerStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Writes tried per call before LedgerContentionError; default 50 (only a race on the same service retries). */
+  readonly maxAttempts?: number;
+}
+
+/** The ledger's row: its fields, and the index keys that list it while over-allocated and by its earliest expiry. */
+export function ledgerRow(ledger: Ledger): Row {
+  return {
+    ...keys.ledger(ledger.businessId),
+    entity: 'ledger',
+    ...ledger,
+    ...(ledger.overAllocatedSince ? keys.overAllocated(ledger.overAllocatedSince, ledger.businessId) : {}),
+    ...(ledger.earliestExpiry ? keys.ledgerByExpiry(ledger.earliestExpiry, ledger.businessId) : {}),
+  };
+}
+
+/**
+ * A transaction item that replaces the whole ledger only if nobody wrote it since it was read
+ * (`readRevision`; undefined: it did not exist). Contract changes, activations and direct
+ * licenses write the ledger so, in their own transactions.
+ */
+export function ledgerPut(tableName: string, next: Ledger, readRevision: number | undefined) {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: ledgerRow(next),
+      ...(readRevision === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            ConditionExpression: '#rev = :rev',
+            ExpressionAttributeNames: { '#rev': 'revision' },
+            ExpressionAttributeValues: { ':rev': readRevision },
+          }),
+    },
+  };
+}
+
+export async function readLedger(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  businessId: string,
+): Promise<Ledger | undefined> {
+  const out = await client.send(
+    new GetCommand({ TableName: tableName, Key: keys.ledger(businessId), ConsistentRead: true }),
+  );
+  return out.Item ? domainFields<Ledger>(out.Item) : undefined;
+}
+
+/** A short random pause before the n-th retry, so racing writers spread out. */
+export const jitter = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * attempt)));
+
+/**
+ * The credit ledgers on the single table (keys.ts).
+ *
+ * An allocation is one conditional UpdateItem (after at most one read): while the balance is
+ * not negative and no source has lapsed, the write itself checks `balance >= delta` and that
+ * the service's allocation is still the one read, and ADDs the delta, so concurrent
+ * allocations of other services never conflict and never overdraw together. Any other case
+ * (over-allocated, a lapsed source) replaces the whole ledger on the revision read.
+ */
+export function createLedgerStore({ client, tableName, maxAttempts = 50 }: LedgerStoreOptions): LedgerStore {
+  const read = (businessId: string) => readLedger(client, tableName, businessId);
+
+  async function putExact(next: Ledger, readRevision: number | undefined): Promise<boolean> {
+    try {
+      await client.send(new PutCommand(ledgerPut(tableName, next, readRevision).Put));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  return {
+    get: read,
+
+    async setAllocation(businessId, request, now) {
+      let ledger = await read(businessId);
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const plan = planAllocation(ledger ?? emptyLedger(businessId, now), request, now);
+        if (plan.kind === 'unchanged') {
+          return {
+            ledger: plan.ledger,
+            changed: false,
+            ...(plan.allocation ? { allocation: plan.allocation } : {}),
+          };
+        }
+        if (plan.kind === 'refused') {
+          if (plan.code === 'over-allocated') throw new OverAllocatedError(plan.overBy);
+          throw new InsufficientCreditsError(plan.needed, plan.available);
+        }
+        const outcome = {
+          changed: true,
+          ...(plan.allocation ? { allocation: plan.allocation } : {}),
+          ...(plan.transition ? { transition: plan.transition } : {}),
+        };
+        if (ledger && !plan.refreshed && ledger.balance >= 0) {
+          // The common case: a delta on the balance, checked by the write against the balance as it is then.
+          const previous = ledger.allocations[request.service];
+          const names: Record<string, string> = {
+            '#a': 'allocations',
+            '#s': request.service,
+            '#bal': 'balance',
+            '#alc': 'allocated',
+            '#rev': 'revision',
+            '#ee': 'earliestExpiry',
+            '#upd': 'updatedAt',
+          };
+          const values: Record<string, unknown> = {
+            ':d': plan.delta,
+            ':neg': -plan.delta,
+            ':one': 1,
+            ':now': now.toISOString(),
+            ...(plan.delta > 0 ? {} : { ':zero': 0 }),
+          };
+          const conditions = [
+            plan.delta > 0 ? '#bal >= :d' : '#bal >= :zero',
+            '(attribute_not_exists(#ee) OR #ee > :now)',
+          ];
+          if (previous) {
+            conditions.push('#a.#s.#cr = :oldCredits AND #a.#s.#u = :oldUnits');
+            values[':oldCredits'] = previous.credits;
+            values[':oldUnits'] = previous.units;
+            names['#u'] = 'units';
+            names['#cr'] = 'credits';
+          } else {
+            conditions.push('attribute_not_exists(#a.#s)');
+          }
+          if (plan.allocation) values[':alloc'] = plan.allocation;
+          try {
+            const out = await client.send(
+              new UpdateCommand({
+                TableName: tableName,
+                Key: keys.ledger(businessId),
+                UpdateExpression: `${plan.allocation ? 'SET #a.#s = :alloc, ' : 'REMOVE #a.#s SET '}#upd = :now ADD #alc :d, #bal :neg, #rev :one`,
+                ConditionExpression: conditions.join(' AND '),
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+                ReturnValues: 'ALL_NEW',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              }),
+            );
+            return { ...outcome, ledger: domainFields<Ledger>(out.Attributes ?? {}) };
+          } catch (error) {
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+            // Decide again on the ledger as it was when the condition failed: no extra read.
+            ledger = error.Item ? domainFields<Ledger>(unmarshall(error.Item)) : await read(businessId);
+            continue;
+          }
+        }
+        if (await putExact(plan.next, ledger?.revision)) return { ...outcome, ledger: plan.next };
+        await jitter(attempt);
+        ledger = await read(businessId);
+      }
+      throw new LedgerContentionError(businessId, maxAttempts);
+    },
+
+    async refresh(businessId, now) {
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const ledger = await read(businessId);
+        const write = ledger ? refreshed(ledger, now) : undefined;
+        if (!ledger || !write) return ledger ? { ledger } : {};
+        if (await putExact(write.next, ledger.revision)) {
+          return { ledger: write.next, ...(write.transition ? { transition: write.transition } : {}) };
+        }
+        await jitter(attempt);
+      }
+      throw new LedgerContentionError(businessId, maxAttempts);
+    },
+
+    async addDirectLicense(license, who, now) {
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const ledger = await read(license.businessId);
+        const base = ledger ?? emptyLedger(license.businessId, now, who);
+        const write = withSources(
+          base,
+          {
+            [directSourceId(license.reference)]: {
+              kind: 'direct',
+              productCode: license.productCode,
+              credits: license.credits,
+              expiresAt: license.expiresAt,
+            },
+          },
+          now,
+        );
+        try {
+          await client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: tableName,
+                    Item: {
+                      ...keys.directLicense(license.reference),
+                      entity: 'direct-license',
+                      ...license,
+                      ...keys.directByBusiness(license.businessId, license.reference),
+                    },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                  },
+                },
+                ...(write ? [ledgerPut(tableName, write.next, ledger?.revision)] : []),
+              ],
+            }),
+          );
+          return { created: true, license, ledger: write?.next ?? base };
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          const [licenseReason] = error.CancellationReasons ?? [];
+          if (licenseReason?.Code === 'ConditionalCheckFailed' && licenseReason.Item) {
+            const existing = domainFields<DirectLicense>(unmarshall(licenseReason.Item));
+            if (!sameLicense(existing, license)) throw new LicenseReferenceConflictError(license.reference);
+            return { created: false, license: existing, ledger: ledgerAt(base, now) };
+          }
+          await jitter(attempt);
+        }
+      }
+      throw new LedgerContentionError(license.businessId, maxAttempts);
+    },
+
+    async holdings(businessId) {
+      const rows = await queryAllPages(client, tableName, {
+        IndexName: INDEXES.byBusiness.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEXES.byBusiness.pk },
+        ExpressionAttributeValues: { ':pk': keys.byBusiness(businessId, '').gsi3pk },
+      });
+      const items = new Map<string, LicenseItem[]>();
+      const contracts: Contract[] = [];
+      const direct: DirectLicense[] = [];
+      for (const row of rows) {
+        if (row.entity === 'license-item') {
+          const item = domainFields<LicenseItem>(row);
+          items.set(item.contractId, [...(items.get(item.contractId) ?? []), item]);
+        } else if (row.entity === 'direct-license') direct.push(domainFields<DirectLicense>(row));
+        else if (row.sk === CONTRACT_SK) contracts.push(domainFields<Contract>(row));
+      }
+      return {
+        contracts: contracts.map((contract) => ({ contract, items: items.get(contract.contractId) ?? [] })),
+        direct,
+      };
+    },
+
+    async overAllocated(now, limit) {
+      // Flagged ledgers, and those whose earliest source has lapsed since they were written
+      // (their stored total is too high until the next write): both read by index, never a scan.
+      const [flagged, stale] = await Promise.all([
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: INDEXES.byStatus.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': INDEXES.byStatus.pk },
+            ExpressionAttributeValues: { ':pk': keys.overAllocatedPartition },
+            Limit: limit,
+          }),
+        ),
+        queryAllPages(client, tableName, {
+          IndexName: INDEXES.byExpiry.name,
+          KeyConditionExpression: '#pk = :pk AND #sk < :now',
+          ExpressionAttributeNames: { '#pk': INDEXES.byExpiry.pk, '#sk': INDEXES.byExpiry.sk },
+          ExpressionAttributeValues: { ':pk': keys.ledgerExpiryPartition, ':now': now.toISOString() },
+        }),
+      ]);
+      const byId = new Map<string, Ledger>();
+      for (const row of [...(flagged.Items ?? []), ...stale]) {
+        const ledger = ledgerAt(domainFields<Ledger>(row), now);
+        if (ledger.balance < 0) byId.set(ledger.businessId, ledger);
+      }
+      return [...byId.values()]
+        .sort(
+          (a, b) =>
+            (a.overAllocatedSince ?? a.earliestExpiry ?? '').localeCompare(
+              b.overAllocatedSince ?? b.earliestExpiry ?? '',
+            ) || a.businessId.localeCompare(b.businessId),
+        )
+        .slice(0, limit);
+    },
+  };
+}
+
+function sameLicense(a: DirectLicense, b: DirectLicense): boolean {
+  return (
+    a.businessId === b.businessId &&
+    a.productCode === b.productCode &&
+    a.credits === b.credits &&
+    a.expiresAt === b.expiresAt &&
+    (a.description ?? '') === (b.description ?? '')
+  );
+}
+
+/** Businesses by id, and by their primary user's login id (R7). */
+export function createBusinessDirectory({
+  client,
+  tableName,
+}: Pick<LedgerStoreOptions, 'client' | 'tableName'>): BusinessDirectory {
+  const get = async (key: { pk: string; sk: string }) =>
+    (await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  const business = async (businessId: string) => {
+    const row = await get(keys.business(businessId));
+    return row ? domainFields<Business>(row) : undefined;
+  };
+  return {
+    get: business,
+    async findByEmail(email) {
+      const user = await get(keys.user(normalizeEmail(email)));
+      return typeof user?.businessId === 'string' ? business(user.businessId) : undefined;
+    },
+  };
+}

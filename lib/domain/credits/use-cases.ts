@@ -1,0 +1,128 @@
+import type { Clock } from '../contract/ports.js';
+import { findProductByCode, findService, type ProductCatalog } from '../product/catalog.js';
+import type { Business } from '../setup/model.js';
+import { UnknownBusinessError, UnknownServiceError } from './errors.js';
+import { type CreditUsage, creditUsage, emptyLedger } from './ledger.js';
+import { type DirectLicense, type LicenseView, licenseViews } from './licenses.js';
+import type { Allocation } from './model.js';
+import type { AllocationOutcome, BusinessDirectory, CreditNotices, LedgerStore } from './ports.js';
+
+/** The most units one allocation may ask for: far above any real deployment, far below overflow. */
+export const MAX_UNITS = 1_000_000;
+/** The most credits one license from another channel may carry. */
+export const MAX_LICENSE_CREDITS = 1_000_000_000;
+
+export interface CreditsDeps {
+  readonly catalog: ProductCatalog;
+  readonly ledgers: LedgerStore;
+  readonly businesses: BusinessDirectory;
+  readonly notices: CreditNotices;
+  readonly clock: Clock;
+}
+
+export class UnknownProductCodeError extends Error {
+  override readonly name = 'UnknownProductCodeError';
+  constructor(readonly productCode: string) {
+    super(`No product ${productCode} in this deployment's catalog`);
+  }
+}
+
+async function businessOf(deps: Pick<CreditsDeps, 'businesses'>, businessId: string): Promise<Business> {
+  const business = await deps.businesses.get(businessId);
+  if (!business) throw new UnknownBusinessError(businessId);
+  return business;
+}
+
+/** A business's details and its credit usage now (R2, R9): one read of the business, one of its ledger. */
+export async function businessCredits(
+  deps: CreditsDeps,
+  businessId: string,
+): Promise<{ readonly business: Business; readonly usage: CreditUsage }> {
+  const [business, ledger] = await Promise.all([businessOf(deps, businessId), deps.ledgers.get(businessId)]);
+  const now = deps.clock.now();
+  return { business, usage: creditUsage(ledger ?? emptyLedger(businessId, now), now) };
+}
+
+/** Every license of a business with its items, states as of now (R2). */
+export async function businessLicenses(
+  deps: CreditsDeps,
+  businessId: string,
+): Promise<{ readonly business: Business; readonly licenses: readonly LicenseView[] }> {
+  const [business, holdings] = await Promise.all([
+    businessOf(deps, businessId),
+    deps.ledgers.holdings(businessId),
+  ]);
+  return { business, licenses: licenseViews(holdings.contracts, holdings.direct, deps.clock.now()) };
+}
+
+/**
+ * Sets a service's allocation for a business to `units` (R9, R14).
+ *
+ * Steps:
+ * 1. The service must be in the catalog (UnknownServiceError); its rate prices the units.
+ * 2. The business must exist (UnknownBusinessError).
+ * 3. The ledger store writes the allocation with the balance checked by the write itself
+ *    (InsufficientCreditsError, OverAllocatedError); a repeat of the same units changes nothing.
+ * 4. If the write also dropped a lapsed license and that made the business over-allocated,
+ *    the primary user is told (once: only the write that set the mark tells).
+ */
+export async function setServiceAllocation(
+  deps: CreditsDeps,
+  businessId: string,
+  serviceId: string,
+  units: number,
+): Promise<AllocationOutcome> {
+  const service = findService(deps.catalog, serviceId);
+  if (!service) throw new UnknownServiceError(serviceId);
+  if (!Number.isSafeInteger(units) || units < 0 || units > MAX_UNITS) {
+    throw new RangeError(`units must be a whole number from 0 to ${MAX_UNITS}`);
+  }
+  await businessOf(deps, businessId);
+  const outcome = await deps.ledgers.setAllocation(
+    businessId,
+    { service: service.id, productCode: service.productCode, units, creditsPerUnit: service.creditsPerUnit },
+    deps.clock.now(),
+  );
+  if (outcome.transition === 'became-over-allocated') await deps.notices.overAllocated(outcome.ledger);
+  return outcome;
+}
+
+export interface OtherChannelLicense {
+  readonly reference: string;
+  readonly productCode: string;
+  readonly credits: number;
+  readonly expiresAt: string;
+  readonly description?: string;
+}
+
+/**
+ * Adds a license from another channel (a direct deal) to a business (R2), idempotently by its
+ * reference: the same license again answers `created: false`; a different one under the same
+ * reference is refused (LicenseReferenceConflictError).
+ */
+export async function addOtherChannelLicense(
+  deps: CreditsDeps,
+  businessId: string,
+  input: OtherChannelLicense,
+): Promise<{ readonly created: boolean; readonly license: DirectLicense; readonly usage: CreditUsage }> {
+  if (!findProductByCode(deps.catalog, input.productCode))
+    throw new UnknownProductCodeError(input.productCode);
+  const business = await businessOf(deps, businessId);
+  const now = deps.clock.now();
+  const result = await deps.ledgers.addDirectLicense(
+    {
+      reference: input.reference,
+      businessId,
+      productCode: input.productCode,
+      credits: input.credits,
+      expiresAt: new Date(input.expiresAt).toISOString(),
+      ...(input.description ? { description: input.description } : {}),
+      createdAt: now.toISOString(),
+    },
+    { primaryEmail: business.primaryEmail, businessName: business.name },
+    now,
+  );
+  return { created: result.created, license: result.license, usage: creditUsage(result.ledger, now) };
+}
+
+export type { Allocation };
