@@ -92,6 +92,7 @@ const DESCRIPTIONS: Record<FunctionBundles['name'], string> = {
   'marketplace-events': 'one License Updated, new license',
   setup: 'registration POST, new license',
   sales: 'GET /contracts, first page',
+  licenses: 'GET /services',
 };
 
 function child(bundle: BuiltBundle, event: unknown): string {
@@ -157,6 +158,10 @@ export async function measureColdRequests(
       },
       sales: () => ({
         event: salesRequest('/contracts'),
+        check: (a) => (a.statusCode === 200 ? undefined : `status ${a.statusCode}`),
+      }),
+      licenses: () => ({
+        event: salesRequest('/services'),
         check: (a) => (a.statusCode === 200 ? undefined : `status ${a.statusCode}`),
       }),
     };

@@ -5,7 +5,7 @@ import type { DeploymentConfig } from './config.js';
  * notification queue, in one place so a laptop run cannot drift from a deployment.
  */
 
-export type FunctionName = 'marketplace-events' | 'setup' | 'sales';
+export type FunctionName = 'marketplace-events' | 'setup' | 'sales' | 'licenses';
 
 export interface FunctionSettings {
   /** Folder under `functions/`, holding `handler.ts`. */
@@ -18,6 +18,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSettings>> = {
   'marketplace-events': { folder: 'marketplace-events', timeoutSeconds: 60, memoryMb: 512 },
   setup: { folder: 'setup', timeoutSeconds: 15, memoryMb: 512 },
   sales: { folder: 'sales', timeoutSeconds: 15, memoryMb: 512 },
+  licenses: { folder: 'licenses', timeoutSeconds: 15, memoryMb: 512 },
 };
 
 /** The notifications queue, its DLQ and the event source mapping that feeds the consumer. */
@@ -44,7 +45,10 @@ export function functionEnvironment(
   sources: EnvironmentSources,
 ): Record<string, string> {
   const common = { TABLE_NAME: sources.tableName, PRODUCTS: JSON.stringify(config.products) };
-  if (name !== 'setup') return common;
+  if (name === 'sales') return common;
+  // The consumer and the license API mail a business that became over-allocated (R9).
+  const mail = { SENDER_EMAIL: config.senderEmail, PRODUCT_NAME: config.productName };
+  if (name !== 'setup') return { ...common, ...mail };
   return {
     ...common,
     SENDER_EMAIL: config.senderEmail,

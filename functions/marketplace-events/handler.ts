@@ -5,6 +5,9 @@ import { requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createSesClient } from '../../lib/adapters/email/clients.js';
+import { createCreditNotices } from '../../lib/adapters/email/credit-notices.js';
+import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
 import { createEntitlementClient } from '../../lib/adapters/marketplace/clients.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
 import { DEFAULT_RETRY } from '../../lib/adapters/marketplace/retry.js';
@@ -16,17 +19,30 @@ import {
 
 // Built once per cold start; a wrong configuration fails here, loudly, before any message is taken.
 const entitlementClient = createEntitlementClient({ endpoint: process.env.MARKETPLACE_ENDPOINT });
+const logger = new Logger({ serviceName: 'marketplace-events' });
+// A sync that lowers a business's total below its allocations tells its primary user (R9).
+const notices = createCreditNotices({
+  mailer: createSesMailer({
+    client: createSesClient({ endpoint: process.env.SES_ENDPOINT }),
+    from: requireEnv('SENDER_EMAIL'),
+  }),
+  productName: process.env.PRODUCT_NAME ?? 'our product',
+  logger,
+});
 
 const options: MarketplaceEventsOptions = {
   catalog: parseProductCatalog(process.env.PRODUCTS),
   contracts: createContractStore({
     client: createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT }),
     tableName: requireEnv('TABLE_NAME'),
+    onLedgerTransition: async (ledger, transition) => {
+      if (transition === 'became-over-allocated') await notices.overAllocated(ledger);
+    },
   }),
   entitlementsFor: (remainingMs) =>
     createEntitlementReader({ client: entitlementClient, retry: { ...DEFAULT_RETRY, remainingMs } }),
   clock: { now: () => new Date() },
-  logger: new Logger({ serviceName: 'marketplace-events' }),
+  logger,
 };
 
 /** The middy chain: logContext, then the batch handler (partial batch failures). */

@@ -30,7 +30,7 @@ export interface ComputeStackProps extends StackProps {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Stateless compute: the three functions, the notification queue and its DLQ, the EventBridge
+ * Stateless compute: the four functions, the notification queue and its DLQ, the EventBridge
  * rule (and optionally the legacy SNS subscriptions), the function URLs and the alarms.
  */
 export class ComputeStack extends Stack {
@@ -121,16 +121,21 @@ export class ComputeStack extends Stack {
     // Reserved concurrency caps what a flood of anonymous POSTs can take from the account and
     // keeps that much for buyers whatever the other functions do (issue 12, item 4).
     const setup = fn('setup', config.setupReservedConcurrency || undefined);
-    setup.addToRolePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['ses:SendEmail'],
-        resources: [
-          `arn:aws:ses:${this.region}:${this.account}:identity/${senderIdentity}`,
-          `arn:aws:ses:${this.region}:${this.account}:identity/${senderIdentity.split('@')[1] ?? senderIdentity}`,
-        ],
-      }),
-    );
+    const licenses = fn('licenses');
+    // Setup mails codes and confirmations; the consumer and the license API mail a business
+    // that became over-allocated (R9). Only from the configured sender's identity.
+    for (const f of [setup, marketplaceEvents, licenses]) {
+      f.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['ses:SendEmail'],
+          resources: [
+            `arn:aws:ses:${this.region}:${this.account}:identity/${senderIdentity}`,
+            `arn:aws:ses:${this.region}:${this.account}:identity/${senderIdentity.split('@')[1] ?? senderIdentity}`,
+          ],
+        }),
+      );
+    }
 
     // Only the setup function resolves registration tokens; both read entitlements.
     marketplaceEvents.addToRolePolicy(
@@ -152,6 +157,7 @@ export class ComputeStack extends Stack {
 
     const setupUrl = setup.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     const salesUrl = sales.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+    const licensesUrl = licenses.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
     new CfnOutput(this, 'FulfillmentUrl', {
       value: setupUrl.url,
       description: 'Enter this as the fulfillment URL in the AWS Marketplace Management Portal',
@@ -160,29 +166,48 @@ export class ComputeStack extends Stack {
       value: salesUrl.url,
       description: 'SALES_URL for npm run sales (IAM-signed)',
     });
-    // What a sales person's role needs to call the sales URL. Function URLs created since
-    // October 2025 check lambda:InvokeFunction as well as lambda:InvokeFunctionUrl; each is
-    // granted only through the URL (not the Invoke API) and only for this function.
-    const salesInvoke = new ManagedPolicy(this, 'SalesInvokePolicy', {
-      description: 'Lets a sales role read contracts through the IAM-authenticated sales function URL',
-      statements: [
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['lambda:InvokeFunctionUrl'],
-          resources: [sales.functionArn],
-          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': FunctionUrlAuthType.AWS_IAM } },
-        }),
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['lambda:InvokeFunction'],
-          resources: [sales.functionArn],
-          conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
-        }),
-      ],
+    new CfnOutput(this, 'LicensesUrl', {
+      value: licensesUrl.url,
+      description: "LICENSES_URL: the license API for the vendor's product backend (IAM-signed)",
     });
+    // What a caller's role needs for an IAM-authenticated URL. Function URLs created since
+    // October 2025 check lambda:InvokeFunction as well as lambda:InvokeFunctionUrl; each is
+    // granted only through the URL (not the Invoke API) and only for that function.
+    const invokePolicy = (id: string, description: string, target: NodejsFunction) =>
+      new ManagedPolicy(this, id, {
+        description,
+        statements: [
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['lambda:InvokeFunctionUrl'],
+            resources: [target.functionArn],
+            conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': FunctionUrlAuthType.AWS_IAM } },
+          }),
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['lambda:InvokeFunction'],
+            resources: [target.functionArn],
+            conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+          }),
+        ],
+      });
+    const salesInvoke = invokePolicy(
+      'SalesInvokePolicy',
+      'Lets a sales role read contracts through the IAM-authenticated sales function URL',
+      sales,
+    );
     new CfnOutput(this, 'SalesInvokePolicyArn', {
       value: salesInvoke.managedPolicyArn,
       description: 'Attach this managed policy to the role (or permission set) sales uses',
+    });
+    const licensesInvoke = invokePolicy(
+      'LicensesInvokePolicy',
+      "Lets the vendor's product backend call the IAM-authenticated license API function URL",
+      licenses,
+    );
+    new CfnOutput(this, 'LicensesInvokePolicyArn', {
+      value: licensesInvoke.managedPolicyArn,
+      description: "Attach this managed policy to the role the vendor's product backend uses",
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
 
@@ -223,6 +248,7 @@ export class ComputeStack extends Stack {
       ['MarketplaceEvents', marketplaceEvents],
       ['Setup', setup],
       ['Sales', sales],
+      ['Licenses', licenses],
     ] as const) {
       alarm(`${name}Errors`, f.metricErrors({ period: Duration.minutes(5) }), 1, `${name} function errors`);
       alarm(
@@ -249,18 +275,26 @@ export interface TableAccess {
  */
 export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   // contract-store: load (Query on the table), findContractIds (Query on byAccount for
-  // agreement events, byCustomer for SNS), save (TransactWriteItems: Puts and the summary
-  // counters' Update).
+  // agreement events, byCustomer for SNS), the business's ledger (GetItem), save
+  // (TransactWriteItems: Puts and the summary counters' Update).
   'marketplace-events': {
-    actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: ['byAccount', 'byCustomer'],
   },
   // setup-store: sessions, users, businesses (GetItem, PutItem, TransactWriteItems of Puts and
   // Updates), the budget and attempt counters (UpdateItem); contract-store as above, a legacy
-  // customer's contracts by byCustomer (a license is read by its key).
+  // customer's contracts by byCustomer (a license is read by its key); the signed-in buyer's
+  // licenses (Query on byBusiness).
   setup: {
     actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    indexes: ['byCustomer'],
+    indexes: ['byCustomer', 'byBusiness'],
+  },
+  // ledger-store: ledgers, businesses and users (GetItem), allocations (UpdateItem, or PutItem
+  // of the whole ledger), direct licenses (TransactWriteItems of Puts), a business's licenses
+  // (Query on byBusiness).
+  licenses: {
+    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: ['byBusiness'],
   },
   // sales-reader: lists (Query on byStatus, byExpiry, byBusiness), a contract (Query on the
   // table, GetItem of its business), the summary counters (BatchGetItem).

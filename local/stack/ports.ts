@@ -9,6 +9,7 @@ export const SERVICES = [
   'marketplaceApi',
   'sqs',
   'dynamodb',
+  'licenses',
 ] as const;
 export type Service = (typeof SERVICES)[number];
 export type Ports = Record<Service, number>;
@@ -21,6 +22,7 @@ export const SERVICE_LABELS: Readonly<Record<Service, string>> = {
   marketplaceApi: 'marketplace API simulator',
   sqs: 'local SQS',
   dynamodb: 'DynamoDB Local',
+  licenses: 'license API function URL',
 };
 
 export const DEFAULT_PORT_BASE = 3000;

@@ -40,6 +40,7 @@ export interface LocalStackUrls {
   readonly marketplace: string;
   readonly setup: string;
   readonly sales: string;
+  readonly licenses: string;
   readonly ses: string;
   readonly marketplaceApi: string;
   readonly sqs: string;
@@ -65,8 +66,8 @@ let started = false;
 
 /**
  * Starts the whole backend on loopback: DynamoDB Local (persisted), local SQS with the
- * deployed queue and DLQ, local SES, the marketplace simulator and its buyer page, the setup
- * and sales function URLs, and the SQS poller, all running the very handler modules that
+ * deployed queue and DLQ, local SES, the marketplace simulator and its buyer page, the setup,
+ * sales and license API function URLs, and the SQS poller, all running the very handler modules that
  * Lambda runs (`functions/<name>/handler.ts`, configured through their environment).
  * One per process: the handler modules read their environment once, at import.
  */
@@ -111,8 +112,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
     // The function URLs listen first (their handlers load below), so that their URLs can go
     // into the setup function's environment and onto the marketplace page.
-    const handlers: { setup?: FunctionUrlHandler; sales?: FunctionUrlHandler } = {};
-    const front = (name: 'setup' | 'sales') =>
+    const handlers: {
+      setup?: FunctionUrlHandler;
+      sales?: FunctionUrlHandler;
+      licenses?: FunctionUrlHandler;
+    } = {};
+    const front = (name: 'setup' | 'sales' | 'licenses') =>
       startFunctionUrlServer({
         host: HOST,
         port: options.ports[name],
@@ -130,6 +135,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     stops.push(() => setupUrl.close());
     const salesUrl = await front('sales');
     stops.push(() => salesUrl.close());
+    const licensesUrl = await front('licenses');
+    stops.push(() => licensesUrl.close());
 
     const marketplaceConsole = createMarketplaceConsole({
       simulator,
@@ -152,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const environment = {
       ...functionEnvironment('marketplace-events', config, { tableName: LOCAL_TABLE_NAME }),
       ...functionEnvironment('sales', config, { tableName: LOCAL_TABLE_NAME }),
+      ...functionEnvironment('licenses', config, { tableName: LOCAL_TABLE_NAME }),
       ...functionEnvironment('setup', config, {
         tableName: LOCAL_TABLE_NAME,
         consoleUrl: `${page.url}/console`,
@@ -171,13 +179,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
 
-    const [events, setup, sales] = await Promise.all([
+    const [events, setup, sales, licenses] = await Promise.all([
       import('../../functions/marketplace-events/handler.js'),
       import('../../functions/setup/handler.js'),
       import('../../functions/sales/handler.js'),
+      import('../../functions/licenses/handler.js'),
     ]);
     handlers.setup = setup.handler as unknown as FunctionUrlHandler;
     handlers.sales = sales.handler as unknown as FunctionUrlHandler;
+    handlers.licenses = licenses.handler as unknown as FunctionUrlHandler;
     const poller = startPoller({
       client: sqs.client,
       queueUrl: sqs.queueUrl,
@@ -194,6 +204,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         marketplace: page.url,
         setup: setupUrl.url,
         sales: salesUrl.url,
+        licenses: licensesUrl.url,
         ses: ses.endpoint,
         marketplaceApi: api.endpoint,
         sqs: sqs.endpoint,

@@ -98,7 +98,7 @@ describe('compute stack', () => {
   it('runs every function on Node 24, arm64', () => {
     const functions = compute.findResources('AWS::Lambda::Function');
     const app = Object.values(functions).filter((f) => f.Properties.Runtime?.startsWith('nodejs'));
-    expect(app).toHaveLength(3);
+    expect(app).toHaveLength(4);
     for (const f of app)
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
   });
@@ -109,13 +109,25 @@ describe('compute stack', () => {
     for (const f of app) expect(f.Properties.Environment?.Variables?.NODE_OPTIONS).toBeUndefined();
   });
 
-  it('opens the setup URL to the marketplace and keeps the sales URL behind IAM', () => {
-    compute.resourceCountIs('AWS::Lambda::Url', 2);
-    compute.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
-    compute.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+  it('opens the setup URL to the marketplace and keeps the sales URL and the license API behind IAM', () => {
+    compute.resourceCountIs('AWS::Lambda::Url', 3);
+    const urls = Object.values(compute.findResources('AWS::Lambda::Url')).map((u) => ({
+      auth: u.Properties.AuthType,
+      target: JSON.stringify(u.Properties.TargetFunctionArn),
+    }));
+    expect(urls.filter((u) => u.auth === 'NONE').map((u) => u.target)).toEqual([
+      expect.stringContaining(functionId(compute, 'Setup')),
+    ]);
+    expect(urls.filter((u) => u.auth === 'AWS_IAM')).toHaveLength(2);
     const outputs = compute.findOutputs('*');
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['FulfillmentUrl', 'SalesUrl', 'DeadLetterQueueUrl']),
+      expect.arrayContaining([
+        'FulfillmentUrl',
+        'SalesUrl',
+        'LicensesUrl',
+        'LicensesInvokePolicyArn',
+        'DeadLetterQueueUrl',
+      ]),
     );
   });
 
@@ -146,8 +158,11 @@ describe('compute stack', () => {
     // setup-store and budgets (GetItem, PutItem, UpdateItem, TransactWriteItems), sales-reader
     // (Query, GetItem, BatchGetItem). A transaction is authorized per item as PutItem/UpdateItem.
     const logs = { 'logs:CreateLogStream': ['own log group'], 'logs:PutLogEvents': ['own log group'] };
+    const mail = { 'ses:SendEmail': ['identity/no-reply@vendor.example', 'identity/vendor.example'] };
     expect(permissionsOf(compute, 'MarketplaceEvents')).toEqual({
       ...logs,
+      ...mail,
+      'dynamodb:GetItem': ['index/byAccount', 'index/byCustomer', 'table'],
       'dynamodb:Query': ['index/byAccount', 'index/byCustomer', 'table'],
       'dynamodb:PutItem': ['index/byAccount', 'index/byCustomer', 'table'],
       'dynamodb:UpdateItem': ['index/byAccount', 'index/byCustomer', 'table'],
@@ -160,11 +175,11 @@ describe('compute stack', () => {
     });
     expect(permissionsOf(compute, 'Setup')).toEqual({
       ...logs,
-      'dynamodb:GetItem': ['index/byCustomer', 'table'],
-      'dynamodb:Query': ['index/byCustomer', 'table'],
-      'dynamodb:PutItem': ['index/byCustomer', 'table'],
-      'dynamodb:UpdateItem': ['index/byCustomer', 'table'],
-      'ses:SendEmail': ['identity/no-reply@vendor.example', 'identity/vendor.example'],
+      ...mail,
+      'dynamodb:GetItem': ['index/byBusiness', 'index/byCustomer', 'table'],
+      'dynamodb:Query': ['index/byBusiness', 'index/byCustomer', 'table'],
+      'dynamodb:PutItem': ['index/byBusiness', 'index/byCustomer', 'table'],
+      'dynamodb:UpdateItem': ['index/byBusiness', 'index/byCustomer', 'table'],
       'aws-marketplace:GetEntitlements': ['*'],
       'aws-marketplace:ResolveCustomer': ['*'],
     });
@@ -174,10 +189,18 @@ describe('compute stack', () => {
       'dynamodb:BatchGetItem': ['index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
       'dynamodb:Query': ['index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
     });
+    expect(permissionsOf(compute, 'Licenses')).toEqual({
+      ...logs,
+      ...mail,
+      'dynamodb:GetItem': ['index/byBusiness', 'table'],
+      'dynamodb:Query': ['index/byBusiness', 'table'],
+      'dynamodb:PutItem': ['index/byBusiness', 'table'],
+      'dynamodb:UpdateItem': ['index/byBusiness', 'table'],
+    });
   });
 
   it('gives the functions no managed policy: no AWSLambdaBasicExecutionRole, only their own log group', () => {
-    for (const name of ['MarketplaceEvents', 'Setup', 'Sales']) {
+    for (const name of ['MarketplaceEvents', 'Setup', 'Sales', 'Licenses']) {
       const role = compute.findResources('AWS::IAM::Role')[roleOf(compute, name)];
       expect(role?.Properties.ManagedPolicyArns, name).toBeUndefined();
     }
@@ -205,26 +228,34 @@ describe('compute stack', () => {
     expect(permissions).toHaveLength(2);
   });
 
-  it('outputs a sales policy with both actions the IAM sales URL checks, usable only through the URL', () => {
+  it('outputs a sales policy and a license API policy, each with both actions its IAM URL checks, usable only through that URL', () => {
     const policies = Object.entries(compute.findResources('AWS::IAM::ManagedPolicy'));
-    expect(policies).toHaveLength(1);
-    const [id, policy] = policies[0] ?? [];
-    const sales = { 'Fn::GetAtt': [functionId(compute, 'Sales'), 'Arn'] };
-    expect(policy?.Properties.PolicyDocument.Statement).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunctionUrl',
-        Resource: sales,
-        Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
-      },
-      {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: sales,
-        Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
-      },
-    ]);
-    expect(compute.findOutputs('SalesInvokePolicyArn').SalesInvokePolicyArn?.Value).toEqual({ Ref: id });
+    expect(policies).toHaveLength(2);
+    for (const [name, output] of [
+      ['Sales', 'SalesInvokePolicyArn'],
+      ['Licenses', 'LicensesInvokePolicyArn'],
+    ] as const) {
+      const target = { 'Fn::GetAtt': [functionId(compute, name), 'Arn'] };
+      const [id, policy] =
+        policies.find(([, p]) =>
+          JSON.stringify(p.Properties.PolicyDocument).includes(functionId(compute, name)),
+        ) ?? [];
+      expect(policy?.Properties.PolicyDocument.Statement, name).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunctionUrl',
+          Resource: target,
+          Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: target,
+          Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+        },
+      ]);
+      expect(compute.findOutputs(output)[output]?.Value).toEqual({ Ref: id });
+    }
   });
 
   it('reserves 20 concurrent executions for the setup function unless the stage says otherwise, none when false', () => {
@@ -254,8 +285,8 @@ describe('compute stack', () => {
     const alarms = Object.values(compute.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties.MetricName,
     );
-    expect(alarms.filter((m) => m === 'Errors')).toHaveLength(3);
-    expect(alarms.filter((m) => m === 'Throttles')).toHaveLength(3);
+    expect(alarms.filter((m) => m === 'Errors')).toHaveLength(4);
+    expect(alarms.filter((m) => m === 'Throttles')).toHaveLength(4);
   });
 });
 
