@@ -6,9 +6,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMarketplaceEventsHandler } from '../../functions/marketplace-events/create-handler.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
 import type { Row } from '../../lib/adapters/dynamodb/rows.js';
+import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createEntitlementClient } from '../../lib/adapters/marketplace/clients.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
+import { contractIdOf } from '../../lib/domain/contract/identity.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
 import {
   type License,
@@ -92,7 +95,7 @@ function license(licenseArn: string, quantities: Record<string, number>, legacy:
 interface Scenario {
   readonly name: string;
   /** The marketplace, and the notifications already synced without a fault. */
-  readonly before: (deliver: (r: SQSRecord) => Promise<void>) => Promise<void>;
+  readonly before: (deliver: (r: SQSRecord) => Promise<void>, table: TestTable) => Promise<void>;
   /** What the buyer did at the marketplace since. */
   readonly change: () => void;
   /** The notification whose sync is killed. */
@@ -172,7 +175,71 @@ const SCENARIOS: readonly Scenario[] = [
     },
     notification: record('eventbridge/agreement-ended-proposer', '81'),
   },
+  {
+    name: 'renewal of an activated contract with fewer credits than its services hold (ledger, over-allocated)',
+    before: async (deliver, table) => {
+      license(FIXTURE.licenseArn, { Credits: 500 }, false);
+      await deliver(record('eventbridge/license-updated', '90'));
+      await activateAndAllocate(table, 400);
+    },
+    change: () => simulator.renew(FIXTURE.licenseArn, { months: 12, quantities: { Credits: 300 } }),
+    notification: record('eventbridge/license-updated', '91'),
+  },
 ];
+
+/** The setup's activation of the fixture's contract by one business, and 400 credits allocated (R2, R9). */
+async function activateAndAllocate(table: TestTable, credits: number): Promise<void> {
+  const documents = { client: table.client, tableName: table.tableName };
+  const contractId = contractIdOf({
+    kind: 'license',
+    productCode: FIXTURE.productCode,
+    licenseId: FIXTURE.licenseId,
+  });
+  const stored = await createContractStore(documents).load(contractId);
+  if (!stored) throw new Error('no contract to activate');
+  const at = NOW.toISOString();
+  const session = {
+    sessionKey: 'crash-activation',
+    contractId,
+    productCode: FIXTURE.productCode,
+    freeTrialOffer: false,
+    createdAt: at,
+    expiresAt: new Date(NOW.getTime() + 4 * 3600 * 1000).toISOString(),
+    step: 'review' as const,
+    csrfToken: 'c'.repeat(43),
+    email: 'owner@example.com',
+    businessId: 'biz-crash',
+    businessName: 'Crash Co',
+    version: 1,
+  };
+  const setups = createSetupStore(documents);
+  await setups.createSession(session);
+  const { contract } = stored;
+  const snapshot = { activeCredits: contract.activeCredits, expiresAt: contract.expiresAt };
+  const failure = await setups.activate({
+    session,
+    stored,
+    contractId,
+    expectedContractVersion: contract.version,
+    businessId: 'biz-crash',
+    at,
+    audit: {
+      contractId,
+      version: contract.version + 1,
+      at,
+      changes: [{ type: 'activated', businessId: 'biz-crash', email: 'owner@example.com' }],
+      trigger: { source: 'setup', type: 'activation', id: 'crash-activation', at },
+      before: { status: 'pending-setup', ...snapshot },
+      after: { status: 'active', ...snapshot },
+    },
+  });
+  if (failure) throw new Error(`activation failed: ${failure.conflict}`);
+  await createLedgerStore(documents).setAllocation(
+    'biz-crash',
+    { service: 'endpoint-security', productCode: FIXTURE.productCode, units: credits, creditsPerUnit: 1 },
+    NOW,
+  );
+}
 
 let documents: DynamoDBDocumentClient;
 let marketplace: MarketplaceEntitlementServiceClient;
@@ -212,7 +279,7 @@ async function stage(scenario: Scenario): Promise<Stage> {
   await scenario.before(async (r) => {
     const { result } = await deliver(r);
     if (result.batchItemFailures.length > 0) throw new Error(`clean delivery of ${r.messageId} failed`);
-  });
+  }, table);
   scenario.change();
   const rows = await scanTable(table.client, table.tableName);
   return { table, deliver, rows, licenses: simulator.listLicenses(), present: rows };

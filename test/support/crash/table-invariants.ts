@@ -5,6 +5,8 @@ import { createSalesReader } from '../../../lib/adapters/dynamodb/sales-reader.j
 import { LIVE_STATUSES, summaryDeltas } from '../../../lib/adapters/dynamodb/summary-counters.js';
 import { type Contract, contractStatus, type LicenseItem } from '../../../lib/domain/contract/model.js';
 import type { AuditEntry } from '../../../lib/domain/contract/ports.js';
+import type { Ledger } from '../../../lib/domain/credits/model.js';
+import { contractSource } from '../../../lib/domain/credits/sources.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -21,10 +23,13 @@ export function canonical(value: unknown): string {
 
 const keyOf = (row: Row) => `${String(row.pk)}|${String(row.sk)}`;
 
-/** The rows of the contracts, their items and audit trails, and the summary counters (no setups, budgets…). */
+/** The rows of the contracts, their items and audit trails, the summary counters and the credit ledgers (no setups, budgets…). */
 export function contractRows(rows: readonly Row[]): Row[] {
   return rows.filter(
-    (row) => String(row.pk).startsWith('CONTRACT#') || String(row.pk).startsWith('SUMMARY#'),
+    (row) =>
+      String(row.pk).startsWith('CONTRACT#') ||
+      String(row.pk).startsWith('SUMMARY#') ||
+      (String(row.pk).startsWith('BUSINESS#') && row.sk === 'LEDGER'),
   );
 }
 
@@ -134,13 +139,62 @@ export function tableViolations(rows: readonly Row[]): string[] {
       violations.push(`${id}: business index and activatedBy disagree`);
     if ((c.activatedBy !== undefined) !== (c.setupState === 'active'))
       violations.push(`${id}: setupState ${c.setupState} with activatedBy ${c.activatedBy ?? 'unset'}`);
+    if (c.activatedBy) {
+      const unindexed = (items as unknown as Row[]).filter(
+        (item) => item[INDEXES.byBusiness.pk] !== keys.byBusiness(c.activatedBy ?? '', id).gsi3pk,
+      );
+      if (unindexed.length > 0)
+        violations.push(`${id}: ${unindexed.length} item(s) not in the business's index partition`);
+    }
   }
+  violations.push(...ledgerViolations(rows, contracts));
 
   const stored = storedCounters(rows);
   const recounted = recountedCounters(contracts);
   for (const id of new Set([...stored.keys(), ...recounted.keys()])) {
     const [s, r] = [stored.get(id) ?? 0, recounted.get(id) ?? 0];
     if (s !== r) violations.push(`summary counter ${id} is ${s}, a recount gives ${r}`);
+  }
+  return violations;
+}
+
+/**
+ * Every business's ledger against its own sums and against the contracts it holds (R2, R9):
+ * balance = total − allocated, total the sum of the sources, allocated the sum of the
+ * allocations, marked over-allocated exactly when the balance is negative, and each activated
+ * contract's source what the contract holds (unless it lapsed before the ledger's last write).
+ */
+function ledgerViolations(rows: readonly Row[], contracts: readonly Contract[]): string[] {
+  const violations: string[] = [];
+  const ledgers = new Map(
+    rows
+      .filter((row) => String(row.pk).startsWith('BUSINESS#') && row.sk === 'LEDGER')
+      .map((row) => [String(row.businessId), row as unknown as Ledger]),
+  );
+  for (const [id, l] of ledgers) {
+    const total = Object.values(l.sources).reduce((sum, s) => sum + s.credits, 0);
+    const allocated = Object.values(l.allocations).reduce((sum, a) => sum + a.credits, 0);
+    if (l.total !== total) violations.push(`ledger ${id}: total ${l.total}, its sources add up to ${total}`);
+    if (l.allocated !== allocated)
+      violations.push(`ledger ${id}: allocated ${l.allocated}, its allocations add up to ${allocated}`);
+    if (l.balance !== l.total - l.allocated)
+      violations.push(`ledger ${id}: balance ${l.balance} is not ${l.total} − ${l.allocated}`);
+    if ((l.overAllocatedSince !== undefined) !== l.balance < 0)
+      violations.push(
+        `ledger ${id}: balance ${l.balance} but over-allocated mark ${l.overAllocatedSince ?? 'unset'}`,
+      );
+  }
+  for (const c of contracts) {
+    if (!c.activatedBy) continue;
+    const ledger = ledgers.get(c.activatedBy);
+    const expected = contractSource(c);
+    const actual = ledger?.sources[c.contractId];
+    const lapsed = ledger !== undefined && Date.parse(c.expiresAt) <= Date.parse(ledger.updatedAt);
+    if (expected && lapsed && !actual) continue;
+    if (canonical(actual) !== canonical(expected))
+      violations.push(
+        `${c.contractId}: its business's ledger counts ${JSON.stringify(actual)}, the contract holds ${JSON.stringify(expected)}`,
+      );
   }
   return violations;
 }
