@@ -3,8 +3,10 @@ import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 // The API's shapes come from the sales function itself, so the CLI cannot drift from it.
 import type {
+  BusinessDetail,
   ContractDetail,
   ContractRow,
+  OverAllocatedList,
   SetupRow,
   Summary,
 } from '../../lib/adapters/dynamodb/sales-reader.js';
@@ -29,7 +31,7 @@ import {
   SignedFetchConfigError,
 } from './signed-fetch.js';
 
-export type { ContractDetail, ContractRow, SetupRow, Summary };
+export type { BusinessDetail, ContractDetail, ContractRow, OverAllocatedList, SetupRow, Summary };
 export type ContractItem = ContractDetail['items'][number];
 export type AuditEntry = ContractDetail['audit'][number];
 export type BusinessDetails = NonNullable<ContractDetail['business']>;
@@ -69,6 +71,10 @@ Commands:
       List buyer setups that are not finished.
   summary
       Contracts by status, active credits, contracts expiring within 30/60/90 days.
+  business <businessId>
+      One business: its details, credits (total, allocated, balance), licenses and allocations.
+  over-allocated [--limit N] [--csv FILE]
+      Businesses whose allocations exceed their credits, longest first.
   proxy [--port 8787] [--host 127.0.0.1]
       Serve the function's HTML views locally: open http://127.0.0.1:8787/contracts in a browser.
       GET only, loopback only; every request is signed with your credentials.
@@ -430,6 +436,7 @@ async function contractCommand(args: readonly string[], io: CliIo): Promise<numb
 
   if (detail.business) {
     const b = detail.business;
+    const credits = detail.businessCredits;
     out.push(
       '',
       'Business',
@@ -440,6 +447,10 @@ async function contractCommand(args: readonly string[], io: CliIo): Promise<numb
         ['Data center region', b.dataCenterRegion],
         ['Time zone', b.timeZone],
         ['Primary email', b.primaryEmail],
+        ['Credits', credits?.total],
+        ['Allocated', credits?.allocated],
+        ['Balance', credits?.balance],
+        ['Over-allocated by', credits && credits.overAllocatedBy > 0 ? credits.overAllocatedBy : undefined],
       ]),
     );
   }
@@ -563,6 +574,116 @@ async function summaryCommand(args: readonly string[], io: CliIo): Promise<numbe
   return 0;
 }
 
+async function businessCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {}, true);
+  if (values.help) return usage(io);
+  const [id, ...extra] = positionals;
+  if (!id) throw new UsageError('Which business? Usage: npm run sales -- business <businessId>');
+  if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}`);
+  const ctx = contextFor(values.url, io);
+  const {
+    business: b,
+    usage: u,
+    licenses,
+  } = await getJson<BusinessDetail>(ctx, `/businesses/${encodeRfc3986(id)}`);
+  if (!b || !u) throw new Error('Unexpected response: no business');
+  const out = [
+    `Business ${cell(b.name)}`,
+    renderKeyValues([
+      ['Business id', b.businessId],
+      ['Country', b.country],
+      ['Data center region', b.dataCenterRegion],
+      ['Time zone', b.timeZone],
+      ['Primary email', b.primaryEmail],
+      ['Credits', u.total],
+      ['Allocated', u.allocated],
+      ['Balance', u.balance],
+      ['Over-allocated by', u.overAllocatedBy > 0 ? u.overAllocatedBy : undefined],
+      ['Over-allocated since', shortDateTime(u.overAllocatedSince)],
+    ]),
+    '',
+    `Licenses (${(licenses ?? []).length})`,
+    (licenses ?? []).length === 0
+      ? '  none'
+      : renderTable(
+          [
+            { header: 'LICENSE', maxWidth: 60 },
+            { header: 'ORIGIN' },
+            { header: 'STATUS' },
+            { header: 'CREDITS', align: 'right' },
+            { header: 'EXPIRES' },
+            { header: 'ITEMS', align: 'right' },
+          ],
+          (licenses ?? []).map((l) => [
+            l.licenseId,
+            l.origin,
+            l.status,
+            l.credits,
+            shortDate(l.expiresAt),
+            (l.items ?? []).length,
+          ]),
+        ),
+    '',
+    `Allocations (${(u.distribution ?? []).length})`,
+    (u.distribution ?? []).length === 0
+      ? '  none'
+      : renderTable(
+          [
+            { header: 'SERVICE', maxWidth: 40 },
+            { header: 'UNITS', align: 'right' },
+            { header: 'CREDITS', align: 'right' },
+            { header: 'UPDATED' },
+          ],
+          (u.distribution ?? []).map((a) => [a.service, a.units, a.credits, shortDate(a.updatedAt)]),
+        ),
+  ];
+  io.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
+async function overAllocatedCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, { limit: { type: 'string' }, csv: { type: 'string' } });
+  if (values.help) return usage(io);
+  const params = { overAllocated: 'true', limit: parseLimit(values.limit) };
+  const ctx = contextFor(values.url, io);
+  if (values.csv !== undefined) {
+    await writeCsv(
+      ctx,
+      values.csv,
+      'over-allocated businesses',
+      await collectCsv(ctx, '/businesses', params),
+    );
+    return 0;
+  }
+  const list = await getJson<OverAllocatedList>(ctx, withQuery('/businesses', params));
+  expectArray(list.businesses, 'businesses');
+  if (list.businesses.length === 0) {
+    io.stdout.write('No business is over-allocated.\n');
+    return 0;
+  }
+  io.stdout.write(
+    `${renderTable(
+      [
+        { header: 'BUSINESS' },
+        { header: 'NAME', maxWidth: 40 },
+        { header: 'CREDITS', align: 'right' },
+        { header: 'ALLOCATED', align: 'right' },
+        { header: 'OVER BY', align: 'right' },
+        { header: 'SINCE' },
+      ],
+      list.businesses.map((b) => [
+        b.businessId,
+        b.name,
+        b.total,
+        b.allocated,
+        b.overAllocatedBy,
+        shortDateTime(b.overAllocatedSince),
+      ]),
+    )}\n${formatNumber(list.businesses.length)} business${list.businesses.length === 1 ? '' : 'es'}${list.more ? ' (more are over-allocated: raise --limit, at most 100)' : ''}\n`,
+  );
+  return 0;
+}
+
 function parsePort(value: string | undefined): number {
   if (value === undefined) return 8787;
   const port = Number(value);
@@ -610,6 +731,8 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
   contract: contractCommand,
   setups: setupsCommand,
   summary: summaryCommand,
+  business: businessCommand,
+  'over-allocated': overAllocatedCommand,
   proxy: proxyCommand,
 };
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -25,16 +26,29 @@ export interface SignedFetchOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+export type SignedMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 export interface SignedFetchInit {
+  /** GET by default. */
+  readonly method?: SignedMethod;
   readonly accept?: string;
+  /** The request body (POST, PUT); its SHA-256 is sent as `x-amz-content-sha256` and signed. */
+  readonly body?: string;
+  /** The body's media type, signed with it; `application/json` by default when there is a body. */
+  readonly contentType?: string;
   readonly signal?: AbortSignal;
 }
 
-/** GET `path` (path and query, relative to the function URL) signed with SigV4 for `lambda`. */
+/** A request to `path` (path and query, relative to the function URL) signed with SigV4 for `lambda`. */
 export type SignedFetch = (path: string, init?: SignedFetchInit) => Promise<Response>;
 
 /** sha256 of the empty body, sent as `x-amz-content-sha256` and signed. */
 export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** Hex SHA-256 of a body as sent (UTF-8), the value `x-amz-content-sha256` carries. */
+export function bodySha256(body: string): string {
+  return createHash('sha256').update(body, 'utf8').digest('hex');
+}
 
 /** The function URL or region cannot be used. */
 export class SignedFetchConfigError extends Error {
@@ -168,9 +182,11 @@ function isAbort(error: unknown): boolean {
 }
 
 /**
- * A fetch for one Lambda function URL with auth type AWS_IAM: every GET is signed with SigV4
- * (service `lambda`) by the SDK's signer, never by hand. The local stack ignores the signature
- * but gets one all the same, so the same code path runs everywhere.
+ * A fetch for one Lambda function URL with auth type AWS_IAM: every request is signed with SigV4
+ * (service `lambda`) by the SDK's signer, never by hand. A body's SHA-256 goes in
+ * `x-amz-content-sha256` (signed): function URLs need it to check the signature of a request
+ * with a body. The local stack ignores the signature but gets one all the same, so the same code
+ * path runs everywhere.
  */
 export function createSignedFetch(options: SignedFetchOptions): SignedFetch {
   const base = parseFunctionUrl(options.url);
@@ -192,14 +208,24 @@ export function createSignedFetch(options: SignedFetchOptions): SignedFetch {
 
   return async (path, init = {}) => {
     const target = targetOf(base, path);
+    const method = init.method ?? 'GET';
+    if (init.body !== undefined && (method === 'GET' || method === 'DELETE')) {
+      throw new SignedFetchConfigError(`A ${method} request carries no body`);
+    }
+    const body = init.body;
     const request = new HttpRequest({
-      method: 'GET',
+      method,
       protocol: base.protocol,
       hostname: base.hostname,
       ...(base.port ? { port: Number(base.port) } : {}),
       path: target.pathname,
       query: target.query,
-      headers: { host: base.host, 'x-amz-content-sha256': EMPTY_BODY_SHA256 },
+      headers: {
+        host: base.host,
+        'x-amz-content-sha256': body === undefined ? EMPTY_BODY_SHA256 : bodySha256(body),
+        ...(body === undefined ? {} : { 'content-type': init.contentType ?? 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body }),
     });
 
     let signed: { readonly headers: Record<string, string> };
@@ -224,8 +250,9 @@ export function createSignedFetch(options: SignedFetchOptions): SignedFetch {
     const url = `${base.origin}${target.pathname}${target.search}`;
     try {
       return await fetchImpl(url, {
-        method: 'GET',
+        method,
         headers,
+        ...(body === undefined ? {} : { body }),
         redirect: 'manual',
         ...(init.signal ? { signal: init.signal } : {}),
       });

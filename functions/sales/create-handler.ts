@@ -12,8 +12,21 @@ import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { ContractStatus } from '../../lib/domain/contract/model.js';
 import type { Clock } from '../../lib/domain/contract/ports.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
-import { contractsQuerySchema, setupsQuerySchema } from './schema.js';
-import { contractHtml, contractsHtml, setupsHtml, summaryHtml } from './views.js';
+import {
+  businessesQuerySchema,
+  businessIdSchema,
+  contractsQuerySchema,
+  detailQuerySchema,
+  setupsQuerySchema,
+} from './schema.js';
+import {
+  businessHtml,
+  contractHtml,
+  contractsHtml,
+  overAllocatedHtml,
+  setupsHtml,
+  summaryHtml,
+} from './views.js';
 
 export interface SalesOptions {
   readonly reader: SalesReader;
@@ -46,6 +59,16 @@ const CONTRACT_CSV = [
   'createdAt',
   'updatedAt',
 ] as const;
+const OVER_ALLOCATED_CSV = [
+  'businessId',
+  'name',
+  'primaryEmail',
+  'total',
+  'allocated',
+  'balance',
+  'overAllocatedBy',
+  'overAllocatedSince',
+] as const;
 const SETUP_CSV = [
   'createdAt',
   'expiresAt',
@@ -67,7 +90,7 @@ const respond = (
   body: { json: unknown; csv?: () => string; html: () => string; nextCursor?: string | undefined },
 ): Result => {
   if (format === 'csv' && !body.csv)
-    throw new BadRequestError('CSV is offered for the lists /contracts and /setups');
+    throw new BadRequestError('CSV is offered for the lists /contracts, /setups and /businesses');
   return format === 'csv' && body.csv
     ? {
         statusCode: 200,
@@ -89,7 +112,8 @@ const CSP_DIRECTIVES = {
 
 /**
  * The sales view behind an IAM-authenticated function URL (payload 2.0): contracts, one
- * contract with items, audit and business, setups that did not finish, and a summary.
+ * contract with items, audit, business and its credits, setups that did not finish, a summary,
+ * one business with its credits and licenses, and the over-allocated businesses.
  * JSON by default, CSV with `format=csv`, an HTML table for browsers. The chain's middlewares:
  * `logContext`, `http-header-normalizer`, `securityHeaders` (on every response), the one error
  * mapper `salesErrors` (400 with the reason, else 500 with the request id); `salesRouter` ends it.
@@ -103,13 +127,15 @@ export function salesMiddlewares(options: SalesOptions) {
   ];
 }
 
-/** The handler at the end of the chain: `http-router` over the five routes; JSON 404 and 405. */
+/** The handler at the end of the chain: `http-router` over the routes; JSON 404 and 405. */
 export function salesRouter(options: SalesOptions) {
   return httpRouterHandler<Event, Result>({
     routes: salesRoutes(options),
     notFoundResponse: ({ method, path }) =>
       method === 'GET'
-        ? json(404, { message: `No route ${path}: try /contracts, /contracts/{id}, /setups, /summary` })
+        ? json(404, {
+            message: `No route ${path}: try /contracts, /contracts/{id}, /setups, /summary, /businesses/{id}, /businesses?overAllocated=true`,
+          })
         : json(405, { message: 'Only GET is supported' }),
   });
 }
@@ -135,6 +161,7 @@ function salesErrors(logger: Logger): MiddlewareObj<Event, Result, Error, Contex
 function salesRoutes(options: SalesOptions): Route<Event, Result>[] {
   const productCodes = options.catalog.products.map((p) => p.productCode);
   const query = (event: Event) => new URLSearchParams(event.rawQueryString ?? '');
+  const detailFormat = (event: Event) => formatOf(event, parse(detailQuerySchema, event).format);
 
   const contracts = async (event: Event): Promise<Result> => {
     const q = parse(contractsQuerySchema, event);
@@ -165,9 +192,10 @@ function salesRoutes(options: SalesOptions): Route<Event, Result>[] {
       path: '/contracts/{id}',
       handler: async (event: Event) => {
         const contractId = decodePathId(event.pathParameters?.id ?? '');
-        const found = await options.reader.getContract(contractId);
+        const format = detailFormat(event);
+        const found = await options.reader.getContract(contractId, options.clock.now());
         if (!found) return json(404, { message: `No contract ${contractId}` });
-        return respond(formatOf(event, formatParam(query(event))), {
+        return respond(format, {
           json: found,
           html: () => contractHtml(found),
         });
@@ -196,11 +224,43 @@ function salesRoutes(options: SalesOptions): Route<Event, Result>[] {
       method: 'GET',
       path: '/summary',
       handler: async (event: Event) => {
+        const format = detailFormat(event);
         const summary = await options.reader.summary({ productCodes, now: options.clock.now() });
-        return respond(formatOf(event, formatParam(query(event))), {
+        return respond(format, {
           json: summary,
           html: () => summaryHtml(summary),
         });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/businesses',
+      handler: async (event: Event) => {
+        const q = parse(businessesQuerySchema, event);
+        if (!q.overAllocated) {
+          throw new BadRequestError(
+            'Listing every business is not supported: ask /businesses?overAllocated=true, or one business at /businesses/{businessId}',
+          );
+        }
+        const list = await options.reader.listOverAllocated({ now: options.clock.now(), limit: q.limit });
+        return respond(formatOf(event, q.format), {
+          json: list,
+          csv: csvOf(OVER_ALLOCATED_CSV, list.businesses),
+          html: () => overAllocatedHtml(list),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/businesses/{businessId}',
+      handler: async (event: Event) => {
+        // The raw segment: a valid id has nothing to decode, so a %-escape is simply not one.
+        const id = businessIdSchema.safeParse(event.pathParameters?.businessId ?? '');
+        if (!id.success) throw new BadRequestError(`Invalid business id: ${id.error.issues[0]?.message}`);
+        const format = detailFormat(event);
+        const found = await options.reader.getBusiness(id.data, options.clock.now());
+        if (!found) return json(404, { message: `No business ${id.data}` });
+        return respond(format, { json: found, html: () => businessHtml(found) });
       },
     },
   ];
@@ -234,11 +294,4 @@ function decodePathId(segment: string): string {
   } catch {
     throw new BadRequestError('Invalid contract id: malformed %-escape in the path');
   }
-}
-
-function formatParam(query: URLSearchParams): Format | undefined {
-  const format = query.get('format');
-  if (format === null) return undefined;
-  if (format === 'json' || format === 'csv' || format === 'html') return format;
-  throw new BadRequestError('Invalid format: use json, csv or html');
 }

@@ -14,9 +14,13 @@ import {
   type LicenseItem,
 } from '../../domain/contract/model.js';
 import type { AuditEntry } from '../../domain/contract/ports.js';
+import { type CreditUsage, creditUsage, emptyLedger } from '../../domain/credits/ledger.js';
+import { type LicenseView, licenseViews } from '../../domain/credits/licenses.js';
+import type { Ledger } from '../../domain/credits/model.js';
 import type { Business, SetupSession } from '../../domain/setup/model.js';
 import { SETUP_WINDOW_MS } from '../../domain/setup/model.js';
 import { CONTRACT_SK, INDEXES, keys, type TableKey } from './keys.js';
+import { createLedgerStore } from './ledger-store.js';
 import { domainFields, queryAllPages, type Row } from './rows.js';
 import {
   BUCKET_LENGTHS,
@@ -69,11 +73,43 @@ export interface ContractPage {
   readonly nextCursor?: string;
 }
 
+/** A business's credit figures at the time of reading (lapsed sources left out, R2, R9). */
+export interface BusinessCredits {
+  readonly total: number;
+  readonly allocated: number;
+  readonly balance: number;
+  readonly overAllocatedBy: number;
+  readonly overAllocatedSince?: string;
+}
+
 export interface ContractDetail {
   readonly contract: ContractRow;
   readonly items: LicenseItem[];
   readonly audit: AuditEntry[];
   readonly business?: Business;
+  /** The activating business's credits from its ledger (absent before activation or without a ledger). */
+  readonly businessCredits?: BusinessCredits;
+}
+
+/** One business as sales sees it: its details, credit usage (allocations in `usage.distribution`) and licenses. */
+export interface BusinessDetail {
+  readonly business: Business;
+  readonly usage: CreditUsage;
+  readonly licenses: readonly LicenseView[];
+}
+
+/** An over-allocated business in the sales list. */
+export interface OverAllocatedRow extends BusinessCredits {
+  readonly businessId: string;
+  readonly name?: string;
+  readonly primaryEmail?: string;
+}
+
+export interface OverAllocatedList {
+  readonly businesses: OverAllocatedRow[];
+  /** More businesses are over-allocated than the list holds (the list has no pages yet). */
+  readonly more: boolean;
+  readonly asOf: string;
 }
 
 export interface SetupRow {
@@ -118,6 +154,9 @@ export function createSalesReader({
     client.send(new QueryCommand({ ...input, TableName: tableName }));
 
   const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryAllPages(client, tableName, input);
+  const ledgers = createLedgerStore({ client, tableName });
+  const getBusinessRow = async (businessId: string) =>
+    (await client.send(new GetCommand({ TableName: tableName, Key: keys.business(businessId) }))).Item;
 
   function freeTrialFilter(freeTrial: boolean | undefined): Partial<QueryCommandInput> {
     if (freeTrial === undefined) return {};
@@ -245,7 +284,9 @@ export function createSalesReader({
       ExpressionAttributeNames: { '#pk': INDEXES.byBusiness.pk },
       ExpressionAttributeValues: { ':pk': keys.byBusiness(q.businessId, '').gsi3pk },
     });
+    // The partition also holds the contracts' items and the direct licenses: contracts only.
     const matching = rows
+      .filter((r) => r.sk === CONTRACT_SK)
       .map(toContractRow)
       .filter(
         (c) =>
@@ -279,7 +320,8 @@ export function createSalesReader({
       return q.businessId ? listByBusiness({ ...q, businessId: q.businessId }) : listByStatus(q);
     },
 
-    async getContract(contractId: string): Promise<ContractDetail | undefined> {
+    /** One Query of the contract's partition, then its business and that business's ledger together. */
+    async getContract(contractId: string, now: Date): Promise<ContractDetail | undefined> {
       const rows = await queryAll({
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': keys.contract(contractId).pk },
@@ -287,18 +329,55 @@ export function createSalesReader({
       const contractRow = rows.find((r) => r.sk === CONTRACT_SK);
       if (!contractRow) return undefined;
       const contract = toContractRow(contractRow);
-      const business = contract.activatedBy
-        ? (
-            await client.send(
-              new GetCommand({ TableName: tableName, Key: keys.business(contract.activatedBy) }),
-            )
-          ).Item
-        : undefined;
+      const [business, ledger] = contract.activatedBy
+        ? await Promise.all([getBusinessRow(contract.activatedBy), ledgers.get(contract.activatedBy)])
+        : [undefined, undefined];
       return {
         contract,
         items: rows.filter((r) => r.entity === 'license-item').map((r) => domainFields<LicenseItem>(r)),
         audit: rows.filter((r) => r.entity === 'audit').map((r) => domainFields<AuditEntry>(r)),
         ...(business ? { business: domainFields<Business>(business) } : {}),
+        ...(ledger ? { businessCredits: creditsOf(creditUsage(ledger, now)) } : {}),
+      };
+    },
+
+    /**
+     * A business with its credits and every license (R2, R9): its item, its ledger and one
+     * Query of its index partition (contracts, their items, direct licenses), all at once.
+     * Undefined for an unknown business.
+     */
+    async getBusiness(businessId: string, now: Date): Promise<BusinessDetail | undefined> {
+      const [row, ledger, holdings] = await Promise.all([
+        getBusinessRow(businessId),
+        ledgers.get(businessId),
+        ledgers.holdings(businessId),
+      ]);
+      if (!row) return undefined;
+      return {
+        business: domainFields<Business>(row),
+        usage: creditUsage(ledger ?? emptyLedger(businessId, now), now),
+        licenses: licenseViews(holdings.contracts, holdings.direct, now),
+      };
+    },
+
+    /**
+     * Businesses whose allocations exceed their credits now, longest first (R9), from the
+     * ledger store's two index reads, then their names and primary emails from the business
+     * items (one BatchGetItem: the ledger's copies date from its first write).
+     */
+    async listOverAllocated(q: { now: Date; limit: number }): Promise<OverAllocatedList> {
+      const found = await ledgers.overAllocated(q.now, q.limit + 1);
+      const shown = found.slice(0, q.limit);
+      const named = new Map(
+        (await batchGetAll(shown.map((l) => keys.business(l.businessId)))).map((r) => {
+          const b = domainFields<Business>(r);
+          return [b.businessId, b] as const;
+        }),
+      );
+      return {
+        businesses: shown.map((ledger) => overAllocatedRow(ledger, named.get(ledger.businessId), q.now)),
+        more: found.length > q.limit,
+        asOf: q.now.toISOString(),
       };
     },
 
@@ -614,6 +693,27 @@ function isListPosition(sk: unknown, productCode: string, expiringBefore: string
     contractId?.startsWith(`${productCode}~`) === true &&
     (expiringBefore === undefined || sk < expiringBefore)
   );
+}
+
+function creditsOf(usage: CreditUsage): BusinessCredits {
+  return {
+    total: usage.total,
+    allocated: usage.allocated,
+    balance: usage.balance,
+    overAllocatedBy: usage.overAllocatedBy,
+    ...(usage.overAllocatedSince ? { overAllocatedSince: usage.overAllocatedSince } : {}),
+  };
+}
+
+function overAllocatedRow(ledger: Ledger, business: Business | undefined, now: Date): OverAllocatedRow {
+  const name = business?.name || ledger.businessName;
+  const primaryEmail = business?.primaryEmail || ledger.primaryEmail;
+  return {
+    businessId: ledger.businessId,
+    ...(name ? { name } : {}),
+    ...(primaryEmail ? { primaryEmail } : {}),
+    ...creditsOf(creditUsage(ledger, now)),
+  };
 }
 
 function toContractRow(row: Row): ContractRow {
