@@ -56,7 +56,30 @@ export function withSources(
     if (source && counts(source, now)) sources[id] = source;
   }
   if (sameSources(ledger.sources, sources)) return undefined;
-  return settle(ledger, { sources }, now);
+  return settle(ledger, { sources }, now, lapsedInto(ledger, patch, now));
+}
+
+/**
+ * When lapsed sources (not the patch) took the balance below zero before `now`: the instant
+ * the first of them that did so ended. A business over-allocated since its license lapsed on
+ * Monday says Monday, not the moment a write or a read first noticed.
+ */
+function lapsedInto(
+  ledger: Ledger,
+  patch: Readonly<Record<string, CreditSource | undefined>>,
+  now: Date,
+): Date | undefined {
+  if (ledger.overAllocatedSince) return undefined;
+  const lapsed = Object.entries(ledger.sources)
+    .filter(([id, source]) => !(id in patch) && !counts(source, now))
+    .map(([, source]) => source)
+    .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+  let total = ledger.total;
+  for (const source of lapsed) {
+    total -= source.credits;
+    if (total < ledger.allocated) return new Date(source.expiresAt);
+  }
+  return undefined;
 }
 
 /** A refresh: lapsed sources dropped (undefined when none has lapsed). */
@@ -215,6 +238,8 @@ function settle(
     readonly allocations?: Readonly<Record<string, Allocation>>;
   },
   now: Date,
+  /** When the balance went below zero, if before now (a lapse nobody wrote at the time). */
+  overSince?: Date,
 ): LedgerWrite {
   const sources = change.sources ?? ledger.sources;
   const allocations = change.allocations ?? ledger.allocations;
@@ -225,7 +250,8 @@ function settle(
     .map((s) => s.expiresAt)
     .sort()[0];
   const nowIso = now.toISOString();
-  const overAllocatedSince = balance < 0 ? (ledger.overAllocatedSince ?? nowIso) : undefined;
+  const overAllocatedSince =
+    balance < 0 ? (ledger.overAllocatedSince ?? (overSince ?? now).toISOString()) : undefined;
   const { earliestExpiry: _e, overAllocatedSince: _o, ...rest } = ledger;
   const next: Ledger = {
     ...rest,

@@ -203,3 +203,27 @@ describe('credit ledger', () => {
     );
   });
 });
+
+describe('over-allocation mark', () => {
+  it('dates an over-allocation caused by a lapse nobody wrote at the time from the instant of the lapse', () => {
+    // Arrange: 100 + 50 credits, 120 allocated; the 100 end on 1 May.
+    const t0 = new Date('2026-04-01T00:00:00.000Z');
+    const opened = withSources(
+      emptyLedger('biz', t0),
+      {
+        a: { kind: 'contract', productCode: 'p', credits: 100, expiresAt: '2026-05-01T00:00:00.000Z' },
+        b: { kind: 'direct', productCode: 'p', credits: 50, expiresAt: '2027-01-01T00:00:00.000Z' },
+      },
+      t0,
+    )?.next;
+    const plan =
+      opened && planAllocation(opened, { service: 's', productCode: 'p', units: 120, creditsPerUnit: 1 }, t0);
+    if (plan?.kind !== 'write') throw new Error('allocation refused');
+
+    // Act: first seen on 20 May.
+    const seen = ledgerAt(plan.next, new Date('2026-05-20T00:00:00.000Z'));
+
+    // Assert
+    expect(seen).toMatchObject({ total: 50, balance: -70, overAllocatedSince: '2026-05-01T00:00:00.000Z' });
+  });
+});
