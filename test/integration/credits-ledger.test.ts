@@ -153,6 +153,9 @@ describe('credit ledger on DynamoDB Local', () => {
     // Act: eleven days later, no notification: the contract's 100 credits no longer count.
     now = new Date(T0.getTime() + 11 * DAY);
     const seen = await businessCredits(d, businessId);
+    const marked = await d.ledgers.get(businessId); // the read wrote the lapse down
+    const mailsAfterRead = noticed.filter((l) => l.businessId === businessId).length;
+    await businessCredits(d, businessId);
     const raise = setServiceAllocation(d, businessId, 'email-security', 1);
     await expect(raise).rejects.toBeInstanceOf(OverAllocatedError);
     const lower = await setServiceAllocation(d, businessId, 'endpoint-security', 20); // 60 of 50
@@ -160,6 +163,12 @@ describe('credit ledger on DynamoDB Local', () => {
 
     // Assert
     expect(seen.usage).toMatchObject({ total: 50, allocated: 120, balance: -70, overAllocatedBy: 70 });
+    expect(marked).toMatchObject({
+      total: 50,
+      balance: -70,
+      overAllocatedSince: new Date(T0.getTime() + 10 * DAY).toISOString(),
+    });
+    expect(mailsAfterRead).toBe(1);
     expect(lower.ledger).toMatchObject({ total: 50, allocated: 60, balance: -10 });
     expect(lower.ledger.overAllocatedSince).toBeDefined();
     expect(noticed.filter((l) => l.businessId === businessId)).toHaveLength(1);

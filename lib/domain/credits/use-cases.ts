@@ -2,7 +2,7 @@ import type { Clock } from '../contract/ports.js';
 import { findProductByCode, findService, type ProductCatalog } from '../product/catalog.js';
 import type { Business } from '../setup/model.js';
 import { UnknownBusinessError, UnknownServiceError } from './errors.js';
-import { type CreditUsage, creditUsage, emptyLedger } from './ledger.js';
+import { type CreditUsage, creditUsage, emptyLedger, needsRefresh } from './ledger.js';
 import { type DirectLicense, type LicenseView, licenseViews } from './licenses.js';
 import type { Allocation } from './model.js';
 import type { AllocationOutcome, BusinessDirectory, CreditNotices, LedgerStore } from './ports.js';
@@ -33,13 +33,24 @@ async function businessOf(deps: Pick<CreditsDeps, 'businesses'>, businessId: str
   return business;
 }
 
-/** A business's details and its credit usage now (R2, R9): one read of the business, one of its ledger. */
+/**
+ * A business's details and its credit usage now (R2, R9): one read of the business, one of its
+ * ledger. When a license has lapsed since the ledger was written, the ledger is written again
+ * first (lapsed sources dropped), so a business that became over-allocated by the lapse is
+ * marked, and its primary user told, as soon as anyone looks (R9).
+ */
 export async function businessCredits(
   deps: CreditsDeps,
   businessId: string,
 ): Promise<{ readonly business: Business; readonly usage: CreditUsage }> {
-  const [business, ledger] = await Promise.all([businessOf(deps, businessId), deps.ledgers.get(businessId)]);
+  const [business, read] = await Promise.all([businessOf(deps, businessId), deps.ledgers.get(businessId)]);
   const now = deps.clock.now();
+  let ledger = read;
+  if (ledger && needsRefresh(ledger, now)) {
+    const written = await deps.ledgers.refresh(businessId, now);
+    ledger = written.ledger ?? ledger;
+    if (written.transition === 'became-over-allocated') await deps.notices.overAllocated(ledger);
+  }
   return { business, usage: creditUsage(ledger ?? emptyLedger(businessId, now), now) };
 }
 
