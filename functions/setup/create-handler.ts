@@ -6,6 +6,8 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { securityHeaders } from '../../lib/adapters/http/security-headers.js';
 import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { InvocationClock } from '../../lib/adapters/lambda/remaining-time.js';
+import type { AccountStore } from '../../lib/domain/account/ports.js';
+import type { BusinessDirectory, CreditNotices, LedgerStore } from '../../lib/domain/credits/ports.js';
 import type { ActivateDeps } from '../../lib/domain/setup/activate-license.js';
 import type { BusinessDetailsDeps } from '../../lib/domain/setup/business-details.js';
 import type { Mailer } from '../../lib/domain/setup/ports.js';
@@ -20,6 +22,18 @@ import { messagePage } from './views/pages.js';
 
 export type SetupEvent = APIGatewayProxyEventV2;
 export type SetupResult = Result;
+
+/**
+ * What the returning buyer's pages need (sign-in, licenses, credit usage): without it those
+ * pages are not served (the setup and the calculator are).
+ */
+export interface AccountOptions {
+  readonly accounts: AccountStore;
+  readonly ledgers: LedgerStore;
+  readonly businesses: BusinessDirectory;
+  /** The pages only read; a read never tells of an over-allocation. Default: nobody. */
+  readonly notices?: CreditNotices;
+}
 
 /** Everything the use cases need, plus what only the pages use. */
 export interface SetupOptions
@@ -39,6 +53,8 @@ export interface SetupOptions
   readonly invocation?: InvocationClock;
   /** IANA zones a business may pick; a function is called once, when first needed (it is slow). */
   readonly timeZones: readonly string[] | (() => readonly string[]);
+  /** The returning buyer's pages under /account (dependencies.ts wires them). */
+  readonly account?: AccountOptions;
 }
 
 /**

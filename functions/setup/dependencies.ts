@@ -2,9 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { parseRegions, requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
+import { createAccountStore } from '../../lib/adapters/dynamodb/account-store.js';
 import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createBusinessDirectory, createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
@@ -46,5 +48,10 @@ export function setupDependencies(): SetupOptions {
     consoleUrl: requireEnv('CONSOLE_URL'),
     dataCenterRegions: parseRegions(requireEnv('DATA_CENTER_REGIONS')),
     timeZones: () => Intl.supportedValuesOf('timeZone'),
+    account: {
+      accounts: createAccountStore({ client: documents, tableName }),
+      ledgers: createLedgerStore({ client: documents, tableName }),
+      businesses: createBusinessDirectory({ client: documents, tableName }),
+    },
   };
 }

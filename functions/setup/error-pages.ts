@@ -5,7 +5,9 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '../../lib/adapters/http/form-body.js';
+import { NotSignedInError, TooManySignInsError } from '../../lib/domain/account/errors.js';
 import { ConcurrentUpdateError, MarketplaceUnavailableError } from '../../lib/domain/contract/errors.js';
+import { UnknownBusinessError, UnknownServiceError } from '../../lib/domain/credits/errors.js';
 import {
   ActivatedElsewhereError,
   AlreadyActiveError,
@@ -43,6 +45,9 @@ const KINDS: ReadonlyArray<[abstract new (...args: never[]) => Error, MessageKin
   [TooManyAttemptsError, 'too-many-attempts'],
   [CodeLimitError, 'code-limit'],
   [TooManyRequestsError, 'too-many-requests'],
+  [TooManySignInsError, 'too-many-sign-ins'],
+  [UnknownServiceError, 'bad-request'],
+  [UnknownBusinessError, 'not-found'],
   [PayloadTooLargeError, 'too-large'],
   [UnsupportedMediaTypeError, 'unsupported-media-type'],
   [MalformedBodyError, 'bad-request'],
@@ -54,21 +59,30 @@ interface PageContext {
   readonly consoleUrl: string;
 }
 
+/** The returning buyer's pages: their own start page, and their own page for some errors. */
+const isAccountPath = (path: string | undefined) =>
+  path === '/account' || Boolean(path?.startsWith('/account/'));
+
 /**
  * Each domain error's page, the one that says what happened and what to do next.
  * `current-step` means "send the buyer to the step they are at" (a replayed or out-of-order
- * form). Undefined: an unexpected error.
+ * form; on the account pages, also "sign in first"). Undefined: an unexpected error.
  */
 export function pageForError(
   error: unknown,
   ctx: PageContext,
+  path?: string,
 ): { status: number; html: string } | 'current-step' | undefined {
   if (
     error instanceof WrongStepError ||
     error instanceof ConcurrentUpdateError ||
-    error instanceof CodeCooldownError
+    error instanceof CodeCooldownError ||
+    error instanceof NotSignedInError
   ) {
     return 'current-step';
+  }
+  if (isAccountPath(path) && error instanceof TooManyAttemptsError) {
+    return messagePage(ctx, 'sign-in-too-many-attempts');
   }
   for (const [type, kind] of KINDS) {
     if (error instanceof type) return messagePage(ctx, kind, { consoleUrl: ctx.consoleUrl });
@@ -95,14 +109,14 @@ export function setupErrorPages(
     onError: (request) => {
       const { error } = request;
       const path = request.event.rawPath;
-      const mapped = pageForError(error, ctx);
+      const mapped = pageForError(error, ctx, path);
       if (mapped === 'current-step') {
         // A form for a step already done (back button, double submit): show where the buyer is now.
-        request.response = redirect('/setup');
+        request.response = redirect(isAccountPath(path) ? '/account' : '/setup');
       } else if (mapped) {
         logger.info('Setup request refused', { path, reason: error?.name });
         request.response = page(mapped);
-        if (error instanceof TooManyRequestsError) {
+        if (error instanceof TooManyRequestsError || error instanceof TooManySignInsError) {
           request.response.headers = {
             ...request.response.headers,
             'retry-after': String(error.retryAfterSeconds),

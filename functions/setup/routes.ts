@@ -1,6 +1,17 @@
 import type { Route } from '@middy/http-router';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { sessionCookie } from '../../lib/adapters/http/cookies.js';
+import { accountCookie, sessionCookie } from '../../lib/adapters/http/cookies.js';
+import { ACCOUNT_SESSION_MS } from '../../lib/domain/account/model.js';
+import {
+  findAccountSession,
+  pendingSignIn,
+  requestSignInCode,
+  resendSignInCode,
+  signedInSession,
+  signInFormToken,
+  signOut,
+  verifySignInCode,
+} from '../../lib/domain/account/sign-in.js';
 import { activateLicense } from '../../lib/domain/setup/activate-license.js';
 import { saveBusinessDetails } from '../../lib/domain/setup/business-details.js';
 import {
@@ -8,9 +19,11 @@ import {
   InvalidBusinessDetailsError,
   WrongCodeError,
 } from '../../lib/domain/setup/errors.js';
+import { CsrfError } from '../../lib/domain/setup/session.js';
 import { startSetup } from '../../lib/domain/setup/start-setup.js';
 import { sendEmailCode, verifyEmailCode } from '../../lib/domain/setup/verify-email.js';
-import type { SetupOptions } from './create-handler.js';
+import { calculator, createAccountSteps } from './account-steps.js';
+import type { AccountOptions, SetupOptions } from './create-handler.js';
 import { page, type Result, redirect, withStatus } from './responses.js';
 import {
   businessFormSchema,
@@ -93,12 +106,7 @@ export function setupRoutes(
       try {
         await verifyEmailCode(s, input.code, options);
       } catch (error) {
-        const message =
-          error instanceof WrongCodeError
-            ? `That code is not right. ${error.attemptsLeft} attempt(s) left.`
-            : error instanceof CodeExpiredError
-              ? 'That code has expired. Send a new code and enter it within three minutes.'
-              : undefined;
+        const message = codeMessage(error);
         if (message === undefined) throw error;
         return withStatus(await stepPage(await session(event), { error: message }), 400);
       }
@@ -128,6 +136,100 @@ export function setupRoutes(
       const { consoleUrl } = await activateLicense(s, options);
       return redirect(consoleUrl);
     }),
+
+    // R14: public, a GET form, so an estimate is a link.
+    route('GET', '/calculator', async (event) => calculator(options, ctx, event)),
+
+    ...(options.account ? accountRoutes(options, options.account, steps) : []),
+  ];
+}
+
+const codeMessage = (error: unknown) =>
+  error instanceof WrongCodeError
+    ? `That code is not right. ${error.attemptsLeft} attempt(s) left.`
+    : error instanceof CodeExpiredError
+      ? 'That code has expired. Send a new code and enter it within three minutes.'
+      : undefined;
+
+/**
+ * The returning buyer's pages (R2, R7, R9): sign-in with an email code, then the signed-in
+ * business's licenses and credit usage. The business comes only from the signed-in session;
+ * every form carries a CSRF token; a page without a signed-in session sends to the sign-in.
+ */
+function accountRoutes(
+  options: SetupOptions,
+  account: AccountOptions,
+  steps: ReturnType<typeof createSteps>,
+): Route<Event, Result>[] {
+  const { ctx, form } = steps;
+  const a = createAccountSteps(options, account, ctx);
+  const now = () => options.clock.now();
+  const signedIn = (event: Event, csrf?: string) =>
+    signedInSession(a.cookieOf(event), a.signIn, now(), csrf === undefined ? undefined : { csrf });
+  const route = (method: 'GET' | 'POST', path: string, handler: (event: Event) => Promise<Result>) => ({
+    method,
+    path,
+    handler,
+  });
+  return [
+    route('GET', '/account', (event) => a.current(event)),
+
+    route('POST', '/account', async (event) => {
+      const { input, csrf, values } = form(event, emailFormSchema);
+      const formCookie = a.cookieOf(event);
+      if ('invalid' in input) {
+        const valid = formCookie && options.secrets.equal(csrf, signInFormToken(formCookie, options.secrets));
+        if (!valid) throw new CsrfError('The sign-in form is missing its CSRF token or it does not match');
+        return a.signInForm(event, {
+          email: (values.email ?? '').slice(0, 254),
+          error: input.invalid.email ?? 'Check the form.',
+        });
+      }
+      const { cookieValue } = await requestSignInCode(
+        { email: input.email, sourceAddress: event.requestContext.http.sourceIp, formCookie, csrf },
+        a.signIn,
+      );
+      return redirect('/account', [accountCookie(cookieValue, a.signInSeconds)]);
+    }),
+
+    route('POST', '/account/code', async (event) => {
+      const { input, csrf } = form(event, codeFormSchema);
+      const s = await pendingSignIn(a.cookieOf(event), a.signIn, now(), csrf);
+      if ('invalid' in input) return a.codeStep(s, input.invalid.code ?? 'Check the form.');
+      try {
+        const { cookieValue } = await verifySignInCode(s, input.code, a.signIn);
+        return redirect('/account', [accountCookie(cookieValue, ACCOUNT_SESSION_MS / 1000)]);
+      } catch (error) {
+        const message = codeMessage(error);
+        if (message === undefined) throw error;
+        const again = await findAccountSession(a.cookieOf(event), a.signIn, now());
+        return withStatus(a.codeStep(again ?? s, message), 400);
+      }
+    }),
+
+    route('POST', '/account/resend', async (event) => {
+      const { csrf } = form(event, csrfOnlySchema);
+      const s = await pendingSignIn(a.cookieOf(event), a.signIn, now(), csrf);
+      await resendSignInCode(s, event.requestContext.http.sourceIp, a.signIn);
+      return redirect('/account');
+    }),
+
+    // Ends a signed-in session, or abandons a sign-in waiting for its code ("another email").
+    route('POST', '/account/sign-out', async (event) => {
+      const { csrf } = form(event, csrfOnlySchema);
+      const s = await findAccountSession(a.cookieOf(event), a.signIn, now());
+      if (s) {
+        if (!(csrf && options.secrets.equal(csrf, s.csrfToken))) {
+          throw new CsrfError('The form is missing its CSRF token or it does not match');
+        }
+        await signOut(s, a.signIn);
+      }
+      return redirect('/account', [accountCookie('', 0)]);
+    }),
+
+    route('GET', '/account/licenses', async (event) => a.licenses(await signedIn(event))),
+
+    route('GET', '/account/usage', async (event) => a.usage(await signedIn(event))),
   ];
 }
 

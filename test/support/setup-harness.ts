@@ -2,8 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { createSetupHandler, type SetupOptions } from '../../functions/setup/create-handler.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
+import { createAccountStore } from '../../lib/adapters/dynamodb/account-store.js';
 import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createBusinessDirectory, createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
@@ -11,6 +13,7 @@ import { createEntitlementClient, createMeteringClient } from '../../lib/adapter
 import { createCustomerResolver } from '../../lib/adapters/marketplace/customer-resolver.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
 import { contractIdOf, licenseIdFromArn } from '../../lib/domain/contract/identity.js';
+import type { CreditsDeps } from '../../lib/domain/credits/use-cases.js';
 import { MarketplaceSimulator, type RunningSimulator } from '../../local/marketplace-simulator/index.js';
 import { type RunningSesLocal, startSesLocal } from '../../local/ses-local.js';
 import { Browser, type Page } from './browser.js';
@@ -76,6 +79,11 @@ export function setupHarness(start = new Date('2026-05-01T10:00:00.000Z')) {
       consoleUrl: 'https://console.example.com/welcome',
       dataCenterRegions: [{ id: 'eu', label: 'Europe (Frankfurt)' }],
       timeZones: ['UTC', 'Europe/Berlin'],
+      account: {
+        accounts: createAccountStore(documents),
+        ledgers: createLedgerStore(documents),
+        businesses: createBusinessDirectory(documents),
+      },
     };
     handler = createSetupHandler(state.options);
   });
@@ -91,6 +99,13 @@ export function setupHarness(start = new Date('2026-05-01T10:00:00.000Z')) {
     use(overrides: Partial<SetupOptions>) {
       state.options = { ...state.options, ...overrides };
       handler = createSetupHandler(state.options);
+    },
+    /** The credits use cases' dependencies over this test's table, catalog and clock. */
+    credits(): CreditsDeps {
+      const { account, catalog } = state.options;
+      if (!account) throw new Error('The harness was built without the account pages');
+      const notices = { overAllocated: async () => {} };
+      return { catalog, ledgers: account.ledgers, businesses: account.businesses, notices, clock };
     },
     /** A buyer's browser; each from its own address unless one is given. */
     browser(sourceIp = `198.51.100.${++addresses % 250}`) {

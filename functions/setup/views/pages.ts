@@ -20,14 +20,14 @@ export interface Page {
 const START_AGAIN =
   'In AWS Marketplace, open Your software subscriptions and choose Set up product to start again.';
 
-function page(ctx: PageContext, status: number, title: string, body: SafeHtml): Page {
+export function page(ctx: PageContext, status: number, title: string, body: SafeHtml): Page {
   return {
     status,
     html: layout({ title, body, productName: ctx.productName, supportEmail: ctx.supportEmail }).toString(),
   };
 }
 
-function csrfInput(csrf: string): SafeHtml {
+export function csrfInput(csrf: string): SafeHtml {
   return html`<input type="hidden" name="csrf" value="${csrf}">`;
 }
 
@@ -39,12 +39,12 @@ function supportLink(ctx: PageContext): SafeHtml {
 // Form pieces: an error summary at the top (role="alert", links to the fields) and, next to
 // each field, its own message tied to the input by aria-describedby.
 
-interface FieldError {
+export interface FieldError {
   readonly id: string;
   readonly message: string;
 }
 
-function errorSummary(errors: readonly FieldError[]): SafeHtml | false {
+export function errorSummary(errors: readonly FieldError[]): SafeHtml | false {
   if (errors.length === 0) return false;
   return html`<div class="error-summary" role="alert" aria-labelledby="error-summary-title">
 <h2 id="error-summary-title">There is a problem</h2>
@@ -53,21 +53,21 @@ function errorSummary(errors: readonly FieldError[]): SafeHtml | false {
 `;
 }
 
-function fieldError(id: string, error: string | undefined): SafeHtml | false {
+export function fieldError(id: string, error: string | undefined): SafeHtml | false {
   return Boolean(error) && html`<p class="field-error" id="${id}-error">${error}</p>`;
 }
 
 /** ` aria-describedby="…"` (hint, then error) and ` aria-invalid="true"` when the field has an error. */
-function describedBy(id: string, hasHint: boolean, error: string | undefined): SafeHtml {
+export function describedBy(id: string, hasHint: boolean, error: string | undefined): SafeHtml {
   const ids = [hasHint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return html`${ids && html` aria-describedby="${ids}"`}${Boolean(error) && html` aria-invalid="true"`}`;
 }
 
-function hint(id: string, text: HtmlValue): SafeHtml {
+export function hint(id: string, text: HtmlValue): SafeHtml {
   return html`<span class="hint" id="${id}-hint">${text}</span>`;
 }
 
-function plural(n: number, one: string, many: string): string {
+export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
@@ -83,6 +83,7 @@ export function landingPage(ctx: PageContext): Page {
     html`<p>There is no account setup in progress.</p>
 <p>To set up ${ctx.productName}, start from AWS Marketplace: open Your software subscriptions, find ${ctx.productName} and choose Set up product. You will be brought back here.</p>
 <p>Setup takes a few minutes: you sign in or create your account, give your business details, review your license and activate it. You have four hours to finish.</p>
+<p>Set up already? <a href="/account">Sign in to see your licenses and credits</a>. Buying? <a href="/calculator">Estimate the credits you need</a>.</p>
 `,
   );
 }
@@ -309,12 +310,12 @@ export function dateShower(timeZone: string): DateShower {
 // Built on first use: the first Intl object of a process loads ICU data (about 3 ms), which a
 // cold start serving only the first page should not pay.
 let numberFormat: Intl.NumberFormat | undefined;
-const formatNumber = (n: number): string => {
+export const formatNumber = (n: number): string => {
   numberFormat ??= new Intl.NumberFormat('en-US');
   return numberFormat.format(n);
 };
 
-const ORIGIN_LABELS: Readonly<Record<string, string>> = {
+export const ORIGIN_LABELS: Readonly<Record<string, string>> = {
   purchase: 'Purchase',
   upgrade: 'Upgrade',
   renewal: 'Renewal',
@@ -408,6 +409,8 @@ export const MESSAGE_STATUS = {
   'too-many-attempts': 429,
   'code-limit': 429,
   'too-many-requests': 429,
+  'too-many-sign-ins': 429,
+  'sign-in-too-many-attempts': 429,
   'server-error': 500,
 } as const satisfies Record<string, number>;
 
@@ -440,6 +443,8 @@ function consoleLink(ctx: PageContext, extra: MessageExtra, text: string): SafeH
     : html`<p>Sign in to ${ctx.productName} to start using it.</p>`;
 }
 
+const LICENSES_LINK = html`<p>To see all your licenses and credits later, <a href="/account/licenses">sign in to your licenses</a>.</p>`;
+
 const MESSAGES: Record<MessageKind, Message> = {
   'setup-expired': {
     title: 'This setup has expired',
@@ -457,7 +462,8 @@ const MESSAGES: Record<MessageKind, Message> = {
       ctx,
       extra,
     ) => html`<p>This license is already active for your business. There is nothing more to set up.</p>
-${consoleLink(ctx, extra, `Go to ${ctx.productName}`)}`,
+${consoleLink(ctx, extra, `Go to ${ctx.productName}`)}
+${LICENSES_LINK}`,
   },
   'activated-elsewhere': {
     title: 'This license belongs to another business',
@@ -469,7 +475,8 @@ ${consoleLink(ctx, extra, `Go to ${ctx.productName}`)}`,
   activated: {
     title: 'Your license is active',
     body: (ctx, extra) => html`<p>Your license is active and its credits are ready to use.</p>
-${consoleLink(ctx, extra, `Continue to ${ctx.productName}`)}`,
+${consoleLink(ctx, extra, `Continue to ${ctx.productName}`)}
+${LICENSES_LINK}`,
   },
   'invalid-token': {
     title: 'This setup link is not valid',
@@ -565,6 +572,16 @@ ${consoleLink(ctx, extra, `Continue to ${ctx.productName}`)}`,
     title: 'Too many requests',
     body: () => html`<p>Too many setups were started from your network in the last few minutes.</p>
 <p>Wait a few minutes, then choose Set up product in AWS Marketplace again. Nothing was lost.</p>`,
+  },
+  'too-many-sign-ins': {
+    title: 'Too many requests',
+    body: () => html`<p>Too many sign-in codes were asked for from your network in the last few minutes.</p>
+<p>Wait a few minutes, then <a href="/account">sign in</a> again. If you already have a code, it still works.</p>`,
+  },
+  'sign-in-too-many-attempts': {
+    title: 'Too many wrong codes',
+    body: () => html`<p>A wrong code was entered too many times, so that code no longer works.</p>
+<p>Go back and ask for a new code, or <a href="/account">sign in</a> again.</p>`,
   },
   'server-error': {
     title: 'Something went wrong',

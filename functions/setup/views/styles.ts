@@ -42,6 +42,16 @@ caption{text-align:left;font-weight:600;padding-bottom:.25rem}
 th,td{text-align:left;padding:.5rem;border-bottom:1px solid #d0d5dc;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .reference{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
+nav.account{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:0 0 1rem}
+nav.account form{margin:0 0 0 auto}
+nav.account [aria-current]{font-weight:600;text-decoration:none;color:inherit}
+.bar{display:block;width:100%;height:.75rem}
+.bar .track{fill:#e6e9ee}.used{fill:#0b57d0;background:#0b57d0}.free{fill:#9fbff0;background:#9fbff0}.over{fill:#b3261e;background:#b3261e}
+dd.over{background:none;color:#b3261e;font-weight:600}
+td.chart{width:35%;vertical-align:middle}
+figure.usage{margin:0 0 1rem}
+.key{display:inline-block;width:.75rem;height:.75rem;margin:0 .25rem 0 .5rem}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
 @media (max-width:30rem){main{margin-top:0;border-radius:0;border-width:1px 0}dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important}}
 `;

@@ -15,6 +15,7 @@
  * | budget          | BUDGET#<key>        | <window start>  |
  * | credit ledger   | BUSINESS#<id>       | LEDGER          |
  * | direct license  | LICENSE#<reference> | LICENSE         |
+ * | account session | ACCOUNT#<hash>      | ACCOUNT         |
  *
  * Contract, items and audit share a partition, so one Query reads a contract with its items
  * (sk from CONTRACT to ITEM#~ leaves the AUDIT# rows out) and one transaction writes them.
@@ -76,6 +77,8 @@ export const keys = {
   }),
   auditPrefix: AUDIT_PREFIX,
   setup: (sessionKey: string): TableKey => ({ pk: `SETUP#${sessionKey}`, sk: 'SETUP' }),
+  /** A returning buyer's sign-in or signed-in session, by a hash of its cookie value. */
+  accountSession: (sessionKey: string): TableKey => ({ pk: `ACCOUNT#${sessionKey}`, sk: 'ACCOUNT' }),
   user: (email: string): TableKey => ({ pk: `USER#${email}`, sk: 'USER' }),
   business: (businessId: string): TableKey => ({ pk: `BUSINESS#${businessId}`, sk: 'BUSINESS' }),
   /** A registration token's first setup (its deadline, R4), by a hash of the token. */

@@ -20,6 +20,89 @@ import { domainFields, type Row } from './rows.js';
 import { summaryUpdates } from './summary-counters.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
+/**
+ * A session's write and one taken from each budget, in one transaction (the setup's and the
+ * sign-in's code mails). Two requests that take from the same budget at the same moment can
+ * conflict (TransactionConflict): those are retried a few times, as nothing was written.
+ * The put's condition failing is ConcurrentUpdateError; a spent budget BudgetSpentError.
+ */
+export async function putWithBudgets(
+  client: DynamoDBDocumentClient,
+  put: Record<string, unknown> & { TableName: string; Item: Row },
+  sessionKey: string,
+  budgets: readonly Budget[],
+  now: Date,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: put as never },
+            ...budgets.map((b) => ({ Update: budgetUpdate(put.TableName, b, now) })),
+          ],
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new ConcurrentUpdateError(sessionKey);
+      const spent = budgets.find((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed');
+      if (spent) throw new BudgetSpentError(spent);
+      const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
+      if (!conflict || attempt >= 5) {
+        if (conflict) throw new ConcurrentUpdateError(sessionKey);
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+/** Gives back what `putWithBudgets` took (a mail that never went out); best effort. */
+export async function giveBackBudgets(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  budgets: readonly Budget[],
+  now: Date,
+): Promise<void> {
+  await Promise.allSettled(
+    budgets.map((b) => client.send(new UpdateCommand(budgetUpdate(tableName, b, now, -1)))),
+  );
+}
+
+/**
+ * Counts one guess at the code (named by its salt) of the session row at `key`, before it is
+ * compared: a conditional UpdateItem, so of any number of parallel guesses at most `max` are
+ * counted in all. The guess's number, or undefined when none is left or the code was replaced.
+ */
+export async function claimCodeAttempt(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  key: { pk: string; sk: string },
+  salt: string,
+  max: number,
+): Promise<number | undefined> {
+  try {
+    const out = await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'SET #c.#a = if_not_exists(#c.#a, :zero) + :one',
+        ConditionExpression: '#c.#s = :salt AND (attribute_not_exists(#c.#a) OR #c.#a < :max)',
+        ExpressionAttributeNames: { '#c': 'code', '#a': 'attempts', '#s': 'salt' },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':salt': salt, ':max': max },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number((out.Attributes as { code?: { attempts?: number } } | undefined)?.code?.attempts);
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
 export interface SetupStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
@@ -46,44 +129,6 @@ export function createSetupStore({
   });
   const get = async (key: { pk: string; sk: string }) =>
     (await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
-
-  /**
-   * The session's write and one taken from each budget, in one transaction. Two requests that
-   * take from the same budget at the same moment can conflict (TransactionConflict): those are
-   * retried a few times, as nothing was written.
-   */
-  async function takeWith(
-    put: Record<string, unknown> & { Item: Row },
-    sessionKey: string,
-    budgets: readonly Budget[],
-    now: Date,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: put as never },
-              ...budgets.map((b) => ({ Update: budgetUpdate(tableName, b, now) })),
-            ],
-          }),
-        );
-        return;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new ConcurrentUpdateError(sessionKey);
-        const spent = budgets.find((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed');
-        if (spent) throw new BudgetSpentError(spent);
-        const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
-        if (!conflict || attempt >= 5) {
-          if (conflict) throw new ConcurrentUpdateError(sessionKey);
-          throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      }
-    }
-  }
 
   return {
     async createSession(session, token) {
@@ -158,34 +203,13 @@ export function createSetupStore({
           throw error;
         }
       }
-      await takeWith(put, session.sessionKey, take.budgets, take.now);
+      await putWithBudgets(client, put, session.sessionKey, take.budgets, take.now);
     },
 
-    async giveBack(budgets, now) {
-      await Promise.allSettled(
-        budgets.map((b) => client.send(new UpdateCommand(budgetUpdate(tableName, b, now, -1)))),
-      );
-    },
+    giveBack: (budgets, now) => giveBackBudgets(client, tableName, budgets, now),
 
-    async claimCodeAttempt(sessionKey, salt, max) {
-      try {
-        const out = await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: keys.setup(sessionKey),
-            UpdateExpression: 'SET #c.#a = if_not_exists(#c.#a, :zero) + :one',
-            ConditionExpression: '#c.#s = :salt AND (attribute_not_exists(#c.#a) OR #c.#a < :max)',
-            ExpressionAttributeNames: { '#c': 'code', '#a': 'attempts', '#s': 'salt' },
-            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':salt': salt, ':max': max },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        );
-        return Number((out.Attributes as { code?: { attempts?: number } } | undefined)?.code?.attempts);
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return undefined;
-        throw error;
-      }
-    },
+    claimCodeAttempt: (sessionKey, salt, max) =>
+      claimCodeAttempt(client, tableName, keys.setup(sessionKey), salt, max),
 
     async getUser(email) {
       const row = await get(keys.user(email));

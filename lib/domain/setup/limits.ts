@@ -32,11 +32,19 @@ export const CONTRACT_CODES: BudgetSpec = { limit: 30, windowMs: DAY };
  */
 export const SOURCE_REGISTRATIONS: BudgetSpec = { limit: 20, windowMs: 10 * MINUTE };
 
+/**
+ * Sign-in requests (a code asked for or re-sent, known email or not) from one source address:
+ * 20 in 10 minutes. It bounds how fast one address can probe emails or mail strangers, on top
+ * of the mailbox budget the sign-in shares with the setup.
+ */
+export const SOURCE_SIGN_INS: BudgetSpec = { limit: 20, windowMs: 10 * MINUTE };
+
 /** The budgets a deployment may tune; each defaults to the constant above. */
 export interface SetupLimits {
   readonly mailboxCodes?: BudgetSpec;
   readonly contractCodes?: BudgetSpec;
   readonly sourceRegistrations?: BudgetSpec;
+  readonly sourceSignIns?: BudgetSpec;
 }
 
 /**

@@ -1,27 +1,15 @@
 import type { Clock } from '../contract/ports.js';
 import {
-  CodeCooldownError,
-  CodeExpiredError,
-  CodeLimitError,
-  TooManyAttemptsError,
-  WrongCodeError,
-} from './errors.js';
-import {
-  type Budget,
-  BudgetSpentError,
-  CONTRACT_CODES,
-  MAILBOX_CODES,
-  mailboxOf,
-  type SetupLimits,
-} from './limits.js';
-import {
-  CODE_RESEND_COOLDOWN_MS,
-  CODE_VALIDITY_MS,
-  MAX_CODES_PER_SESSION,
-  MAX_WRONG_CODES,
-  normalizeEmail,
-  type SetupSession,
-} from './model.js';
+  checkEmailCode,
+  checkResendCooldown,
+  codeMail,
+  issueEmailCode,
+  isTimeout,
+  mailboxBudget,
+} from './email-code.js';
+import { CodeExpiredError, CodeLimitError, TooManyAttemptsError } from './errors.js';
+import { type Budget, BudgetSpentError, CONTRACT_CODES, type SetupLimits } from './limits.js';
+import { MAX_CODES_PER_SESSION, normalizeEmail, type SetupSession } from './model.js';
 import type { Mailer, Secrets, SetupStore } from './ports.js';
 
 export interface VerifyEmailDeps {
@@ -52,37 +40,22 @@ export async function sendEmailCode(
   deps: VerifyEmailDeps,
 ): Promise<SetupSession> {
   const email = normalizeEmail(rawEmail);
-  const mailbox = mailboxOf(email);
   const now = deps.clock.now();
-  if (session.code && session.email && mailboxOf(session.email) === mailbox) {
-    const wait = Date.parse(session.code.sentAt) + CODE_RESEND_COOLDOWN_MS - now.getTime();
-    if (wait > 0) throw new CodeCooldownError(Math.ceil(wait / 1000));
-  }
+  checkResendCooldown(session, email, now);
   const codesSent = (session.codesSent ?? 0) + 1;
   if (codesSent > MAX_CODES_PER_SESSION)
     throw new TooManyAttemptsError('This setup has sent as many codes as it may');
-  const code = deps.secrets.digits(6);
-  const salt = deps.secrets.token();
+  const { code, stored } = issueEmailCode(deps.secrets, now);
   const next: SetupSession = {
     ...session,
     step: 'code',
     email,
     codesSent,
-    code: {
-      hash: deps.secrets.hmac(salt, code),
-      salt,
-      sentAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + CODE_VALIDITY_MS).toISOString(),
-      attempts: 0,
-    },
+    code: stored,
     version: session.version + 1,
   };
   const budgets: Budget[] = [
-    // Hashed: the budget's key must not hold the address.
-    {
-      key: `mailbox:${deps.secrets.hash(`mailbox:${mailbox}`)}`,
-      ...(deps.limits?.mailboxCodes ?? MAILBOX_CODES),
-    },
+    mailboxBudget(email, deps.secrets, deps.limits),
     { key: `contract:${session.contractId}`, ...(deps.limits?.contractCodes ?? CONTRACT_CODES) },
   ];
   try {
@@ -96,16 +69,12 @@ export async function sendEmailCode(
     );
   }
   try {
-    await deps.mailer.send({
-      to: email,
-      subject: `${code} is your ${deps.productName} verification code`,
-      text: [
-        `Your verification code is ${code}.`,
-        '',
-        'It is valid for three minutes. If it has expired, request a new one on the setup page.',
-        `If you did not start setting up ${deps.productName}, ignore this email.`,
-      ].join('\n'),
-    });
+    await deps.mailer.send(
+      codeMail(email, code, deps.productName, {
+        page: 'setup page',
+        ignoreUnless: `start setting up ${deps.productName}`,
+      }),
+    );
   } catch (error) {
     // A mail that timed out may still have gone out: it stays counted and its code valid.
     if (isTimeout(error)) throw error;
@@ -119,11 +88,6 @@ export async function sendEmailCode(
     throw error;
   }
   return next;
-}
-
-function isTimeout(error: unknown): boolean {
-  const { name, code } = (error ?? {}) as { name?: string; code?: string };
-  return name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ECONNRESET';
 }
 
 /**
@@ -145,16 +109,14 @@ export async function verifyEmailCode(
 ): Promise<SetupSession> {
   const now = deps.clock.now();
   const { code, email } = session;
-  if (!code || !email || now.getTime() >= Date.parse(code.expiresAt)) {
-    throw new CodeExpiredError('The code has expired; request a new one');
-  }
-  if ((code.attempts ?? 0) >= MAX_WRONG_CODES) throw new TooManyAttemptsError('Too many wrong codes');
-  const attempt = await deps.setups.claimCodeAttempt(session.sessionKey, code.salt, MAX_WRONG_CODES);
-  if (attempt === undefined) throw new TooManyAttemptsError('Too many wrong codes');
-  if (!deps.secrets.equal(deps.secrets.hmac(code.salt, typedCode.trim()), code.hash)) {
-    if (attempt >= MAX_WRONG_CODES) throw new TooManyAttemptsError('Too many wrong codes');
-    throw new WrongCodeError(MAX_WRONG_CODES - attempt);
-  }
+  if (!email) throw new CodeExpiredError('The code has expired; request a new one');
+  await checkEmailCode(
+    code,
+    typedCode,
+    (salt, max) => deps.setups.claimCodeAttempt(session.sessionKey, salt, max),
+    deps.secrets,
+    now,
+  );
   const user = await deps.setups.ensureUser({ email, createdAt: now.toISOString() });
   const business = user.businessId ? await deps.setups.getBusiness(user.businessId) : undefined;
   const { code: _consumed, ...rest } = session;

@@ -637,6 +637,11 @@ describe('messagePage', () => {
     'too-many-attempts': [429, 'Go back and request a new code, or start again'],
     'code-limit': [429, 'We have sent as many verification codes as we may for now'],
     'too-many-requests': [429, 'Too many setups were started from your network'],
+    'too-many-sign-ins': [429, 'Too many sign-in codes were asked for from your network'],
+    'sign-in-too-many-attempts': [
+      429,
+      'Go back and ask for a new code, or <a href="/account">sign in</a> again.',
+    ],
     'server-error': [500, 'Something went wrong on our side. Nothing was lost.'],
   };
 
