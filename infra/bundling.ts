@@ -11,12 +11,15 @@ const MAIN_FIELDS = ['module', 'main'];
 /**
  * Lambda gives a function its credentials in the environment: the SDK's whole default chain
  * is replaced by the part of it that reads them (`lambda-credentials.ts`). middy's util keeps
- * `node:http` out of the bundles' load (`middy-util.ts`).
+ * `node:http` out of the bundles' load (`middy-util.ts`). The SDK's event-stream serde, which
+ * no operation we call uses, is left out (`smithy-event-streams.ts`).
  */
 const ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': fileURLToPath(new URL('./lambda-credentials.ts', import.meta.url)),
   // middy's util with a createError that loads node:http on first use (middy-util.ts).
   '@middy/util': fileURLToPath(new URL('./middy-util.ts', import.meta.url)),
+  // No operation these functions call streams events (smithy-event-streams.ts): 12 KB less each.
+  '@smithy/core/event-streams': fileURLToPath(new URL('./smithy-event-streams.ts', import.meta.url)),
 };
 
 /**

@@ -31,7 +31,10 @@ export interface AccountOptions {
   readonly accounts: AccountStore;
   readonly ledgers: LedgerStore;
   readonly businesses: BusinessDirectory;
-  /** The pages only read; a read never tells of an over-allocation. Default: nobody. */
+  /**
+   * Tells a business that became over-allocated: a usage read that finds a lapsed license
+   * writes the ledger again, and that write may set the mark. Default: nobody.
+   */
   readonly notices?: CreditNotices;
 }
 

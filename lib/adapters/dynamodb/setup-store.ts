@@ -8,14 +8,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
-import { emptyLedger, withSources } from '../../domain/credits/ledger.js';
+import { emptyLedger, type LedgerTransition, withSources } from '../../domain/credits/ledger.js';
+import type { Ledger } from '../../domain/credits/model.js';
 import { contractSource } from '../../domain/credits/sources.js';
 import { type Budget, BudgetSpentError } from '../../domain/setup/limits.js';
 import type { Business, SetupSession, UserAccount } from '../../domain/setup/model.js';
 import type { SetupStore } from '../../domain/setup/ports.js';
 import { budgetUpdate } from './budgets.js';
 import { keys } from './keys.js';
-import { ledgerPut, readLedger } from './ledger-store.js';
+import { jitter, ledgerPut, readLedger } from './ledger-store.js';
 import { domainFields, type Row } from './rows.js';
 import { summaryUpdates } from './summary-counters.js';
 import { TTL_ATTRIBUTE } from './table.js';
@@ -108,6 +109,13 @@ export interface SetupStoreOptions {
   readonly tableName: string;
   /** How long a finished or expired setup stays visible to sales before TTL removes it; default 30 days. */
   readonly retainMs?: number;
+  /**
+   * Told after an activation whose ledger write also dropped a lapsed license and so made (or
+   * stopped making) the business over-allocated (R9).
+   */
+  readonly onLedgerTransition?: (ledger: Ledger, transition: LedgerTransition) => Promise<void>;
+  /** Activation transactions tried when only the business's ledger moved; default 20. */
+  readonly ledgerAttempts?: number;
 }
 
 /** Setup sessions, user accounts and businesses on the single table (keys.ts). */
@@ -115,6 +123,8 @@ export function createSetupStore({
   client,
   tableName,
   retainMs = 30 * 24 * 3600 * 1000,
+  onLedgerTransition,
+  ledgerAttempts = 20,
 }: SetupStoreOptions): SetupStore {
   const sessionRow = (session: SetupSession): Row => ({
     ...keys.setup(session.sessionKey),
@@ -291,116 +301,120 @@ export function createSetupStore({
       const { session } = write;
       const counters = summaryUpdates(tableName, write.contractId, write.audit.before, write.audit.after);
       const now = new Date(write.at);
-      const ledger = await readLedger(client, tableName, write.businessId);
-      const credits = withSources(
-        ledger ??
-          emptyLedger(write.businessId, now, {
-            ...(session.email ? { primaryEmail: session.email } : {}),
-            ...(session.businessName ? { businessName: session.businessName } : {}),
-          }),
-        { [write.contractId]: contractSource({ ...write.stored.contract, activatedBy: write.businessId }) },
-        now,
-      );
-      // Room in the transaction for the items' index keys: active items first, then history.
-      const room = 100 - 4 - counters.length;
-      const indexed = [...write.stored.items]
-        .sort((a, b) => (a.state === b.state ? a.itemNo - b.itemNo : a.state === 'active' ? -1 : 1))
-        .slice(0, room);
-      const completed: SetupSession = {
-        ...session,
-        step: 'completed',
-        completedAt: write.at,
-        version: session.version + 1,
-      };
-      try {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: keys.contract(write.contractId),
-                  UpdateExpression:
-                    'SET setupState = :active, activatedBy = :biz, businessName = :bname, activatedAt = :at, updatedAt = :at, #v = :next, gsi1pk = :status, gsi3pk = :bpk, gsi3sk = :bsk',
-                  ConditionExpression:
-                    // expiresAt > :at: ISO strings compare as instants; a contract whose expiry
-                    // passed while the review page was open is not activated (R1, R3).
-                    'attribute_not_exists(activatedBy) AND #v = :expected AND term = :current AND expiresAt > :at',
-                  ExpressionAttributeNames: { '#v': 'version' },
-                  ExpressionAttributeValues: {
-                    ':active': 'active',
-                    ':biz': write.businessId,
-                    ':bname': session.businessName ?? write.businessId,
-                    ':at': write.at,
-                    ':next': write.expectedContractVersion + 1,
-                    ':expected': write.expectedContractVersion,
-                    ':current': 'current',
-                    ':status': keys.statusPartition(session.productCode, 'active'),
-                    ':bpk': keys.byBusiness(write.businessId, write.contractId).gsi3pk,
-                    ':bsk': keys.byBusiness(write.businessId, write.contractId).gsi3sk,
-                  },
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                },
-              },
-              {
-                Put: {
-                  TableName: tableName,
-                  Item: sessionRow(completed),
-                  ConditionExpression: '#v = :v AND step = :review',
-                  ExpressionAttributeNames: { '#v': 'version' },
-                  ExpressionAttributeValues: { ':v': session.version, ':review': 'review' },
-                },
-              },
-              {
-                Put: {
-                  TableName: tableName,
-                  Item: {
-                    ...keys.audit(write.contractId, write.audit.version),
-                    entity: 'audit',
-                    ...write.audit,
-                  },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              // pending-setup → active moves one contract between the summary's counts.
-              ...counters,
-              ...(credits ? [ledgerPut(tableName, credits.next, ledger?.revision)] : []),
-              // Only if the item is still there as read (the contract's version condition guards the rest).
-              ...indexed.map((item) => {
-                const index = keys.itemByBusiness(write.businessId, item.contractId, item.itemNo);
-                return {
+      for (let attempt = 1; ; attempt++) {
+        const ledger = await readLedger(client, tableName, write.businessId);
+        const credits = withSources(
+          ledger ??
+            emptyLedger(write.businessId, now, {
+              ...(session.email ? { primaryEmail: session.email } : {}),
+              ...(session.businessName ? { businessName: session.businessName } : {}),
+            }),
+          { [write.contractId]: contractSource({ ...write.stored.contract, activatedBy: write.businessId }) },
+          now,
+        );
+        // Room in the transaction for the items' index keys: active items first, then history.
+        const room = 100 - 4 - counters.length;
+        const indexed = [...write.stored.items]
+          .sort((a, b) => (a.state === b.state ? a.itemNo - b.itemNo : a.state === 'active' ? -1 : 1))
+          .slice(0, room);
+        const completed: SetupSession = {
+          ...session,
+          step: 'completed',
+          completedAt: write.at,
+          version: session.version + 1,
+        };
+        try {
+          await client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
                   Update: {
                     TableName: tableName,
-                    Key: keys.item(item.contractId, item.itemNo),
-                    UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
-                    ConditionExpression: 'attribute_exists(pk)',
-                    ExpressionAttributeValues: { ':pk': index.gsi3pk, ':sk': index.gsi3sk },
+                    Key: keys.contract(write.contractId),
+                    UpdateExpression:
+                      'SET setupState = :active, activatedBy = :biz, businessName = :bname, activatedAt = :at, updatedAt = :at, #v = :next, gsi1pk = :status, gsi3pk = :bpk, gsi3sk = :bsk',
+                    ConditionExpression:
+                      // expiresAt > :at: ISO strings compare as instants; a contract whose expiry
+                      // passed while the review page was open is not activated (R1, R3).
+                      'attribute_not_exists(activatedBy) AND #v = :expected AND term = :current AND expiresAt > :at',
+                    ExpressionAttributeNames: { '#v': 'version' },
+                    ExpressionAttributeValues: {
+                      ':active': 'active',
+                      ':biz': write.businessId,
+                      ':bname': session.businessName ?? write.businessId,
+                      ':at': write.at,
+                      ':next': write.expectedContractVersion + 1,
+                      ':expected': write.expectedContractVersion,
+                      ':current': 'current',
+                      ':status': keys.statusPartition(session.productCode, 'active'),
+                      ':bpk': keys.byBusiness(write.businessId, write.contractId).gsi3pk,
+                      ':bsk': keys.byBusiness(write.businessId, write.contractId).gsi3sk,
+                    },
+                    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                   },
-                };
-              }),
-            ],
-          }),
-        );
-        return undefined;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const [contractReason, sessionReason] = error.CancellationReasons ?? [];
-        if (contractReason?.Code === 'ConditionalCheckFailed') {
-          const old = contractReason.Item ? unmarshall(contractReason.Item) : undefined;
-          if (old?.activatedBy) return { conflict: 'activated', activatedBy: String(old.activatedBy) };
-          return { conflict: 'version-moved' };
+                },
+                {
+                  Put: {
+                    TableName: tableName,
+                    Item: sessionRow(completed),
+                    ConditionExpression: '#v = :v AND step = :review',
+                    ExpressionAttributeNames: { '#v': 'version' },
+                    ExpressionAttributeValues: { ':v': session.version, ':review': 'review' },
+                  },
+                },
+                {
+                  Put: {
+                    TableName: tableName,
+                    Item: {
+                      ...keys.audit(write.contractId, write.audit.version),
+                      entity: 'audit',
+                      ...write.audit,
+                    },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                },
+                // pending-setup → active moves one contract between the summary's counts.
+                ...counters,
+                ...(credits ? [ledgerPut(tableName, credits.next, ledger?.revision)] : []),
+                // Only if the item is still there as read (the contract's version condition guards the rest).
+                ...indexed.map((item) => {
+                  const index = keys.itemByBusiness(write.businessId, item.contractId, item.itemNo);
+                  return {
+                    Update: {
+                      TableName: tableName,
+                      Key: keys.item(item.contractId, item.itemNo),
+                      UpdateExpression: 'SET gsi3pk = :pk, gsi3sk = :sk',
+                      ConditionExpression: 'attribute_exists(pk)',
+                      ExpressionAttributeValues: { ':pk': index.gsi3pk, ':sk': index.gsi3sk },
+                    },
+                  };
+                }),
+              ],
+            }),
+          );
+          if (credits?.transition && onLedgerTransition)
+            await onLedgerTransition(credits.next, credits.transition);
+          return undefined;
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          const [contractReason, sessionReason] = error.CancellationReasons ?? [];
+          if (contractReason?.Code === 'ConditionalCheckFailed') {
+            const old = contractReason.Item ? unmarshall(contractReason.Item) : undefined;
+            if (old?.activatedBy) return { conflict: 'activated', activatedBy: String(old.activatedBy) };
+            return { conflict: 'version-moved' };
+          }
+          if (sessionReason?.Code === 'ConditionalCheckFailed') return { conflict: 'session-moved' };
+          // The ledger moved (an allocation or another activation of the business) or a write at
+          // the same moment: nothing was written. The contract and session reads still hold, so
+          // read the ledger again and retry here; past the attempts, the caller reads everything again.
+          const reasons = error.CancellationReasons ?? [];
+          if (reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ConditionalCheckFailed')) {
+            if (attempt >= ledgerAttempts) return { conflict: 'version-moved' };
+            await jitter(attempt);
+            continue;
+          }
+          throw error;
         }
-        if (sessionReason?.Code === 'ConditionalCheckFailed') return { conflict: 'session-moved' };
-        // The ledger moved (an allocation or another activation of the business) or a write at
-        // the same moment: nothing was written; read again.
-        if (
-          (error.CancellationReasons ?? []).some(
-            (r) => r.Code === 'TransactionConflict' || r.Code === 'ConditionalCheckFailed',
-          )
-        ) {
-          return { conflict: 'version-moved' };
-        }
-        throw error;
       }
     },
   };
