@@ -33,6 +33,8 @@ export interface MarketplaceConsoleOptions {
   readonly sellerAccountId: string;
   /** The fulfillment URL the "Set up your account" button POSTs to. */
   readonly setupUrl: string;
+  /** The vendor's product (stand-in), linked from the page; where activation lands. */
+  readonly productUrl?: string | undefined;
   /** Sends one SQS message body to the notifications queue. */
   readonly publish: (body: string) => Promise<void>;
   /** JSON file: loaded at start (licenses go into the simulator), rewritten after every change. */
@@ -132,6 +134,7 @@ export class StateFileError extends Error {
 
 export interface MarketplaceConsole {
   readonly setupUrl: string;
+  readonly productUrl?: string | undefined;
   readonly defaultMode: NotificationMode;
   readonly products: readonly ConsoleProduct[];
   state(): ConsoleState;
@@ -265,6 +268,7 @@ export function createMarketplaceConsole(options: MarketplaceConsoleOptions): Ma
 
   return {
     setupUrl: options.setupUrl,
+    productUrl: options.productUrl,
     defaultMode: options.defaultMode,
     products: options.products,
 

@@ -45,6 +45,8 @@ export interface HomePageInput {
   readonly products: readonly ConsoleProduct[];
   readonly defaultMode: NotificationMode;
   readonly setupUrl: string;
+  /** The vendor's product stand-in, linked at the top when the stack runs one. */
+  readonly productUrl?: string | undefined;
   /** A fresh registration token per license that can be set up, minted for this render. */
   readonly tokens: ReadonlyMap<string, string>;
   /** What the last action did, from `?done=`. */
@@ -59,6 +61,7 @@ export function homePage(input: HomePageInput): string {
 simulated marketplace and queues the notifications the real one sends. In SNS mode a purchase is a
 legacy listing (its buyer has a customer identifier), and turning auto-renew on or off sends
 nothing, as SNS has no message for it.</p>
+${input.productUrl && html`<p>After <em>Set up your account</em>, the buyer lands in the vendor's product: <a href="${input.productUrl}">open the product (local stand-in)</a>.</p>`}
 ${input.flash && html`<p class="status" role="status">${input.flash}</p>`}
 <h2>New buyer</h2>
 <form method="post" action="/buyers">
@@ -161,11 +164,15 @@ function displayTime(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
-/** Where the setup flow sends the buyer after activation. */
-export function vendorConsolePage(): string {
+/**
+ * Where the setup flow sent the buyer before the stack had a product stand-in; kept for links
+ * and mails from then, pointing on to the stand-in when there is one.
+ */
+export function vendorConsolePage(productUrl?: string): string {
   return layout(
     'Vendor console',
     html`<p>You are in the vendor's console (local stand-in). Your account is set up.</p>
+${productUrl && html`<p>The product itself is at <a href="${productUrl}">${productUrl}</a>: sign in there with your email to use your credits.</p>`}
 <p><a href="/">Back to the marketplace</a></p>`,
   );
 }

@@ -93,12 +93,13 @@ const PAGES: Readonly<Record<string, (c: MarketplaceConsole, query: URLSearchPar
         products: c.products,
         defaultMode: c.defaultMode,
         setupUrl: c.setupUrl,
+        productUrl: c.productUrl,
         tokens,
         flash,
       }),
     };
   },
-  '/console': () => ({ status: 200, body: vendorConsolePage() }),
+  '/console': (c) => ({ status: 200, body: vendorConsolePage(c.productUrl) }),
   '/api/state': (c) => ({ status: 200, body: `${JSON.stringify(c.state(), null, 2)}\n`, json: true }),
 };
 

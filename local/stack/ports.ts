@@ -10,6 +10,7 @@ export const SERVICES = [
   'sqs',
   'dynamodb',
   'licenses',
+  'product',
 ] as const;
 export type Service = (typeof SERVICES)[number];
 export type Ports = Record<Service, number>;
@@ -23,6 +24,7 @@ export const SERVICE_LABELS: Readonly<Record<Service, string>> = {
   sqs: 'local SQS',
   dynamodb: 'DynamoDB Local',
   licenses: 'license API function URL',
+  product: 'product stand-in',
 };
 
 export const DEFAULT_PORT_BASE = 3000;

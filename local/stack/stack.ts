@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createSignedFetch } from '../../cli/sales/signed-fetch.js';
 import { type DeploymentConfig, parseDeploymentConfig } from '../../infra/config.js';
 import { functionEnvironment } from '../../infra/functions.js';
 import { startDynamoDbLocal } from '../dynamodb-local.js';
@@ -10,6 +11,7 @@ import {
   startMarketplaceConsole,
 } from '../marketplace-console/index.js';
 import { MarketplaceSimulator } from '../marketplace-simulator/index.js';
+import { createLicenseApi, startProductConsole } from '../product-console/index.js';
 import { startSesLocal } from '../ses-local.js';
 import { startSqsLocal } from '../sqs-local.js';
 import { type FunctionUrlHandler, startFunctionUrlServer } from './function-url-server.js';
@@ -41,6 +43,8 @@ export interface LocalStackUrls {
   readonly setup: string;
   readonly sales: string;
   readonly licenses: string;
+  /** The vendor's product stand-in: where activation lands; it calls the license API. */
+  readonly product: string;
   readonly ses: string;
   readonly marketplaceApi: string;
   readonly sqs: string;
@@ -67,7 +71,8 @@ let started = false;
 /**
  * Starts the whole backend on loopback: DynamoDB Local (persisted), local SQS with the
  * deployed queue and DLQ, local SES, the marketplace simulator and its buyer page, the setup,
- * sales and license API function URLs, and the SQS poller, all running the very handler modules that
+ * sales and license API function URLs, the product stand-in (where activation lands, a client of
+ * the license API), and the SQS poller, all running the very handler modules that
  * Lambda runs (`functions/<name>/handler.ts`, configured through their environment).
  * One per process: the handler modules read their environment once, at import.
  */
@@ -138,11 +143,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const licensesUrl = await front('licenses');
     stops.push(() => licensesUrl.close());
 
+    // The vendor's product: it signs its license API requests as a deployed product would
+    // (placeholder credentials on loopback, which the local URL does not check).
+    const product = await startProductConsole({
+      host: HOST,
+      port: options.ports.product,
+      api: createLicenseApi(createSignedFetch({ url: licensesUrl.url, region: config.region })),
+      productName: config.productName,
+      licensesUrl: licensesUrl.url,
+    });
+    stops.push(() => product.close());
+
     const marketplaceConsole = createMarketplaceConsole({
       simulator,
       products: config.products,
       sellerAccountId: SELLER_ACCOUNT_ID,
       setupUrl: `${setupUrl.url}/`,
+      productUrl: `${product.url}/`,
       publish: async (body) => {
         await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }));
       },
@@ -162,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       ...functionEnvironment('licenses', config, { tableName: LOCAL_TABLE_NAME }),
       ...functionEnvironment('setup', config, {
         tableName: LOCAL_TABLE_NAME,
-        consoleUrl: `${page.url}/console`,
+        consoleUrl: `${product.url}/`,
       }),
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       MARKETPLACE_ENDPOINT: api.endpoint,
@@ -205,6 +222,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         setup: setupUrl.url,
         sales: salesUrl.url,
         licenses: licensesUrl.url,
+        product: product.url,
         ses: ses.endpoint,
         marketplaceApi: api.endpoint,
         sqs: sqs.endpoint,

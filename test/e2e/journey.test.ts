@@ -125,7 +125,7 @@ describe('local stack journey (npm start)', () => {
     expect(await review.text()).toContain('1,000');
     const activated = await buyer.submit(`${setup}/activate`);
     expect(activated.status).toBe(303);
-    expect(activated.headers.get('location')).toBe(`${stack.urls.marketplace}/console`);
+    expect(activated.headers.get('location')).toBe(`${stack.urls.product}/`);
     const contractId = row.contractId;
     await detailWhen(contractId, 'activation', (d) => d.contract.status === 'active');
 
