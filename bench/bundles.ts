@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 import { esbuildBuildOptions } from '../infra/bundling.js';
@@ -10,7 +10,8 @@ import type { BaselineCheckout } from './baseline.js';
  * The bundles the cold-start measurements load, all built with the functions' own bundling
  * options (infra/bundling.ts, byte-identical to what `cdk synth` zips): each function, its
  * yardstick (a bare handler with the same SDK clients and calls, bench/yardsticks/), the
- * DynamoDB-only yardstick as a reference, and with `--baseline` each function at that ref.
+ * DynamoDB-only yardstick as a reference, and with `--baseline` each function at that ref (a
+ * function that did not exist there has none).
  */
 
 export interface BuiltBundle {
@@ -35,7 +36,7 @@ export interface BenchBundles {
   readonly config: DeploymentConfig;
 }
 
-export const FUNCTION_NAMES: readonly FunctionName[] = ['marketplace-events', 'setup', 'sales'];
+export const FUNCTION_NAMES: readonly FunctionName[] = ['marketplace-events', 'setup', 'sales', 'licenses'];
 
 const ROOT = new URL('../', import.meta.url).pathname;
 
@@ -85,7 +86,9 @@ export async function buildBundles(outDir: string, baseline?: BaselineCheckout):
         outDir,
         esbuildBuildOptions,
       ),
+      // A function newer than the ref has no baseline there.
       baseline &&
+        existsSync(baseline.entry(name)) &&
         buildOne(`${name} at ${baseline.ref}`, baseline.entry(name), outDir, (entry, outfile) =>
           baseline.buildOptions(entry, outfile),
         ),

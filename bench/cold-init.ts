@@ -23,6 +23,11 @@ export interface ColdInitCase {
   readonly peakRssKiB: number;
   /** Median of per-round (this ÷ bare node) ratios: context. */
   readonly ratioToBare: number;
+  /**
+   * A function or its yardstick: median of per-round (this ÷ the DynamoDB-only yardstick)
+   * ratios, context: what clients beyond DynamoDB's (and, for a function, its own code) cost.
+   */
+  readonly ratioToReference?: number;
   /** A function: median of per-round (function ÷ its yardstick) ratios, the goal. */
   readonly ratioToYardstick?: number;
   /** A function: 25th and 75th percentiles of those per-round ratios (the spread of this run). */
@@ -98,11 +103,17 @@ export async function measureColdInit(
     ...extra,
   });
   const cases = [row(bundles.reference, 'yardstick', 'reference', 'bare')];
+  const toReference = (key: string) => pairedRatio(ms('reference'), ms(key));
   for (const f of bundles.functions) {
     const bare = `bare ${f.name}`;
-    cases.push(row(f.yardstick, 'yardstick', `yardstick ${f.name}`, bare));
+    cases.push(
+      row(f.yardstick, 'yardstick', `yardstick ${f.name}`, bare, {
+        ratioToReference: toReference(`yardstick ${f.name}`),
+      }),
+    );
     cases.push(
       row(f.bundle, 'function', f.name, bare, {
+        ratioToReference: toReference(f.name),
         ratioToYardstick: pairedRatio(ms(`yardstick ${f.name}`), ms(f.name)),
         ratioToYardstickQuartiles: pairedQuartiles(ms(`yardstick ${f.name}`), ms(f.name)),
         controlRatio: pairedRatio(ms(f.name), ms(`control ${f.name}`)),

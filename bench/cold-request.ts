@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,8 +12,10 @@ import {
   createBenchTable,
   functionUrlContext,
   lambdaContext,
+  licenseApiRequest,
   licenseEvent,
   salesRequest,
+  seedBusiness,
   sqsRecord,
 } from './support.js';
 
@@ -23,7 +26,10 @@ import {
  * baseline ref, when given). Every run gets work of its own, the same for every run: setup a
  * registration POST with a fresh token for a fresh license (the first sync writes the
  * contract), marketplace-events a `License Updated` for a fresh license, sales the first page
- * of GET /contracts (run last, over the contracts the other runs wrote).
+ * of GET /contracts (over the contracts the other runs wrote), the license API an allocation
+ * (PUT /businesses/{id}/allocations/endpoint-security) for a fresh business holding one
+ * activated contract, seeded before the process starts (run after sales, so its contracts
+ * leave the sales page as it was).
  *
  * Two times per run: the child's own, from just before the import to the handler's answer
  * (the goal ratio: a fresh node's start, the same for both sides, left out), and the whole
@@ -92,8 +98,11 @@ const DESCRIPTIONS: Record<FunctionBundles['name'], string> = {
   'marketplace-events': 'one License Updated, new license',
   setup: 'registration POST, new license',
   sales: 'GET /contracts, first page',
-  licenses: 'GET /services',
+  licenses: 'PUT allocation, fresh business',
 };
+
+/** The service the license API's cold request allocates to (in the dev config's catalog). */
+const COLD_SERVICE = 'endpoint-security';
 
 function child(bundle: BuiltBundle, event: unknown): string {
   const context = JSON.stringify(lambdaContext());
@@ -132,7 +141,7 @@ export async function measureColdRequests(
     const marketplacePost = JSON.parse(
       readFileSync(join(ROOT, 'events/function-url/marketplace-post.json'), 'utf8'),
     ) as APIGatewayProxyEventV2;
-    const requests: Record<FunctionBundles['name'], () => Request> = {
+    const requests: Record<FunctionBundles['name'], () => Request | Promise<Request>> = {
       'marketplace-events': () => ({
         event: { Records: [sqsRecord(licenseEvent('Updated', purchase()))] },
         check: (a) => (a.failures === 0 ? undefined : `${a.failures ?? 'no'} batch item failures`),
@@ -160,10 +169,16 @@ export async function measureColdRequests(
         event: salesRequest('/contracts'),
         check: (a) => (a.statusCode === 200 ? undefined : `status ${a.statusCode}`),
       }),
-      licenses: () => ({
-        event: salesRequest('/services'),
-        check: (a) => (a.statusCode === 200 ? undefined : `status ${a.statusCode}`),
-      }),
+      licenses: async () => {
+        const businessId = `biz-cold${randomUUID().slice(0, 8)}`;
+        await seedBusiness(table, businessId, { licenses: 1, creditsEach: 1000 });
+        return {
+          event: licenseApiRequest('PUT', `/businesses/${businessId}/allocations/${COLD_SERVICE}`, {
+            units: 10,
+          }),
+          check: (a) => (a.statusCode === 200 ? undefined : `status ${a.statusCode}`),
+        };
+      },
     };
 
     const serve = async (
@@ -171,7 +186,7 @@ export async function measureColdRequests(
       bundle: BuiltBundle,
       processEnv: Record<string, string>,
     ): Promise<Sample> => {
-      const request = requests[f.name]();
+      const request = await requests[f.name]();
       for (const p of proxies) p.reset();
       const calls = (): ProxiedCall[] => proxies.flatMap((p) => p.calls);
       try {
@@ -198,8 +213,9 @@ export async function measureColdRequests(
     };
 
     const cases: ColdRequestCase[] = [];
-    // Sales last: its page lists the contracts the other functions' runs wrote.
-    const order = ['marketplace-events', 'setup', 'sales'] as const;
+    // Sales after the buyers' functions: its page lists the contracts their runs wrote. The
+    // license API's seeded contracts come after it, so they leave that page as it was.
+    const order = ['marketplace-events', 'setup', 'sales', 'licenses'] as const;
     for (const name of order) {
       const f = bundles.functions.find((x) => x.name === name);
       if (!f) continue;

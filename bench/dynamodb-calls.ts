@@ -4,6 +4,7 @@ import { createSetupHandler } from '../functions/setup/create-handler.js';
 import { nodeSecrets } from '../lib/adapters/crypto/node-secrets.js';
 import { createBudgetCounter } from '../lib/adapters/dynamodb/budgets.js';
 import { createContractStore } from '../lib/adapters/dynamodb/contract-store.js';
+import { createLedgerStore } from '../lib/adapters/dynamodb/ledger-store.js';
 import { createSetupStore } from '../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../lib/adapters/email/clients.js';
 import { createSesMailer } from '../lib/adapters/email/ses-mailer.js';
@@ -18,10 +19,13 @@ import {
   type BenchTable,
   createBenchTable,
   functionUrlContext,
+  LICENSE_CATALOG,
   lambdaContext,
   licenseEvent,
+  licensesHandler,
   marketplaceEventsHandler,
   salesHandler,
+  seedBusiness,
   silentLogger,
   sqsRecord,
 } from './support.js';
@@ -38,6 +42,17 @@ export interface FlowCalls {
 }
 
 const CONSOLE_URL = 'https://console.example.com/welcome';
+/** The license flows' business holds this many activated contracts (issue 13: usage at 50 licenses). */
+export const BUSINESS_LICENSES = 50;
+
+/** The flows of the license API, by the names the goals look them up. */
+export const LICENSE_FLOWS = {
+  allocationRoute: 'allocation: PUT /businesses/{id}/allocations/{service} (the whole route)',
+  allocation: 'allocation: the ledger store alone (a new service)',
+  resize: 'allocation resize: the ledger store alone',
+  usage: `credit usage, ${BUSINESS_LICENSES} licenses: GET /businesses/{id}/usage`,
+  licenses: `licenses, ${BUSINESS_LICENSES} licenses: GET /businesses/{id}/licenses`,
+} as const;
 
 /**
  * DynamoDB calls per flow, counted by command name on the DocumentClient the real handler uses
@@ -95,6 +110,35 @@ export async function measureDynamoDbCalls(env: BenchEnvironment): Promise<FlowC
     };
     await count('sales first page', () => page({}));
     await count('sales filtered page (status=active)', () => page({ status: 'active' }));
+
+    // The license API on a business holding BUSINESS_LICENSES activated contracts.
+    const businessId = `biz-bench${randomUUID().slice(0, 8)}`;
+    await seedBusiness(table, businessId, { licenses: BUSINESS_LICENSES, creditsEach: 1000 });
+    const api = licensesHandler(env, table);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await api(method, path, body);
+      if (response.statusCode !== 200)
+        throw new Error(`${method} ${path} answered ${response.statusCode}: ${response.body}`);
+    };
+    await count(LICENSE_FLOWS.allocationRoute, () =>
+      call('PUT', `/businesses/${businessId}/allocations/svc-000`, { units: 100 }),
+    );
+    const ledgers = createLedgerStore({ client: table.client, tableName: table.tableName });
+    const allocate = async (service: string, units: number) => {
+      const rate = LICENSE_CATALOG.products[0]?.services?.[service];
+      const productCode = LICENSE_CATALOG.products[0]?.productCode ?? '';
+      if (!rate) throw new Error(`No service ${service} in the bench's license catalog`);
+      const outcome = await ledgers.setAllocation(
+        businessId,
+        { service, productCode, units, creditsPerUnit: rate.creditsPerUnit },
+        new Date(),
+      );
+      if (!outcome.changed) throw new Error(`Allocating ${units} of ${service} changed nothing`);
+    };
+    await count(LICENSE_FLOWS.allocation, () => allocate('svc-001', 100));
+    await count(LICENSE_FLOWS.resize, () => allocate('svc-001', 150));
+    await count(LICENSE_FLOWS.usage, () => call('GET', `/businesses/${businessId}/usage`));
+    await count(LICENSE_FLOWS.licenses, () => call('GET', `/businesses/${businessId}/licenses`));
     return flows;
   } finally {
     await table.drop();

@@ -3,12 +3,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createLicensesHandler } from '../functions/licenses/create-handler.js';
 import { createMarketplaceEventsHandler } from '../functions/marketplace-events/create-handler.js';
 import { createSalesHandler } from '../functions/sales/create-handler.js';
 import { createDocumentClient } from '../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../lib/adapters/dynamodb/contract-store.js';
+import { createBusinessDirectory, createLedgerStore } from '../lib/adapters/dynamodb/ledger-store.js';
 import { createSalesReader } from '../lib/adapters/dynamodb/sales-reader.js';
 import { contractTableDefinition } from '../lib/adapters/dynamodb/table.js';
+import { createSesClient } from '../lib/adapters/email/clients.js';
+import { createCreditNotices } from '../lib/adapters/email/credit-notices.js';
+import { createSesMailer } from '../lib/adapters/email/ses-mailer.js';
 import { createEntitlementClient } from '../lib/adapters/marketplace/clients.js';
 import { createEntitlementReader } from '../lib/adapters/marketplace/entitlement-reader.js';
 import { DEFAULT_RETRY } from '../lib/adapters/marketplace/retry.js';
@@ -19,6 +24,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { printedLicenseArn } from '../local/marketplace-console/notifications.js';
 import { type License, MarketplaceSimulator } from '../local/marketplace-simulator/index.js';
 import { type RunningSesLocal, startSesLocal } from '../local/ses-local.js';
+import { activatedContract, creation, creditsCatalog, registerBusiness } from '../test/support/credits.js';
 
 /** What every measurement module runs against: one DynamoDB Local, one simulator, one local SES. */
 export interface BenchEnvironment {
@@ -369,4 +375,68 @@ export function purchasedContract(
   );
   if (!result.changed) throw new Error('A live purchase must create a contract');
   return { ...result.next, changes: result.changes };
+}
+
+/** A product with a hundred 1-credit services (`svc-000` …) and two priced ones: the license API's catalog here. */
+export const LICENSE_CATALOG: ProductCatalog = creditsCatalog;
+
+/** The license API handler wired as functions/licenses/handler.ts does (local SES for its mails), on `table`. */
+export function licensesHandler(env: BenchEnvironment, table: BenchTable, catalog = LICENSE_CATALOG) {
+  const documents = { client: table.client, tableName: table.tableName };
+  const logger = silentLogger('licenses');
+  const handler = createLicensesHandler({
+    catalog,
+    ledgers: createLedgerStore(documents),
+    businesses: createBusinessDirectory(documents),
+    notices: createCreditNotices({
+      businesses: createBusinessDirectory(documents),
+      mailer: createSesMailer({
+        client: createSesClient({ endpoint: env.ses.endpoint }),
+        from: 'no-reply@vendor.example',
+      }),
+      productName: 'Bench Platform',
+      logger,
+    }),
+    clock: { now: () => new Date() },
+    logger,
+  });
+  return (method: string, path: string, body?: unknown) =>
+    handler(licenseApiRequest(method, path, body), lambdaContext());
+}
+
+/** A function URL request (payload 2.0) to the license API, with a JSON body when given. */
+export function licenseApiRequest(method: string, path: string, body?: unknown): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: {
+      host: 'licenses.example',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    requestContext: functionUrlContext('licenses', method, path),
+    isBase64Encoded: false,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  };
+}
+
+/**
+ * A registered business holding `licenses` activated marketplace contracts of `creditsEach`
+ * credits, each saved as the contract store saves an activated contract (the contract, its
+ * item and its business's ledger in one transaction), ending a year from now.
+ */
+export async function seedBusiness(
+  table: Pick<BenchTable, 'client' | 'tableName'>,
+  businessId: string,
+  { licenses, creditsEach }: { licenses: number; creditsEach: number },
+): Promise<void> {
+  const now = new Date();
+  await registerBusiness(table, businessId, `${businessId}@example.com`, now);
+  const store = createContractStore({ client: table.client, tableName: table.tableName });
+  const expiresAt = new Date(now.getTime() + 365 * 24 * 3600 * 1000);
+  for (let i = 0; i < licenses; i++) {
+    const licenseId = `l-${randomBytes(16).toString('hex')}`;
+    await store.save(creation(activatedContract(licenseId, creditsEach, expiresAt, now, businessId)));
+  }
 }

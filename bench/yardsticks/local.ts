@@ -64,7 +64,10 @@ interface EntitlementRow {
   readonly ExpirationDate?: Date;
 }
 
-/** A new contract's transaction: contract, item and audit rows and a counter, as a first sync writes them. */
+/**
+ * A new contract's transaction as a first sync writes it: contract, item and audit rows, the
+ * summary shard's totals and the month and day items of its expiry buckets (six actions).
+ */
 export function firstSyncWrite(buyer: Buyer, rows: readonly EntitlementRow[], now: string) {
   const TableName = tableName();
   const pk = `YARDSTICK#${buyer.productCode}~L~${buyer.licenseId}`;
@@ -88,6 +91,7 @@ export function firstSyncWrite(buyer: Buyer, rows: readonly EntitlementRow[], no
     gsi5sk: `${expiresAt}#${pk}`,
   };
   const isNew = 'attribute_not_exists(pk)';
+  const [month, day, hour] = [7, 10, 13].map((n) => expiresAt.slice(0, n));
   return {
     TransactItems: [
       { Put: { TableName, Item: contract, ConditionExpression: isNew } },
@@ -103,11 +107,29 @@ export function firstSyncWrite(buyer: Buyer, rows: readonly EntitlementRow[], no
         Update: {
           TableName,
           Key: { pk: 'YARDSTICK-SUMMARY', sk: 'SUMMARY' },
-          UpdateExpression: 'ADD #count :one, #credits :credits',
-          ExpressionAttributeNames: { '#count': 'count_pending_setup', '#credits': 'activeCredits' },
+          UpdateExpression: 'ADD #count :one, #credits :credits, #n :one, #c :credits',
+          ExpressionAttributeNames: {
+            '#count': 'count_pending_setup',
+            '#credits': 'activeCredits',
+            '#n': `exp:${month}:pending-setup`,
+            '#c': `exp:${month}:credits`,
+          },
           ExpressionAttributeValues: { ':one': 1, ':credits': credits },
         },
       },
+      // The expiry buckets one level down: the month's item counts the day, the day's the hour.
+      ...[
+        [month, day],
+        [day, hour],
+      ].map(([item, bucket]) => ({
+        Update: {
+          TableName,
+          Key: { pk: 'YARDSTICK-SUMMARY', sk: `EXPIRY#${item}` },
+          UpdateExpression: 'ADD #n :one, #c :credits',
+          ExpressionAttributeNames: { '#n': `exp:${bucket}:pending-setup`, '#c': `exp:${bucket}:credits` },
+          ExpressionAttributeValues: { ':one': 1, ':credits': credits },
+        },
+      })),
     ],
   };
 }

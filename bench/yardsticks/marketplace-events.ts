@@ -2,6 +2,7 @@ import {
   GetEntitlementsCommand,
   MarketplaceEntitlementServiceClient,
 } from '@aws-sdk/client-marketplace-entitlement-service';
+import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
@@ -10,18 +11,22 @@ import {
   entitlementsOf,
   firstSyncWrite,
   licenseIdOf,
+  local,
   marketplaceOptions,
 } from './local.js';
 
 /**
  * Yardstick for marketplace-events: a bare handler with the clients the function builds at
- * module scope (DynamoDB documents, marketplace entitlements), configured as its factories
- * configure them, that makes the same calls for a new license's `License Updated` with the
- * same concurrency: GetEntitlements ∥ the contract's Query, then the first sync's transaction,
- * one record after the other. No schema, no logger, no domain.
+ * module scope (DynamoDB documents, marketplace entitlements, SES for the over-allocation
+ * mail), configured as its factories configure them, that makes the same calls for a new
+ * license's `License Updated` with the same concurrency: GetEntitlements ∥ the contract's Query,
+ * then the first sync's transaction, one record after the other. No schema, no logger, no domain.
  */
 const documents = documentClient();
 const entitlements = new MarketplaceEntitlementServiceClient(marketplaceOptions());
+const ses = new SESClient(
+  process.env.SES_ENDPOINT ? { region: 'us-east-1', ...local(process.env.SES_ENDPOINT) } : {},
+);
 
 interface LicenseEvent {
   readonly detail: {
@@ -49,3 +54,13 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   }
   return { batchItemFailures: [] };
 };
+
+/** The over-allocation mail: not sent by a first sync, but marketplace-events bundles SendEmail, so this does too. */
+export const sendNotice = (to: string, text: string) =>
+  ses.send(
+    new SendEmailCommand({
+      Source: process.env.SENDER_EMAIL ?? 'no-reply@vendor.example',
+      Destination: { ToAddresses: [to] },
+      Message: { Subject: { Data: 'Over-allocated' }, Body: { Text: { Data: text } } },
+    }),
+  );

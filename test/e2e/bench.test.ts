@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const FUNCTIONS = ['marketplace-events', 'setup', 'sales'];
+const FUNCTIONS = ['marketplace-events', 'setup', 'sales', 'licenses'];
 
 /**
  * `npm run bench -- --quick --baseline HEAD` still runs end to end and reports every part and
@@ -69,8 +69,30 @@ describe('npm run bench (quick mode)', () => {
         expect(typeof c.sameCalls).toBe('boolean');
       }
 
-      expect(results.dynamodbCalls.map((f: { flow: string }) => f.flow)).toContain('activation');
+      const flows = results.dynamodbCalls.map((f: { flow: string }) => f.flow);
+      expect(flows).toContain('activation');
+      for (const prefix of [
+        'allocation: PUT',
+        'allocation: the ledger store',
+        'credit usage, 50',
+        'licenses, 50',
+      ])
+        expect(
+          flows.some((f: string) => f.startsWith(prefix)),
+          prefix,
+        ).toBe(true);
       expect(results.throughput.notificationsPerSecond).toBeGreaterThan(0);
+      expect(results.allocationThroughput).toMatchObject({ writers: 20, licenses: 50, failures: 0 });
+      for (const figure of [
+        'allocationsPerSecond',
+        'yardstickPerSecond',
+        'p50Ms',
+        'p99Ms',
+        'awsCeilingPerSecond',
+      ])
+        expect(results.allocationThroughput[figure]).toBeGreaterThan(0);
+      expect(results.allocationThroughput.retriesPerAllocation).toBeGreaterThanOrEqual(0);
+      expect(results.allocationThroughput.wcuPerAllocation.table).toBeGreaterThan(0);
       expect(results.scale.firstPage.largeMs).toBeGreaterThan(0);
       const goals = results.goals.map((g: { goal: string }) => g.goal);
       for (const f of FUNCTIONS) {
@@ -85,7 +107,17 @@ describe('npm run bench (quick mode)', () => {
           true,
         );
       }
-      expect(goals.length).toBeGreaterThanOrEqual(24);
+      for (const prefix of [
+        'allocation (ledger store)',
+        'credit usage, 50 licenses',
+        'licenses, 50 licenses',
+        '20 concurrent writers on one business',
+      ])
+        expect(
+          goals.some((g: string) => g.startsWith(prefix)),
+          prefix,
+        ).toBe(true);
+      expect(goals.length).toBeGreaterThanOrEqual(34);
       for (const table of [
         '| bundle | bytes | init |',
         '| function | request |',

@@ -20,10 +20,14 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bundles-'));
   dynamo = await startDynamoDbLocal({ sharedDb: true });
   await ensureContractTable(dynamo.endpoint, 'contracts-bundles');
-  await build({
-    ...esbuildBuildOptions('functions/sales/handler.ts', join(dir, 'sales.mjs')),
-    logLevel: 'silent',
-  });
+  await Promise.all(
+    ['sales', 'licenses'].map((name) =>
+      build({
+        ...esbuildBuildOptions(`functions/${name}/handler.ts`, join(dir, `${name}.mjs`)),
+        logLevel: 'silent',
+      }),
+    ),
+  );
 });
 afterAll(async () => {
   await dynamo?.stop();
@@ -71,6 +75,29 @@ describe('deployable bundles', () => {
     const result = JSON.parse(run.stdout) as { statusCode: number; body: string };
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toMatchObject({ activeCredits: 0 });
+  });
+
+  it('serve the license API from DynamoDB with credentials from the environment only', () => {
+    const path = '/businesses/biz-nobody0001/usage';
+    const run = invoke(
+      join(dir, 'licenses.mjs'),
+      { ...summaryEvent, rawPath: path, requestContext: { http: { method: 'GET', path }, requestId: 'r' } },
+      {
+        TABLE_NAME: 'contracts-bundles',
+        PRODUCTS: '[{"productCode":"a1b2c3d4e5credits0example"}]',
+        SENDER_EMAIL: 'no-reply@vendor.example',
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+    );
+    expect(run.stderr).toBe('');
+    const result = JSON.parse(run.stdout) as { statusCode: number; body: string };
+    // The business's GetItem went through, signed with the environment's credentials: none is there.
+    expect(result.statusCode).toBe(404);
+    expect(JSON.parse(result.body)).toMatchObject({ code: 'unknown-business' });
   });
 
   it('fail the request, naming the variables, when the environment has no credentials', () => {
