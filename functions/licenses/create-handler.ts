@@ -21,6 +21,7 @@ import {
   UnknownServiceError,
 } from '../../lib/domain/credits/errors.js';
 import { estimateCredits } from '../../lib/domain/credits/estimate.js';
+import { creditUsage } from '../../lib/domain/credits/ledger.js';
 import {
   addOtherChannelLicense,
   businessCredits,
@@ -173,14 +174,15 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
     if (event.rawQueryString) throw new ApiError(400, 'bad-request', 'This route takes no query parameters');
   };
   const allocation = async (event: Event, units: number): Promise<Result> => {
+    noQuery(event);
     const id = businessId(event);
     const service = valid(serviceIdSchema, pathParam(event, 'service'), 'service');
     const outcome = await setServiceAllocation(options, id, service, units);
-    const { usage } = await businessCredits(options, id);
+    // The ledger the write returned is the state after it: no second read.
     return json(200, {
       changed: outcome.changed,
       ...(outcome.allocation ? { allocation: outcome.allocation } : {}),
-      usage,
+      usage: creditUsage(outcome.ledger, options.clock.now()),
     });
   };
 
@@ -241,6 +243,7 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
       method: 'POST',
       path: '/businesses/{businessId}/licenses',
       handler: async (event: Event) => {
+        noQuery(event);
         const id = businessId(event);
         const input = body(directLicenseBodySchema, event);
         if (!(Date.parse(input.expiresAt) > options.clock.now().getTime()))
@@ -290,9 +293,9 @@ function pathParam(event: Event, name: string): string {
   }
 }
 
-/** Whether a concrete path fits a route template (`{name}` stands for one segment). */
+/** Whether a concrete path fits a route template (`{name}` stands for one non-empty segment). */
 function matches(template: string, path: string): boolean {
   const a = template.split('/');
   const b = path.replace(/\/$/, '').split('/');
-  return a.length === b.length && a.every((part, i) => part.startsWith('{') || part === b[i]);
+  return a.length === b.length && a.every((part, i) => (part.startsWith('{') ? !!b[i] : part === b[i]));
 }

@@ -20,11 +20,13 @@ import {
 const client = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
 const tableName = requireEnv('TABLE_NAME');
 const logger = new Logger({ serviceName: 'licenses' });
+const businesses = createBusinessDirectory({ client, tableName });
 const options: LicensesOptions = {
   catalog: parseProductCatalog(process.env.PRODUCTS),
   ledgers: createLedgerStore({ client, tableName }),
-  businesses: createBusinessDirectory({ client, tableName }),
+  businesses,
   notices: createCreditNotices({
+    businesses,
     mailer: createSesMailer({
       client: createSesClient({ endpoint: process.env.SES_ENDPOINT }),
       from: requireEnv('SENDER_EMAIL'),

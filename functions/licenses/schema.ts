@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { MAX_LICENSE_CREDITS, MAX_UNITS } from '../../lib/domain/credits/use-cases.js';
+import { BUSINESS_ID } from '../../lib/domain/setup/model.js';
 import '../../lib/adapters/validation/messages.js';
 
 /** Business ids as the setup makes them (`biz-` and a URL-safe token); anything else is refused before a read. */
@@ -18,14 +19,21 @@ export const estimateBodySchema = z.strictObject({
   lines: z.array(z.strictObject({ service: serviceIdSchema, units })).check(z.minLength(1), z.maxLength(100)),
 });
 
-/** An instant with its zone (`Z` or an offset), so a date means the same instant everywhere. */
+/** An instant with its zone (`Z` or an offset), so a date means the same instant everywhere; a day that does not exist (30 February, hour 24) is refused, not rolled over. */
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-](0\d|1[0-4]):[0-5]\d)$/;
 const instant = z.string().check(
   z.maxLength(40),
-  z.regex(
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/,
-    'an ISO 8601 instant such as 2027-03-31T23:59:59Z',
-  ),
-  z.refine((s) => !Number.isNaN(Date.parse(s)), 'a real date'),
+  z.regex(INSTANT, 'an ISO 8601 instant such as 2027-03-31T23:59:59Z'),
+  z.refine((s) => {
+    const [, y, m, d] = INSTANT.exec(s) ?? [];
+    const day = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+    return (
+      day.getUTCFullYear() === Number(y) &&
+      day.getUTCMonth() === Number(m) - 1 &&
+      day.getUTCDate() === Number(d)
+    );
+  }, 'a day that exists'),
 );
 
 export const directLicenseBodySchema = z.strictObject({

@@ -5,6 +5,7 @@ import { requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { createBusinessDirectory } from '../../lib/adapters/dynamodb/ledger-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createCreditNotices } from '../../lib/adapters/email/credit-notices.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
@@ -21,7 +22,10 @@ import {
 const entitlementClient = createEntitlementClient({ endpoint: process.env.MARKETPLACE_ENDPOINT });
 const logger = new Logger({ serviceName: 'marketplace-events' });
 // A sync that lowers a business's total below its allocations tells its primary user (R9).
+const documents = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
+const tableName = requireEnv('TABLE_NAME');
 const notices = createCreditNotices({
+  businesses: createBusinessDirectory({ client: documents, tableName }),
   mailer: createSesMailer({
     client: createSesClient({ endpoint: process.env.SES_ENDPOINT }),
     from: requireEnv('SENDER_EMAIL'),
@@ -33,8 +37,8 @@ const notices = createCreditNotices({
 const options: MarketplaceEventsOptions = {
   catalog: parseProductCatalog(process.env.PRODUCTS),
   contracts: createContractStore({
-    client: createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT }),
-    tableName: requireEnv('TABLE_NAME'),
+    client: documents,
+    tableName,
     onLedgerTransition: async (ledger, transition) => {
       if (transition === 'became-over-allocated') await notices.overAllocated(ledger);
     },

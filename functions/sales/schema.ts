@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CONTRACT_STATUSES } from '../../lib/adapters/dynamodb/sales-reader.js';
+import { BUSINESS_ID } from '../../lib/domain/setup/model.js';
 import '../../lib/adapters/validation/messages.js';
 
 // Every query is a strict object: a parameter the route does not know (a typo such as
@@ -11,11 +12,7 @@ const cursor = z.optional(
 );
 const format = z.optional(z.enum(['json', 'csv', 'html']));
 
-/**
- * Business ids exactly as the setup makes them: `biz-` and the first 20 characters of a
- * base64url token (lib/domain/setup/business-details.ts). Anything else is refused before a read.
- */
-export const BUSINESS_ID = /^biz-[A-Za-z0-9_-]{20}$/;
+/** Business ids exactly as the setup makes them (lib/domain/setup/model.ts); anything else is refused before a read. */
 export const businessIdSchema = z.string().check(z.regex(BUSINESS_ID, 'a business id such as biz-Xq3v…'));
 
 export const contractsQuerySchema = z.strictObject({

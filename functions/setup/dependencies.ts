@@ -36,7 +36,8 @@ export function setupDependencies(): SetupOptions {
   const productName = process.env.PRODUCT_NAME ?? 'our product';
   // Any write of a ledger here (an activation, a sync at the setup POST, a usage read that
   // finds a lapse) may be the one that makes the business over-allocated: it tells (R9).
-  const notices = createCreditNotices({ mailer, productName, logger });
+  const businesses = createBusinessDirectory({ client: documents, tableName });
+  const notices = createCreditNotices({ mailer, productName, logger, businesses });
   const onLedgerTransition = async (ledger: Ledger, transition: LedgerTransition) => {
     if (transition === 'became-over-allocated') await notices.overAllocated(ledger);
   };
@@ -63,7 +64,7 @@ export function setupDependencies(): SetupOptions {
     account: {
       accounts: createAccountStore({ client: documents, tableName }),
       ledgers: createLedgerStore({ client: documents, tableName }),
-      businesses: createBusinessDirectory({ client: documents, tableName }),
+      businesses,
       notices,
     },
   };

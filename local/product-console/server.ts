@@ -255,8 +255,13 @@ function wholeUnits(fields: Fields): number {
   return Number(text);
 }
 
-/** A page elsewhere in the browser must not drive the product (CSRF), as on the marketplace page. */
+/**
+ * A page elsewhere in the browser must not drive the product (CSRF), as on the marketplace
+ * page; nor a page on a domain that resolves to loopback (DNS rebinding), whose requests carry
+ * that domain as their Host: only the loopback names are served.
+ */
 function isCrossSite(req: IncomingMessage): boolean {
+  if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(req.headers.host ?? '')) return true;
   const site = req.headers['sec-fetch-site'];
   if (site === 'cross-site' || site === 'same-site') return true;
   // `null` is what browsers send for same-origin posts under Referrer-Policy: no-referrer.

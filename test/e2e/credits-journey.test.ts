@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Business } from '../../lib/domain/setup/model.js';
 import { JourneySteps, PRODUCT, ProductUser } from './support/journey-steps.js';
@@ -161,6 +162,28 @@ describe('credits journey over the local stack', () => {
       redirect: 'manual',
     });
     expect(crossSite.status).toBe(403);
+    // A page on a domain rebound to 127.0.0.1 is same-origin with itself, but not a loopback Host.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${stack.urls.product}/allocations`);
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            host: `rebind.example:${url.port}`,
+            origin: `http://rebind.example:${url.port}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end('service=endpoint-security&units=1');
+    });
+    expect(rebound).toBe(403);
 
     const stale = await fetch(`${stack.urls.product}/`, {
       headers: { cookie: 'product-email=gone%40credits.example' },

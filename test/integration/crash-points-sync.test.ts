@@ -219,6 +219,7 @@ async function activateAndAllocate(table: TestTable, credits: number): Promise<v
   const failure = await setups.activate({
     session,
     stored,
+    ledger: undefined,
     contractId,
     expectedContractVersion: contract.version,
     businessId: 'biz-crash',

@@ -5,6 +5,7 @@ import {
   InsufficientCreditsError,
   LicenseReferenceConflictError,
   OverAllocatedError,
+  UnknownServiceError,
 } from '../../lib/domain/credits/errors.js';
 import type { LedgerTransition } from '../../lib/domain/credits/ledger.js';
 import type { Ledger } from '../../lib/domain/credits/model.js';
@@ -175,6 +176,31 @@ describe('credit ledger on DynamoDB Local', () => {
     expect(back.ledger).toMatchObject({ total: 50, allocated: 30, balance: 20 });
     expect(back.ledger.overAllocatedSince).toBeUndefined();
     expect(back.transition).toBe('recovered');
+  });
+
+  it('releases a service the catalog no longer lists, and refuses to enable it', async () => {
+    // Arrange: 10 mailboxes of Email Security, then the vendor drops the service.
+    now = T0;
+    const { businessId } = await businessWith(100);
+    await setServiceAllocation(deps(), businessId, 'email-security', 10);
+    const products = creditsCatalog.products.map((p) => {
+      const { 'email-security': _dropped, ...services } = p.services ?? {};
+      return { ...p, services };
+    });
+    const later = { ...deps(), catalog: { products } };
+
+    // Act
+    const raise = await setServiceAllocation(later, businessId, 'email-security', 11).catch(
+      (e: unknown) => e,
+    );
+    const released = await setServiceAllocation(later, businessId, 'email-security', 0);
+
+    // Assert
+    expect(raise).toBeInstanceOf(UnknownServiceError);
+    expect(released.ledger).toMatchObject({ allocated: 0, balance: 100, allocations: {} });
+    await expect(setServiceAllocation(later, businessId, 'never-existed', 0)).rejects.toBeInstanceOf(
+      UnknownServiceError,
+    );
   });
 
   it('adds a license from another channel once by its reference and refuses a different one under the same reference', async () => {

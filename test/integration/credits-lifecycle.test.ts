@@ -61,7 +61,12 @@ describe('credits through activation and syncs', () => {
     const businessId = contract?.activatedBy ?? '';
     const mailer = h.state.options.mailer;
     const logger = new Logger({ serviceName: 'credits-lifecycle', logLevel: 'SILENT' });
-    const notices = createCreditNotices({ mailer, productName: 'Example Platform', logger });
+    const notices = createCreditNotices({
+      mailer,
+      productName: 'Example Platform',
+      logger,
+      businesses: createBusinessDirectory(documents),
+    });
     const deps: CreditsDeps = {
       catalog,
       ledgers,

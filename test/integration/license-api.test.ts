@@ -19,7 +19,7 @@ import { createTestTable, type TestTable } from '../support/table.js';
 
 const EXAMPLES = new URL('../../events/license-api/', import.meta.url);
 const NOW = new Date('2026-04-01T10:00:00.000Z');
-const BUSINESS = 'biz-example0001';
+const BUSINESS = 'biz-example0000000000001';
 const cdk = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
 const catalog: ProductCatalog = { products: parseDeploymentConfig(cdk.context.stages.dev, 'dev').products };
 
@@ -124,7 +124,7 @@ describe('license API', () => {
 
   it('allocates, refuses beyond the balance with how much is available, and gives credits back', async () => {
     // Arrange: a business of its own, 100 credits.
-    const id = 'biz-allocations01';
+    const id = 'biz-allocations000000001';
     await registerBusiness(table, id);
     await createContractStore({ client: table.client, tableName: table.tableName }).save(
       creation(
@@ -179,7 +179,7 @@ describe('license API', () => {
         }),
       });
     const cases: [string, APIGatewayProxyEventV2, number, string][] = [
-      ['unknown business', event('GET', '/businesses/biz-doesnotexist'), 404, 'unknown-business'],
+      ['unknown business', event('GET', '/businesses/biz-doesnotexist00000000'), 404, 'unknown-business'],
       ['malformed business id', event('GET', '/businesses/not-a-business'), 400, 'bad-request'],
       ['business id with a bad escape', event('GET', '/businesses/biz-%E0%A4%A'), 400, 'bad-request'],
       [
@@ -201,6 +201,14 @@ describe('license API', () => {
       ['an unknown field', put('{"units":1,"credits":99999}'), 400, 'bad-request'],
       ['malformed JSON', put('{"units":'), 400, 'bad-request'],
       ['JSON nested deep', put(`${'['.repeat(50)}${']'.repeat(50)}`), 400, 'bad-request'],
+      ['JSON nested 5,000 deep', put(`${'['.repeat(5000)}${']'.repeat(5000)}`), 400, 'bad-request'],
+      [
+        'a query on a write',
+        event('DELETE', `/businesses/${BUSINESS}/allocations/email-security`, { query: { units: '5' } }),
+        400,
+        'bad-request',
+      ],
+      ['an empty path segment', event('GET', '/businesses//usage'), 404, 'not-found'],
       [
         'a form instead of JSON',
         put('units=1', 'application/x-www-form-urlencoded'),
@@ -229,6 +237,8 @@ describe('license API', () => {
       ['a license with huge credits', license({ credits: 1e12 }), 400, 'bad-request'],
       ['a license already ended', license({ expiresAt: '2020-01-01T00:00:00Z' }), 400, 'bad-request'],
       ['a license date without a zone', license({ expiresAt: '2027-01-01T00:00:00' }), 400, 'bad-request'],
+      ['a license dated 30 February', license({ expiresAt: '2031-02-30T00:00:00Z' }), 400, 'bad-request'],
+      ['a license dated at hour 24', license({ expiresAt: '2031-03-01T24:00:00Z' }), 400, 'bad-request'],
       ['a license of an unknown product', license({ productCode: 'someoneelse' }), 400, 'unknown-product'],
       ['a license reference with spaces', license({ reference: 'a b' }), 400, 'bad-request'],
       [

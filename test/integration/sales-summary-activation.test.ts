@@ -72,6 +72,7 @@ describe('sales summary after an activation', () => {
     const failure = await setups.activate({
       session,
       stored: { contract, items: [] },
+      ledger: undefined,
       contractId: contract.contractId,
       expectedContractVersion: 1,
       businessId: 'biz-1',

@@ -11,7 +11,7 @@ import { emptyLedger, type LedgerTransition, withSources } from '../../domain/cr
 import type { Ledger } from '../../domain/credits/model.js';
 import { contractSource } from '../../domain/credits/sources.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
-import { jitter, ledgerPut, readLedger } from './ledger-store.js';
+import { jitter, ledgerPuts, readLedger } from './ledger-store.js';
 import { auditRow, contractRow, domainFields, itemRow, queryAllPages } from './rows.js';
 import { MAX_SUMMARY_UPDATES, summaryUpdates } from './summary-counters.js';
 
@@ -26,9 +26,9 @@ export interface ContractStoreOptions {
 
 /**
  * DynamoDB allows 100 actions per transaction: the contract, the audit entry, the business's
- * ledger, up to five counter items and 92 items.
+ * ledger and its lapse companion, up to five counter items and 91 items.
  */
-const MAX_ITEMS_PER_CHANGE = 100 - 3 - MAX_SUMMARY_UPDATES;
+const MAX_ITEMS_PER_CHANGE = 100 - 4 - MAX_SUMMARY_UPDATES;
 
 /** The contract repository on the single table (see keys.ts for the layout). */
 export function createContractStore({
@@ -140,7 +140,7 @@ export function createContractStore({
             new TransactWriteCommand({
               TransactItems: [
                 ...contractItems,
-                ...(write ? [ledgerPut(tableName, write.next, ledger?.revision)] : []),
+                ...(write ? ledgerPuts(tableName, write.next, ledger?.revision) : []),
               ],
             }),
           );

@@ -14,6 +14,7 @@
  * | registration    | TOKEN#<hash>        | TOKEN           |
  * | budget          | BUDGET#<key>        | <window start>  |
  * | credit ledger   | BUSINESS#<id>       | LEDGER          |
+ * | ledger lapse    | BUSINESS#<id>       | LEDGER-LAPSE    |
  * | direct license  | LICENSE#<reference> | LICENSE         |
  * | account session | ACCOUNT#<hash>      | ACCOUNT         |
  *
@@ -136,6 +137,8 @@ export const keys = {
   }),
   /** A business's credits: sources, allocations, total and balance in one item (R2, R9). */
   ledger: (businessId: string): TableKey => ({ pk: `BUSINESS#${businessId}`, sk: 'LEDGER' }),
+  /** The ledger's companion in `byExpiry`: when its earliest source lapses. */
+  ledgerLapse: (businessId: string): TableKey => ({ pk: `BUSINESS#${businessId}`, sk: 'LEDGER-LAPSE' }),
   /** A license from another channel, by its external reference (unique across businesses). */
   directLicense: (reference: string): TableKey => ({ pk: `LICENSE#${reference}`, sk: 'LICENSE' }),
   /** Over-allocated businesses, longest first: sales follows them up. */
@@ -144,12 +147,15 @@ export const keys = {
     gsi1sk: `${since}#${businessId}`,
   }),
   overAllocatedPartition: 'OVERALLOCATED',
-  /** Ledgers by the instant their earliest source lapses: the ones whose stored total is stale. */
-  ledgerByExpiry: (earliestExpiry: string, businessId: string) => ({
-    gsi5pk: 'LEDGERS',
+  /**
+   * Ledgers by the instant their earliest source lapses (the ones whose stored total is stale),
+   * in ten partitions (by a hash of the business): every ledger write is copied to this index.
+   */
+  ledgerByExpiry: (shard: number, earliestExpiry: string, businessId: string) => ({
+    gsi5pk: `LEDGERS#${shard}`,
     gsi5sk: `${earliestExpiry}#${businessId}`,
   }),
-  ledgerExpiryPartition: 'LEDGERS',
+  ledgerExpiryPartition: (shard: number) => `LEDGERS#${shard}`,
   byCustomer: (productCode: string, customerIdentifier: string, contractId?: string) => ({
     gsi4pk: `CUSTOMER#${productCode}#${customerIdentifier}`,
     gsi4sk: contractId ?? '',

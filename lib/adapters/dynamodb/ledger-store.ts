@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -28,44 +29,71 @@ import type { BusinessDirectory, LedgerStore } from '../../domain/credits/ports.
 import { type Business, normalizeEmail } from '../../domain/setup/model.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
 import { domainFields, queryAllPages, type Row } from './rows.js';
+import { SUMMARY_SHARDS, summaryShardOf } from './summary-counters.js';
 
 export interface LedgerStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-  /** Writes tried per call before LedgerContentionError; default 50 (only a race on the same service retries). */
+  /**
+   * Writes tried per call before LedgerContentionError; default 50. On the common path only a
+   * race on the same service retries; on the whole-ledger path (over-allocated, or a source
+   * lapsed) every concurrent write of the ledger does.
+   */
   readonly maxAttempts?: number;
 }
 
-/** The ledger's row: its fields, and the index keys that list it while over-allocated and by its earliest expiry. */
-export function ledgerRow(ledger: Ledger): Row {
+/** The ledger's row: its fields, and the index key that lists it while over-allocated. */
+function ledgerRow(ledger: Ledger): Row {
   return {
     ...keys.ledger(ledger.businessId),
     entity: 'ledger',
     ...ledger,
     ...(ledger.overAllocatedSince ? keys.overAllocated(ledger.overAllocatedSince, ledger.businessId) : {}),
-    ...(ledger.earliestExpiry ? keys.ledgerByExpiry(ledger.earliestExpiry, ledger.businessId) : {}),
   };
 }
 
 /**
- * A transaction item that replaces the whole ledger only if nobody wrote it since it was read
- * (`readRevision`; undefined: it did not exist). Contract changes, activations and direct
- * licenses write the ledger so, in their own transactions.
+ * The ledger's small companion in `byExpiry` (partition `LEDGERS#<shard>`), by the instant its
+ * earliest source lapses: how the ledgers whose stored total a lapse has made stale are found.
+ * Kept apart so the index copies a few bytes, and only on the writes that replace the whole
+ * ledger: an allocation (an UpdateItem of the ledger alone) never writes the index.
  */
-export function ledgerPut(tableName: string, next: Ledger, readRevision: number | undefined) {
+function lapseRow(ledger: Ledger): Row {
   return {
-    Put: {
-      TableName: tableName,
-      Item: ledgerRow(next),
-      ...(readRevision === undefined
-        ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : {
-            ConditionExpression: '#rev = :rev',
-            ExpressionAttributeNames: { '#rev': 'revision' },
-            ExpressionAttributeValues: { ':rev': readRevision },
-          }),
-    },
+    ...keys.ledgerLapse(ledger.businessId),
+    entity: 'ledger-lapse',
+    businessId: ledger.businessId,
+    ...(ledger.earliestExpiry
+      ? {
+          earliestExpiry: ledger.earliestExpiry,
+          ...keys.ledgerByExpiry(summaryShardOf(ledger.businessId), ledger.earliestExpiry, ledger.businessId),
+        }
+      : {}),
   };
+}
+
+/**
+ * The transaction items that replace the whole ledger only if nobody wrote it since it was
+ * read (`readRevision`; undefined: it did not exist), with its lapse companion. Contract
+ * changes, activations and direct licenses write the ledger so, in their own transactions.
+ */
+export function ledgerPuts(tableName: string, next: Ledger, readRevision: number | undefined) {
+  return [
+    {
+      Put: {
+        TableName: tableName,
+        Item: ledgerRow(next),
+        ...(readRevision === undefined
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#rev = :rev',
+              ExpressionAttributeNames: { '#rev': 'revision' },
+              ExpressionAttributeValues: { ':rev': readRevision },
+            }),
+      },
+    },
+    { Put: { TableName: tableName, Item: lapseRow(next) } },
+  ];
 }
 
 export async function readLedger(
@@ -78,6 +106,9 @@ export async function readLedger(
   );
   return out.Item ? domainFields<Ledger>(out.Item) : undefined;
 }
+
+/** Ledgers with a lapsed source read per shard for the over-allocated list (the rest wait for their next read or write). */
+const STALE_PER_SHARD = 200;
 
 /** A short random pause before the n-th retry, so racing writers spread out. */
 export const jitter = (attempt: number) =>
@@ -95,12 +126,15 @@ export const jitter = (attempt: number) =>
 export function createLedgerStore({ client, tableName, maxAttempts = 50 }: LedgerStoreOptions): LedgerStore {
   const read = (businessId: string) => readLedger(client, tableName, businessId);
 
+  /** Replaces the whole ledger on the revision read; false when another write came first. */
   async function putExact(next: Ledger, readRevision: number | undefined): Promise<boolean> {
     try {
-      await client.send(new PutCommand(ledgerPut(tableName, next, readRevision).Put));
+      await client.send(
+        new TransactWriteCommand({ TransactItems: ledgerPuts(tableName, next, readRevision) }),
+      );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof TransactionCanceledException) return false;
       throw error;
     }
   }
@@ -235,7 +269,7 @@ export function createLedgerStore({ client, tableName, maxAttempts = 50 }: Ledge
                     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                   },
                 },
-                ...(write ? [ledgerPut(tableName, write.next, ledger?.revision)] : []),
+                ...(write ? ledgerPuts(tableName, write.next, ledger?.revision) : []),
               ],
             }),
           );
@@ -280,7 +314,7 @@ export function createLedgerStore({ client, tableName, maxAttempts = 50 }: Ledge
     async overAllocated(now, limit) {
       // Flagged ledgers, and those whose earliest source has lapsed since they were written
       // (their stored total is too high until the next write): both read by index, never a scan.
-      const [flagged, stale] = await Promise.all([
+      const [flagged, ...stale] = await Promise.all([
         client.send(
           new QueryCommand({
             TableName: tableName,
@@ -291,15 +325,40 @@ export function createLedgerStore({ client, tableName, maxAttempts = 50 }: Ledge
             Limit: limit,
           }),
         ),
-        queryAllPages(client, tableName, {
-          IndexName: INDEXES.byExpiry.name,
-          KeyConditionExpression: '#pk = :pk AND #sk < :now',
-          ExpressionAttributeNames: { '#pk': INDEXES.byExpiry.pk, '#sk': INDEXES.byExpiry.sk },
-          ExpressionAttributeValues: { ':pk': keys.ledgerExpiryPartition, ':now': now.toISOString() },
-        }),
+        ...Array.from({ length: SUMMARY_SHARDS }, (_, shard) =>
+          client.send(
+            new QueryCommand({
+              TableName: tableName,
+              IndexName: INDEXES.byExpiry.name,
+              KeyConditionExpression: '#pk = :pk AND #sk < :now',
+              ExpressionAttributeNames: { '#pk': INDEXES.byExpiry.pk, '#sk': INDEXES.byExpiry.sk },
+              ExpressionAttributeValues: {
+                ':pk': keys.ledgerExpiryPartition(shard),
+                ':now': now.toISOString(),
+              },
+              // Soonest lapse first; a ledger stays here only until its next read or write.
+              Limit: STALE_PER_SHARD,
+            }),
+          ),
+        ),
       ]);
+      const staleIds = stale
+        .flatMap((page) => page.Items ?? [])
+        .map((row) => String(row.businessId))
+        .filter((id) => !(flagged.Items ?? []).some((row) => row.businessId === id));
+      const staleLedgers: Row[] = [];
+      for (let i = 0; i < staleIds.length; i += 100) {
+        let keysLeft: Row[] | undefined = staleIds.slice(i, i + 100).map((id) => ({ ...keys.ledger(id) }));
+        while (keysLeft && keysLeft.length > 0) {
+          const out: BatchGetCommandOutput = await client.send(
+            new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keysLeft, ConsistentRead: true } } }),
+          );
+          staleLedgers.push(...(out.Responses?.[tableName] ?? []));
+          keysLeft = out.UnprocessedKeys?.[tableName]?.Keys as Row[] | undefined;
+        }
+      }
       const byId = new Map<string, Ledger>();
-      for (const row of [...(flagged.Items ?? []), ...stale]) {
+      for (const row of [...(flagged.Items ?? []), ...staleLedgers]) {
         const ledger = ledgerAt(domainFields<Ledger>(row), now);
         if (ledger.balance < 0) byId.set(ledger.businessId, ledger);
       }

@@ -16,7 +16,7 @@ import type { Business, SetupSession, UserAccount } from '../../domain/setup/mod
 import type { SetupStore } from '../../domain/setup/ports.js';
 import { budgetUpdate } from './budgets.js';
 import { keys } from './keys.js';
-import { jitter, ledgerPut, readLedger } from './ledger-store.js';
+import { jitter, ledgerPuts, readLedger } from './ledger-store.js';
 import { domainFields, type Row } from './rows.js';
 import { summaryUpdates } from './summary-counters.js';
 import { TTL_ATTRIBUTE } from './table.js';
@@ -244,6 +244,8 @@ export function createSetupStore({
       }
     },
 
+    getLedger: (businessId) => readLedger(client, tableName, businessId),
+
     async getBusiness(businessId) {
       const row = await get(keys.business(businessId));
       return row ? domainFields<Business>(row) : undefined;
@@ -302,7 +304,7 @@ export function createSetupStore({
       const counters = summaryUpdates(tableName, write.contractId, write.audit.before, write.audit.after);
       const now = new Date(write.at);
       for (let attempt = 1; ; attempt++) {
-        const ledger = await readLedger(client, tableName, write.businessId);
+        const ledger = attempt === 1 ? write.ledger : await readLedger(client, tableName, write.businessId);
         const credits = withSources(
           ledger ??
             emptyLedger(write.businessId, now, {
@@ -375,7 +377,7 @@ export function createSetupStore({
                 },
                 // pending-setup → active moves one contract between the summary's counts.
                 ...counters,
-                ...(credits ? [ledgerPut(tableName, credits.next, ledger?.revision)] : []),
+                ...(credits ? ledgerPuts(tableName, credits.next, ledger?.revision) : []),
                 // Only if the item is still there as read (the contract's version condition guards the rest).
                 ...indexed.map((item) => {
                   const index = keys.itemByBusiness(write.businessId, item.contractId, item.itemNo);

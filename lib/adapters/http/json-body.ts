@@ -37,14 +37,18 @@ export function parseJsonBody(
   } catch {
     throw new MalformedBodyError('The body is not valid JSON');
   }
-  if (depth(value) > MAX_DEPTH) throw new MalformedBodyError(`JSON nested deeper than ${MAX_DEPTH} levels`);
+  if (tooDeep(value, MAX_DEPTH)) throw new MalformedBodyError(`JSON nested deeper than ${MAX_DEPTH} levels`);
   return value;
 }
 
-function depth(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  const children = Array.isArray(value) ? value : Object.values(value);
-  let deepest = 0;
-  for (const child of children) deepest = Math.max(deepest, depth(child));
-  return deepest + 1;
+/** Whether `value` nests deeper than `max`, stopping at the first branch that does (no recursion to overflow). */
+function tooDeep(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, level] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    if (level + 1 > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, level + 1]);
+  }
+  return false;
 }

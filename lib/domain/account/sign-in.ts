@@ -168,7 +168,7 @@ export async function requestSignInCode(
     expiresAt: new Date(now.getTime() + SIGN_IN_WINDOW_MS).toISOString(),
     version: 1,
   };
-  const budgets = [mailboxBudget(email, deps.secrets, deps.limits)];
+  const budgets = [mailboxBudget(email, deps.secrets, deps.limits, 'sign-in')];
   await deps.accounts.create(session, { budgets, now }).catch(codeLimit);
   if (issued) await mailCode(session, issued.code, budgets, now, deps, undefined);
   return { cookieValue, session };
@@ -197,7 +197,7 @@ export async function resendSignInCode(
     code: issued?.stored ?? unmatchableEmailCode(deps.secrets, now),
     version: session.version + 1,
   };
-  const budgets = [mailboxBudget(session.email, deps.secrets, deps.limits)];
+  const budgets = [mailboxBudget(session.email, deps.secrets, deps.limits, 'sign-in')];
   await deps.accounts.save(next, session.version, { budgets, now }).catch(codeLimit);
   if (issued) await mailCode(next, issued.code, budgets, now, deps, session);
   return next;

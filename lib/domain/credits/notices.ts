@@ -6,11 +6,17 @@ import type { Ledger } from './model.js';
  * nothing was cut or disabled, and what to do about it. Sent once per occurrence: by the one
  * write that set `overAllocatedSince`.
  */
-export function overAllocationMail(ledger: Ledger, productName: string): EmailMessage | undefined {
-  if (!ledger.primaryEmail || ledger.balance >= 0) return undefined;
-  const who = ledger.businessName ? `${ledger.businessName}'s` : 'Your';
+export function overAllocationMail(
+  ledger: Ledger,
+  productName: string,
+  business?: { readonly primaryEmail: string; readonly name: string },
+): EmailMessage | undefined {
+  const to = business?.primaryEmail ?? ledger.primaryEmail;
+  const name = business?.name ?? ledger.businessName;
+  if (!to || ledger.balance >= 0) return undefined;
+  const who = name ? `${name}'s` : 'Your';
   return {
-    to: ledger.primaryEmail,
+    to,
     subject: `${productName}: your services hold more credits than you have`,
     text: [
       `${who} ${productName} services hold ${ledger.allocated} credits, but the licenses now add up to ${ledger.total}: over-allocated by ${-ledger.balance} credits.`,

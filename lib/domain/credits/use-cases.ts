@@ -1,7 +1,7 @@
 import type { Clock } from '../contract/ports.js';
 import { findProductByCode, findService, type ProductCatalog } from '../product/catalog.js';
 import type { Business } from '../setup/model.js';
-import { UnknownBusinessError, UnknownServiceError } from './errors.js';
+import { InsufficientCreditsError, UnknownBusinessError, UnknownServiceError } from './errors.js';
 import { type CreditUsage, creditUsage, emptyLedger, needsRefresh } from './ledger.js';
 import { type DirectLicense, type LicenseView, licenseViews } from './licenses.js';
 import type { Allocation } from './model.js';
@@ -70,11 +70,13 @@ export async function businessLicenses(
  * Sets a service's allocation for a business to `units` (R9, R14).
  *
  * Steps:
- * 1. The service must be in the catalog (UnknownServiceError); its rate prices the units.
- * 2. The business must exist (UnknownBusinessError).
- * 3. The ledger store writes the allocation with the balance checked by the write itself
+ * 1. The service must be in the catalog (UnknownServiceError); its rate prices the units. To
+ *    release (0 units) a service the catalog no longer lists is enough that the business holds it.
+ * 2. The ledger store writes the allocation with the balance checked by the write itself
  *    (InsufficientCreditsError, OverAllocatedError); a repeat of the same units changes nothing.
- * 4. If the write also dropped a lapsed license and that made the business over-allocated,
+ *    One read and one write: a ledger exists only for a business, so the business is looked
+ *    up only when nothing was written (UnknownBusinessError).
+ * 3. If the write also dropped a lapsed license and that made the business over-allocated,
  *    the primary user is told (once: only the write that set the mark tells).
  */
 export async function setServiceAllocation(
@@ -83,17 +85,25 @@ export async function setServiceAllocation(
   serviceId: string,
   units: number,
 ): Promise<AllocationOutcome> {
-  const service = findService(deps.catalog, serviceId);
-  if (!service) throw new UnknownServiceError(serviceId);
   if (!Number.isSafeInteger(units) || units < 0 || units > MAX_UNITS) {
     throw new RangeError(`units must be a whole number from 0 to ${MAX_UNITS}`);
   }
-  await businessOf(deps, businessId);
-  const outcome = await deps.ledgers.setAllocation(
-    businessId,
-    { service: service.id, productCode: service.productCode, units, creditsPerUnit: service.creditsPerUnit },
-    deps.clock.now(),
-  );
+  const now = deps.clock.now();
+  const service = findService(deps.catalog, serviceId);
+  const held =
+    service || units > 0 ? undefined : (await deps.ledgers.get(businessId))?.allocations[serviceId];
+  if (!service && !held) throw new UnknownServiceError(serviceId);
+  const request = service
+    ? { service: service.id, productCode: service.productCode, units, creditsPerUnit: service.creditsPerUnit }
+    : { service: serviceId, productCode: held?.productCode ?? '', units: 0, creditsPerUnit: 0 };
+  let outcome: AllocationOutcome;
+  try {
+    outcome = await deps.ledgers.setAllocation(businessId, request, now);
+  } catch (error) {
+    if (error instanceof InsufficientCreditsError) await businessOf(deps, businessId);
+    throw error;
+  }
+  if (!outcome.changed && outcome.ledger.revision === 0) await businessOf(deps, businessId);
   if (outcome.transition === 'became-over-allocated') await deps.notices.overAllocated(outcome.ledger);
   return outcome;
 }

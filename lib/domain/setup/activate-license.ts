@@ -49,7 +49,8 @@ export function hasEnded(contract: Pick<Contract, 'term' | 'expiresAt'>, now: Da
  * Activates the contract for the session's business, exactly once (R3, R5).
  *
  * Steps:
- * 1. Read the contract (the session was read by the caller: two reads in all).
+ * 1. Read the contract and the business's credit ledger at once (the session was read by the
+ *    caller: three reads in two round trips).
  * 2. Already activated by this business → AlreadyActiveError; by another → ActivatedElsewhereError;
  *    its term ended, or its expiration instant has passed (`hasEnded`) → ContractEndedError.
  * 3. One transaction: the contract takes the business only if it has none and its version is
@@ -69,7 +70,11 @@ export async function activateLicense(
   if (!businessId || !session.email) throw new Error('Review step without a business');
   const maxAttempts = deps.maxAttempts ?? 10;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const stored = await deps.contracts.load(session.contractId);
+    // The contract and the business's ledger in one round trip: both go into the transaction.
+    const [stored, ledger] = await Promise.all([
+      deps.contracts.load(session.contractId),
+      deps.setups.getLedger(businessId),
+    ]);
     if (!stored) throw new UnknownContractError(`Contract ${session.contractId} is gone`);
     const { contract } = stored;
     if (contract.activatedBy) {
@@ -91,6 +96,7 @@ export async function activateLicense(
     const failure = await deps.setups.activate({
       session,
       stored,
+      ledger,
       contractId: contract.contractId,
       expectedContractVersion: contract.version,
       businessId,

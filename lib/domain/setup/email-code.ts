@@ -48,12 +48,20 @@ export function checkResendCooldown(
 }
 
 /**
- * The budget of codes mailed to one mailbox (10 a day), whichever flow or session asks: the
- * setup and the sign-in take from the same one. Hashed: the key must not hold the address.
+ * The budget of codes mailed to one mailbox (10 a day) by one flow, whichever session asks.
+ * The setup and the returning buyer's sign-in count apart: the sign-in is open to anyone, and
+ * ten sign-ins typed with a stranger's address must not stop that stranger verifying their own
+ * address in the setup (R7) for a day. Hashed: the key must not hold the address.
  */
-export function mailboxBudget(email: string, secrets: Secrets, limits?: SetupLimits): Budget {
+export function mailboxBudget(
+  email: string,
+  secrets: Secrets,
+  limits?: SetupLimits,
+  flow: 'setup' | 'sign-in' = 'setup',
+): Budget {
+  const prefix = flow === 'setup' ? 'mailbox' : 'sign-in-mailbox';
   return {
-    key: `mailbox:${secrets.hash(`mailbox:${mailboxOf(email)}`)}`,
+    key: `${prefix}:${secrets.hash(`mailbox:${mailboxOf(email)}`)}`,
     ...(limits?.mailboxCodes ?? MAILBOX_CODES),
   };
 }

@@ -76,6 +76,9 @@ export interface BusinessDetails {
   readonly timeZone: string;
 }
 
+/** Business ids as the setup makes them (`biz-` and 20 characters of a URL-safe token): checked before any read. */
+export const BUSINESS_ID = /^biz-[A-Za-z0-9_-]{20}$/;
+
 export function isSetupExpired(session: Pick<SetupSession, 'expiresAt'>, now: Date): boolean {
   return now.getTime() >= Date.parse(session.expiresAt);
 }

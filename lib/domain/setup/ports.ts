@@ -1,5 +1,6 @@
 import type { StoredContract } from '../contract/model.js';
 import type { AuditEntry } from '../contract/ports.js';
+import type { Ledger } from '../credits/model.js';
 import type { Budget } from './limits.js';
 import type { Business, SetupSession, UserAccount } from './model.js';
 
@@ -36,6 +37,8 @@ export interface ActivationWrite {
   readonly session: SetupSession;
   /** The contract and its items as read: its credits join the business's total, its items the business's index (R2). */
   readonly stored: StoredContract;
+  /** The business's credit ledger as read alongside the contract (undefined: it has none yet). */
+  readonly ledger: Ledger | undefined;
   readonly contractId: string;
   readonly expectedContractVersion: number;
   readonly businessId: string;
@@ -75,6 +78,8 @@ export interface SetupStore {
   /** Creates the user unless it exists; returns the stored one either way. */
   ensureUser(user: UserAccount): Promise<UserAccount>;
   getBusiness(businessId: string): Promise<Business | undefined>;
+  /** The business's credit ledger, strongly consistent (the activation reads it with the contract). */
+  getLedger(businessId: string): Promise<Ledger | undefined>;
   /**
    * One transaction: the business is created, linked to a user that has none yet, and the
    * session moves on. Returns false when the user got a business meanwhile.

@@ -29,7 +29,7 @@ export function contractRows(rows: readonly Row[]): Row[] {
     (row) =>
       String(row.pk).startsWith('CONTRACT#') ||
       String(row.pk).startsWith('SUMMARY#') ||
-      (String(row.pk).startsWith('BUSINESS#') && row.sk === 'LEDGER'),
+      (String(row.pk).startsWith('BUSINESS#') && (row.sk === 'LEDGER' || row.sk === 'LEDGER-LAPSE')),
   );
 }
 
@@ -179,6 +179,11 @@ function ledgerViolations(rows: readonly Row[], contracts: readonly Contract[]):
       violations.push(`ledger ${id}: allocated ${l.allocated}, its allocations add up to ${allocated}`);
     if (l.balance !== l.total - l.allocated)
       violations.push(`ledger ${id}: balance ${l.balance} is not ${l.total} − ${l.allocated}`);
+    const lapse = rows.find((row) => row.pk === `BUSINESS#${id}` && row.sk === 'LEDGER-LAPSE');
+    if (lapse?.earliestExpiry !== l.earliestExpiry)
+      violations.push(
+        `ledger ${id}: earliest expiry ${l.earliestExpiry ?? 'unset'}, its lapse companion says ${String(lapse?.earliestExpiry ?? 'unset')}`,
+      );
     if ((l.overAllocatedSince !== undefined) !== l.balance < 0)
       violations.push(
         `ledger ${id}: balance ${l.balance} but over-allocated mark ${l.overAllocatedSince ?? 'unset'}`,
