@@ -4,7 +4,11 @@ import type { AccountSession } from '../../lib/domain/account/model.js';
 import { SIGN_IN_WINDOW_MS } from '../../lib/domain/account/model.js';
 import { findAccountSession, type SignInDeps, signInFormToken } from '../../lib/domain/account/sign-in.js';
 import { estimateCredits } from '../../lib/domain/credits/estimate.js';
-import { businessCredits, businessLicenses, type CreditsDeps } from '../../lib/domain/credits/use-cases.js';
+import {
+  businessCredits,
+  businessLicenses,
+  type CreditReadDeps,
+} from '../../lib/domain/credits/use-cases.js';
 import { findProductByCode, findService, servicesOf } from '../../lib/domain/product/catalog.js';
 import { CODE_RESEND_COOLDOWN_MS, MAX_WRONG_CODES } from '../../lib/domain/setup/model.js';
 import { parseCalculatorQuery } from './calculator.js';
@@ -22,7 +26,11 @@ import type { PageContext } from './views/pages.js';
 
 type Event = APIGatewayProxyEventV2;
 
-/** Reads never tell of an over-allocation: only a write that causes one does (use-cases.ts). */
+/**
+ * When no notices are wired (tests of the pages alone). A usage read that finds a lapsed
+ * license writes the ledger again and may mark the business over-allocated: the deployed
+ * function wires real notices (dependencies.ts), so that write tells the primary user.
+ */
 const NO_NOTICES = { overAllocated: async () => {} };
 
 /** How long the sign-in form's cookie lives: a form left open an hour still sends. */
@@ -40,7 +48,7 @@ export function createAccountSteps(options: SetupOptions, account: AccountOption
     productName: options.productName,
     ...(options.limits ? { limits: options.limits } : {}),
   };
-  const credits: CreditsDeps = {
+  const credits: CreditReadDeps = {
     catalog: options.catalog,
     ledgers: account.ledgers,
     businesses: account.businesses,

@@ -7,7 +7,7 @@ import { securityHeaders } from '../../lib/adapters/http/security-headers.js';
 import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { InvocationClock } from '../../lib/adapters/lambda/remaining-time.js';
 import type { AccountStore } from '../../lib/domain/account/ports.js';
-import type { BusinessDirectory, CreditNotices, LedgerStore } from '../../lib/domain/credits/ports.js';
+import type { BusinessDirectory, CreditNotices, LedgerReader } from '../../lib/domain/credits/ports.js';
 import type { ActivateDeps } from '../../lib/domain/setup/activate-license.js';
 import type { BusinessDetailsDeps } from '../../lib/domain/setup/business-details.js';
 import type { Mailer } from '../../lib/domain/setup/ports.js';
@@ -29,7 +29,7 @@ export type SetupResult = Result;
  */
 export interface AccountOptions {
   readonly accounts: AccountStore;
-  readonly ledgers: LedgerStore;
+  readonly ledgers: LedgerReader;
   readonly businesses: BusinessDirectory;
   /**
    * Tells a business that became over-allocated: a usage read that finds a lapsed license

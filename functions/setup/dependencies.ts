@@ -6,7 +6,7 @@ import { createAccountStore } from '../../lib/adapters/dynamodb/account-store.js
 import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
-import { createBusinessDirectory, createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
+import { createBusinessDirectory, createLedgerReader } from '../../lib/adapters/dynamodb/ledger-store.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createCreditNotices } from '../../lib/adapters/email/credit-notices.js';
@@ -63,7 +63,7 @@ export function setupDependencies(): SetupOptions {
     timeZones: () => Intl.supportedValuesOf('timeZone'),
     account: {
       accounts: createAccountStore({ client: documents, tableName }),
-      ledgers: createLedgerStore({ client: documents, tableName }),
+      ledgers: createLedgerReader({ client: documents, tableName }),
       businesses,
       notices,
     },

@@ -105,7 +105,8 @@ export function setupHarness(start = new Date('2026-05-01T10:00:00.000Z')) {
       const { account, catalog } = state.options;
       if (!account) throw new Error('The harness was built without the account pages');
       const notices = { overAllocated: async () => {} };
-      return { catalog, ledgers: account.ledgers, businesses: account.businesses, notices, clock };
+      const ledgers = createLedgerStore({ client: state.table.client, tableName: state.table.tableName });
+      return { catalog, ledgers, businesses: account.businesses, notices, clock };
     },
     /** A buyer's browser; each from its own address unless one is given. */
     browser(sourceIp = `198.51.100.${++addresses % 250}`) {

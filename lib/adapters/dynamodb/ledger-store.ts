@@ -25,7 +25,7 @@ import {
 } from '../../domain/credits/ledger.js';
 import type { DirectLicense } from '../../domain/credits/licenses.js';
 import { directSourceId, type Ledger } from '../../domain/credits/model.js';
-import type { BusinessDirectory, LedgerStore } from '../../domain/credits/ports.js';
+import type { BusinessDirectory, LedgerReader, LedgerStore } from '../../domain/credits/ports.js';
 import { type Business, normalizeEmail } from '../../domain/setup/model.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
 import { domainFields, queryAllPages, type Row } from './rows.js';
@@ -115,6 +115,73 @@ export const jitter = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * attempt)));
 
 /**
+ * What reading a business's credits needs, and the one write a read may make (a lapse written
+ * down): the buyer's pages build this alone, so the setup bundle carries no allocation code.
+ */
+export function createLedgerReader({
+  client,
+  tableName,
+  maxAttempts = 50,
+}: LedgerStoreOptions): LedgerReader {
+  const read = (businessId: string) => readLedger(client, tableName, businessId);
+  return {
+    get: read,
+
+    async refresh(businessId, now) {
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const ledger = await read(businessId);
+        const write = ledger ? refreshed(ledger, now) : undefined;
+        if (!ledger || !write) return ledger ? { ledger } : {};
+        if (await putExact(client, tableName, write.next, ledger.revision)) {
+          return { ledger: write.next, ...(write.transition ? { transition: write.transition } : {}) };
+        }
+        await jitter(attempt);
+      }
+      throw new LedgerContentionError(businessId, maxAttempts);
+    },
+
+    async holdings(businessId) {
+      const rows = await queryAllPages(client, tableName, {
+        IndexName: INDEXES.byBusiness.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEXES.byBusiness.pk },
+        ExpressionAttributeValues: { ':pk': keys.byBusiness(businessId, '').gsi3pk },
+      });
+      const items = new Map<string, LicenseItem[]>();
+      const contracts: Contract[] = [];
+      const direct: DirectLicense[] = [];
+      for (const row of rows) {
+        if (row.entity === 'license-item') {
+          const item = domainFields<LicenseItem>(row);
+          items.set(item.contractId, [...(items.get(item.contractId) ?? []), item]);
+        } else if (row.entity === 'direct-license') direct.push(domainFields<DirectLicense>(row));
+        else if (row.sk === CONTRACT_SK) contracts.push(domainFields<Contract>(row));
+      }
+      return {
+        contracts: contracts.map((contract) => ({ contract, items: items.get(contract.contractId) ?? [] })),
+        direct,
+      };
+    },
+  };
+}
+
+/** Replaces the whole ledger on the revision read; false when another write came first. */
+async function putExact(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  next: Ledger,
+  readRevision: number | undefined,
+): Promise<boolean> {
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: ledgerPuts(tableName, next, readRevision) }));
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return false;
+    throw error;
+  }
+}
+
+/**
  * The credit ledgers on the single table (keys.ts).
  *
  * An allocation is one conditional UpdateItem (after at most one read): while the balance is
@@ -123,24 +190,13 @@ export const jitter = (attempt: number) =>
  * allocations of other services never conflict and never overdraw together. Any other case
  * (over-allocated, a lapsed source) replaces the whole ledger on the revision read.
  */
-export function createLedgerStore({ client, tableName, maxAttempts = 50 }: LedgerStoreOptions): LedgerStore {
+export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
+  const { client, tableName, maxAttempts = 50 } = options;
+  const reader = createLedgerReader(options);
   const read = (businessId: string) => readLedger(client, tableName, businessId);
 
-  /** Replaces the whole ledger on the revision read; false when another write came first. */
-  async function putExact(next: Ledger, readRevision: number | undefined): Promise<boolean> {
-    try {
-      await client.send(
-        new TransactWriteCommand({ TransactItems: ledgerPuts(tableName, next, readRevision) }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) return false;
-      throw error;
-    }
-  }
-
   return {
-    get: read,
+    ...reader,
 
     async setAllocation(businessId, request, now) {
       let ledger = await read(businessId);
@@ -216,22 +272,10 @@ export function createLedgerStore({ client, tableName, maxAttempts = 50 }: Ledge
             continue;
           }
         }
-        if (await putExact(plan.next, ledger?.revision)) return { ...outcome, ledger: plan.next };
+        if (await putExact(client, tableName, plan.next, ledger?.revision))
+          return { ...outcome, ledger: plan.next };
         await jitter(attempt);
         ledger = await read(businessId);
-      }
-      throw new LedgerContentionError(businessId, maxAttempts);
-    },
-
-    async refresh(businessId, now) {
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const ledger = await read(businessId);
-        const write = ledger ? refreshed(ledger, now) : undefined;
-        if (!ledger || !write) return ledger ? { ledger } : {};
-        if (await putExact(write.next, ledger.revision)) {
-          return { ledger: write.next, ...(write.transition ? { transition: write.transition } : {}) };
-        }
-        await jitter(attempt);
       }
       throw new LedgerContentionError(businessId, maxAttempts);
     },
@@ -286,29 +330,6 @@ export function createLedgerStore({ client, tableName, maxAttempts = 50 }: Ledge
         }
       }
       throw new LedgerContentionError(license.businessId, maxAttempts);
-    },
-
-    async holdings(businessId) {
-      const rows = await queryAllPages(client, tableName, {
-        IndexName: INDEXES.byBusiness.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': INDEXES.byBusiness.pk },
-        ExpressionAttributeValues: { ':pk': keys.byBusiness(businessId, '').gsi3pk },
-      });
-      const items = new Map<string, LicenseItem[]>();
-      const contracts: Contract[] = [];
-      const direct: DirectLicense[] = [];
-      for (const row of rows) {
-        if (row.entity === 'license-item') {
-          const item = domainFields<LicenseItem>(row);
-          items.set(item.contractId, [...(items.get(item.contractId) ?? []), item]);
-        } else if (row.entity === 'direct-license') direct.push(domainFields<DirectLicense>(row));
-        else if (row.sk === CONTRACT_SK) contracts.push(domainFields<Contract>(row));
-      }
-      return {
-        contracts: contracts.map((contract) => ({ contract, items: items.get(contract.contractId) ?? [] })),
-        direct,
-      };
     },
 
     async overAllocated(now, limit) {

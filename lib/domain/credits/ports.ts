@@ -18,9 +18,20 @@ export interface BusinessHoldings {
   readonly direct: readonly DirectLicense[];
 }
 
-export interface LedgerStore {
+/** What reading a business's credits needs (the buyer's pages): no allocation, no direct license. */
+export interface LedgerReader {
   /** The business's ledger, strongly consistent; undefined before it held any license. */
   get(businessId: string): Promise<Ledger | undefined>;
+  /** Drops lapsed sources from the stored ledger (nothing when none lapsed). */
+  refresh(
+    businessId: string,
+    now: Date,
+  ): Promise<{ readonly ledger?: Ledger; readonly transition?: LedgerTransition }>;
+  /** Every license of the business with its items: one Query (paged) of its index partition. */
+  holdings(businessId: string): Promise<BusinessHoldings>;
+}
+
+export interface LedgerStore extends LedgerReader {
   /**
    * Sets one service's allocation with the balance checked by the write itself: concurrent
    * allocations never overdraw together, and one that loses only a race is retried inside.
@@ -41,8 +52,6 @@ export interface LedgerStore {
     who: { readonly primaryEmail: string; readonly businessName: string },
     now: Date,
   ): Promise<{ readonly created: boolean; readonly license: DirectLicense; readonly ledger: Ledger }>;
-  /** Every license of the business with its items: one Query (paged) of its index partition. */
-  holdings(businessId: string): Promise<BusinessHoldings>;
   /** Over-allocated businesses at `now` (lapsed sources counted), longest first, at most `limit`. */
   overAllocated(now: Date, limit: number): Promise<Ledger[]>;
 }

@@ -5,7 +5,13 @@ import { InsufficientCreditsError, UnknownBusinessError, UnknownServiceError } f
 import { type CreditUsage, creditUsage, emptyLedger, needsRefresh } from './ledger.js';
 import { type DirectLicense, type LicenseView, licenseViews } from './licenses.js';
 import type { Allocation } from './model.js';
-import type { AllocationOutcome, BusinessDirectory, CreditNotices, LedgerStore } from './ports.js';
+import type {
+  AllocationOutcome,
+  BusinessDirectory,
+  CreditNotices,
+  LedgerReader,
+  LedgerStore,
+} from './ports.js';
 
 /** The most units one allocation may ask for: far above any real deployment, far below overflow. */
 export const MAX_UNITS = 1_000_000;
@@ -20,6 +26,9 @@ export interface CreditsDeps {
   readonly clock: Clock;
 }
 
+/** What the reads need: a reader of ledgers will do. */
+export type CreditReadDeps = Omit<CreditsDeps, 'ledgers'> & { readonly ledgers: LedgerReader };
+
 export class UnknownProductCodeError extends Error {
   override readonly name = 'UnknownProductCodeError';
   constructor(readonly productCode: string) {
@@ -27,7 +36,7 @@ export class UnknownProductCodeError extends Error {
   }
 }
 
-async function businessOf(deps: Pick<CreditsDeps, 'businesses'>, businessId: string): Promise<Business> {
+async function businessOf(deps: Pick<CreditReadDeps, 'businesses'>, businessId: string): Promise<Business> {
   const business = await deps.businesses.get(businessId);
   if (!business) throw new UnknownBusinessError(businessId);
   return business;
@@ -40,7 +49,7 @@ async function businessOf(deps: Pick<CreditsDeps, 'businesses'>, businessId: str
  * marked, and its primary user told, as soon as anyone looks (R9).
  */
 export async function businessCredits(
-  deps: CreditsDeps,
+  deps: CreditReadDeps,
   businessId: string,
 ): Promise<{ readonly business: Business; readonly usage: CreditUsage }> {
   const [business, read] = await Promise.all([businessOf(deps, businessId), deps.ledgers.get(businessId)]);
@@ -56,7 +65,7 @@ export async function businessCredits(
 
 /** Every license of a business with its items, states as of now (R2). */
 export async function businessLicenses(
-  deps: CreditsDeps,
+  deps: CreditReadDeps,
   businessId: string,
 ): Promise<{ readonly business: Business; readonly licenses: readonly LicenseView[] }> {
   const [business, holdings] = await Promise.all([
