@@ -47,6 +47,7 @@ export function createAccountSteps(options: SetupOptions, account: AccountOption
     clock: options.clock,
     productName: options.productName,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(account.timing ? { timing: account.timing } : {}),
   };
   const credits: CreditReadDeps = {
     catalog: options.catalog,

@@ -7,6 +7,7 @@ import { securityHeaders } from '../../lib/adapters/http/security-headers.js';
 import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { InvocationClock } from '../../lib/adapters/lambda/remaining-time.js';
 import type { AccountStore } from '../../lib/domain/account/ports.js';
+import type { AnswerTiming } from '../../lib/domain/account/sign-in.js';
 import type { BusinessDirectory, CreditNotices, LedgerReader } from '../../lib/domain/credits/ports.js';
 import type { ActivateDeps } from '../../lib/domain/setup/activate-license.js';
 import type { BusinessDetailsDeps } from '../../lib/domain/setup/business-details.js';
@@ -36,6 +37,8 @@ export interface AccountOptions {
    * writes the ledger again, and that write may set the mark. Default: nobody.
    */
   readonly notices?: CreditNotices;
+  /** How an unknown address's sign-in is made to take as long as a known one's; default: this process's. */
+  readonly timing?: AnswerTiming;
 }
 
 /** Everything the use cases need, plus what only the pages use. */

@@ -218,6 +218,35 @@ describe('account sign-in', () => {
     expect(await h.mailsTo('nobiz@example.com')).toHaveLength(0);
   });
 
+  it('makes an unknown email take as long as known ones did: a known sign-in is timed, an unknown one padded to it', async () => {
+    // Arrange: the pages over a timing that records instead of sleeping.
+    const recorded: number[] = [];
+    const padded: number[] = [];
+    let clock = 0;
+    const timing = {
+      now: () => clock,
+      record: (ms: number) => void recorded.push(ms),
+      padFrom: async (since: number) => {
+        padded.push(since);
+        return 0;
+      },
+    };
+    const { account } = h.state.options;
+    if (!account) throw new Error('no account pages');
+    h.use({ account: { ...account, timing } });
+    await activate('timed@example.com');
+
+    // Act
+    clock = 100;
+    await askSignInCode(h.browser(), 'timed@example.com');
+    clock = 500;
+    await askSignInCode(h.browser(), 'untimed@example.com');
+
+    // Assert: the known one's time fed the average; the unknown one waited from its own start.
+    expect(recorded).toHaveLength(1);
+    expect(padded).toEqual([500]);
+  });
+
   it('spends the source budget for unknown emails too', async () => {
     // Arrange
     h.use({ limits: { sourceSignIns: { limit: 2, windowMs: 10 * MINUTE } } });

@@ -36,7 +36,47 @@ export interface SignInDeps {
   readonly clock: Clock;
   readonly productName: string;
   readonly limits?: SetupLimits;
+  /**
+   * How an unknown address is made to take as long as a known one (which waits for its
+   * business's read and its mail); default: `answerTiming()` of this process.
+   */
+  readonly timing?: AnswerTiming;
 }
+
+/**
+ * The time a sign-in for a known address takes from its lookup to its answer (a running
+ * average, starting at 150 ms, a typical SES send), and a pause that makes an unknown
+ * address's answer take as long: otherwise the response time tells which addresses have an
+ * account, which the pages and budgets are careful not to.
+ */
+export interface AnswerTiming {
+  /** Milliseconds since some fixed point (`performance.now`). */
+  now(): number;
+  record(ms: number): void;
+  /** Waits until `since + typical`; returns the milliseconds waited. */
+  padFrom(since: number): Promise<number>;
+}
+
+export function answerTiming(
+  now: () => number = () => performance.now(),
+  pause: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): AnswerTiming {
+  let typical = 150;
+  return {
+    now,
+    record(ms) {
+      // A slow outlier moves the average a fifth of the way: one hung mail does not stall every unknown address.
+      typical = typical * 0.8 + Math.min(ms, 3000) * 0.2;
+    },
+    async padFrom(since) {
+      const wait = Math.max(0, Math.round(since + typical - now()));
+      if (wait > 0) await pause(wait);
+      return wait;
+    },
+  };
+}
+
+const processTiming = answerTiming();
 
 type SessionDeps = Pick<SignInDeps, 'accounts' | 'secrets'>;
 
@@ -153,6 +193,8 @@ export async function requestSignInCode(
   const now = deps.clock.now();
   await takeSourceBudget(deps, request.sourceAddress, now);
   const email = normalizeEmail(request.email);
+  const timing = deps.timing ?? processTiming;
+  const started = timing.now();
   const business = await deps.businesses.findByEmail(email);
   const issued = business ? issueEmailCode(deps.secrets, now) : undefined;
   const cookieValue = deps.secrets.token();
@@ -170,7 +212,12 @@ export async function requestSignInCode(
   };
   const budgets = [mailboxBudget(email, deps.secrets, deps.limits, 'sign-in')];
   await deps.accounts.create(session, { budgets, now }).catch(codeLimit);
-  if (issued) await mailCode(session, issued.code, budgets, now, deps, undefined);
+  if (issued) {
+    await mailCode(session, issued.code, budgets, now, deps, undefined);
+    timing.record(timing.now() - started);
+  } else {
+    await timing.padFrom(started);
+  }
   return { cookieValue, session };
 }
 
