@@ -3,10 +3,8 @@ import { MAX_LICENSE_CREDITS, MAX_UNITS } from '../../lib/domain/credits/use-cas
 import { BUSINESS_ID } from '../../lib/domain/setup/model.js';
 import '../../lib/adapters/validation/messages.js';
 
-/** Business ids as the setup makes them (`biz-` and a URL-safe token); anything else is refused before a read. */
-export const businessIdSchema = z
-  .string()
-  .check(z.regex(/^biz-[A-Za-z0-9_-]{1,64}$/, 'a business id like biz-…'));
+/** Business ids as the setup makes them (lib/domain/setup/model.ts); anything else is refused before a read. */
+export const businessIdSchema = z.string().check(z.regex(BUSINESS_ID, 'a business id such as biz-Xq3v…'));
 export const serviceIdSchema = z
   .string()
   .check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a service id like endpoint-security'));
