@@ -75,7 +75,7 @@ export async function measureAllocationThroughput(
 ): Promise<AllocationThroughputResult> {
   const table = await createBenchTable(env.dynamoEndpoint, 'bench-alloc');
   try {
-    const businessId = `biz-bench${randomUUID().slice(0, 8)}`;
+    const businessId = `biz-bench${randomUUID().replaceAll('-', '').slice(0, 15)}`;
     await seedBusiness(table, businessId, { licenses: BUSINESS_LICENSES, creditsEach: 100_000 });
     const copy = await copyBusiness(table, businessId);
     const conflicts = countConditionalFailures(table);

@@ -170,7 +170,7 @@ export async function measureColdRequests(
         check: (a) => (a.statusCode === 200 ? undefined : `status ${a.statusCode}`),
       }),
       licenses: async () => {
-        const businessId = `biz-cold${randomUUID().slice(0, 8)}`;
+        const businessId = `biz-cold${randomUUID().replaceAll('-', '').slice(0, 16)}`;
         await seedBusiness(table, businessId, { licenses: 1, creditsEach: 1000 });
         return {
           event: licenseApiRequest('PUT', `/businesses/${businessId}/allocations/${COLD_SERVICE}`, {

@@ -112,7 +112,7 @@ export async function measureDynamoDbCalls(env: BenchEnvironment): Promise<FlowC
     await count('sales filtered page (status=active)', () => page({ status: 'active' }));
 
     // The license API on a business holding BUSINESS_LICENSES activated contracts.
-    const businessId = `biz-bench${randomUUID().slice(0, 8)}`;
+    const businessId = `biz-bench${randomUUID().replaceAll('-', '').slice(0, 15)}`;
     await seedBusiness(table, businessId, { licenses: BUSINESS_LICENSES, creditsEach: 1000 });
     const api = licensesHandler(env, table);
     const call = async (method: string, path: string, body?: unknown) => {

@@ -78,7 +78,7 @@ describe('deployable bundles', () => {
   });
 
   it('serve the license API from DynamoDB with credentials from the environment only', () => {
-    const path = '/businesses/biz-nobody0001/usage';
+    const path = '/businesses/biz-nobody00000000000001/usage';
     const run = invoke(
       join(dir, 'licenses.mjs'),
       { ...summaryEvent, rawPath: path, requestContext: { http: { method: 'GET', path }, requestId: 'r' } },
