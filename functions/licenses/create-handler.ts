@@ -198,8 +198,10 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
     {
       method: 'POST',
       path: '/estimate',
-      handler: async (event: Event) =>
-        json(200, estimateCredits(options.catalog, body(estimateBodySchema, event).lines)),
+      handler: async (event: Event) => {
+        noQuery(event);
+        return json(200, estimateCredits(options.catalog, body(estimateBodySchema, event).lines));
+      },
     },
     {
       method: 'GET',

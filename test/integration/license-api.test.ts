@@ -194,6 +194,21 @@ describe('license API', () => {
         400,
         'bad-request',
       ],
+      [
+        'a service named like an Object property',
+        event('DELETE', `/businesses/${BUSINESS}/allocations/constructor`),
+        404,
+        'unknown-service',
+      ],
+      [
+        'an estimate with a query',
+        event('POST', '/estimate', {
+          query: { x: '1' },
+          body: '{"lines":[{"service":"email-security","units":1}]}',
+        }),
+        400,
+        'bad-request',
+      ],
       ['negative units', put('{"units":-1}'), 400, 'bad-request'],
       ['fractional units', put('{"units":1.5}'), 400, 'bad-request'],
       ['huge units', put('{"units":1000001}'), 400, 'bad-request'],

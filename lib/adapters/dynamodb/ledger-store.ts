@@ -165,6 +165,26 @@ export function createLedgerReader({
   };
 }
 
+/** A service's allocation, if the ledger holds one (never an inherited property such as `constructor`). */
+function ownAllocation(ledger: Ledger, service: string) {
+  return Object.hasOwn(ledger.allocations, service) ? ledger.allocations[service] : undefined;
+}
+
+/** Every reason of a cancelled transaction is a failed condition, a conflict or nothing. */
+function lostRace(error: TransactionCanceledException): boolean {
+  const reasons = error.CancellationReasons ?? [];
+  return (
+    reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict') &&
+    reasons.every(
+      (r) =>
+        !r.Code ||
+        r.Code === 'None' ||
+        r.Code === 'ConditionalCheckFailed' ||
+        r.Code === 'TransactionConflict',
+    )
+  );
+}
+
 /** Replaces the whole ledger on the revision read; false when another write came first. */
 async function putExact(
   client: DynamoDBDocumentClient,
@@ -176,7 +196,8 @@ async function putExact(
     await client.send(new TransactWriteCommand({ TransactItems: ledgerPuts(tableName, next, readRevision) }));
     return true;
   } catch (error) {
-    if (error instanceof TransactionCanceledException) return false;
+    // Only a lost race is a retry; a validation or throttling reason is a real error.
+    if (error instanceof TransactionCanceledException && lostRace(error)) return false;
     throw error;
   }
 }
@@ -220,7 +241,7 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
         };
         if (ledger && !plan.refreshed && ledger.balance >= 0) {
           // The common case: a delta on the balance, checked by the write against the balance as it is then.
-          const previous = ledger.allocations[request.service];
+          const previous = ownAllocation(ledger, request.service);
           const names: Record<string, string> = {
             '#a': 'allocations',
             '#s': request.service,
@@ -326,6 +347,7 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
             if (!sameLicense(existing, license)) throw new LicenseReferenceConflictError(license.reference);
             return { created: false, license: existing, ledger: ledgerAt(base, now) };
           }
+          if (!lostRace(error)) throw error;
           await jitter(attempt);
         }
       }

@@ -314,8 +314,9 @@ export function createSetupStore({
           { [write.contractId]: contractSource({ ...write.stored.contract, activatedBy: write.businessId }) },
           now,
         );
-        // Room in the transaction for the items' index keys: active items first, then history.
-        const room = 100 - 4 - counters.length;
+        // Room in the transaction for the items' index keys, after the contract, session, audit,
+        // counters and (when written) the ledger and its lapse companion: active items first.
+        const room = 100 - 3 - counters.length - (credits ? 2 : 0);
         const indexed = [...write.stored.items]
           .sort((a, b) => (a.state === b.state ? a.itemNo - b.itemNo : a.state === 'active' ? -1 : 1))
           .slice(0, room);

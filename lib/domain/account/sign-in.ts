@@ -246,7 +246,15 @@ export async function resendSignInCode(
   };
   const budgets = [mailboxBudget(session.email, deps.secrets, deps.limits, 'sign-in')];
   await deps.accounts.save(next, session.version, { budgets, now }).catch(codeLimit);
-  if (issued) await mailCode(next, issued.code, budgets, now, deps, session);
+  // Padded like the first code: a resend must not tell either whether the address has an account.
+  const timing = deps.timing ?? processTiming;
+  const started = timing.now();
+  if (issued) {
+    await mailCode(next, issued.code, budgets, now, deps, session);
+    timing.record(timing.now() - started);
+  } else {
+    await timing.padFrom(started);
+  }
   return next;
 }
 

@@ -142,7 +142,10 @@ export type AllocationPlan =
 export function planAllocation(ledger: Ledger, request: AllocationRequest, now: Date): AllocationPlan {
   const refresh = refreshed(ledger, now);
   const current = refresh?.next ?? ledger;
-  const previous = current.allocations[request.service];
+  // Own properties only: a service id such as `constructor` must not find Object's.
+  const previous = Object.hasOwn(current.allocations, request.service)
+    ? current.allocations[request.service]
+    : undefined;
   const credits = request.units * request.creditsPerUnit;
   const unchanged =
     request.units === 0 ? !previous : previous?.units === request.units && previous.credits === credits;

@@ -36,6 +36,14 @@ export class UnknownProductCodeError extends Error {
   }
 }
 
+/** The business's allocation of a service, own properties only (`constructor` is no service). */
+function heldAllocation(
+  ledger: { readonly allocations: Readonly<Record<string, Allocation>> } | undefined,
+  service: string,
+) {
+  return ledger && Object.hasOwn(ledger.allocations, service) ? ledger.allocations[service] : undefined;
+}
+
 async function businessOf(deps: Pick<CreditReadDeps, 'businesses'>, businessId: string): Promise<Business> {
   const business = await deps.businesses.get(businessId);
   if (!business) throw new UnknownBusinessError(businessId);
@@ -100,7 +108,7 @@ export async function setServiceAllocation(
   const now = deps.clock.now();
   const service = findService(deps.catalog, serviceId);
   const held =
-    service || units > 0 ? undefined : (await deps.ledgers.get(businessId))?.allocations[serviceId];
+    service || units > 0 ? undefined : heldAllocation(await deps.ledgers.get(businessId), serviceId);
   if (!service && !held) throw new UnknownServiceError(serviceId);
   const request = service
     ? { service: service.id, productCode: service.productCode, units, creditsPerUnit: service.creditsPerUnit }
