@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 // The API's shapes come from the domain the license API serves, so the CLI cannot drift from it.
 import type { Estimate } from '../../lib/domain/credits/estimate.js';
@@ -7,6 +6,7 @@ import type { DirectLicense, LicenseView } from '../../lib/domain/credits/licens
 import type { Allocation } from '../../lib/domain/credits/model.js';
 import type { Service } from '../../lib/domain/product/catalog.js';
 import type { Business } from '../../lib/domain/setup/model.js';
+import { dispatch, runIfMain } from '../dispatch.js';
 import {
   type CellValue,
   cell,
@@ -658,34 +658,7 @@ function report(error: unknown, io: CliIo): number {
  * the exit code: 0 success, 1 failure (the API refused, network, credentials), 2 usage error.
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    return usage(io);
-  }
-  const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!handler) {
-    io.stderr.write(`Unknown command: ${sanitize(command)}\n\n${USAGE}`);
-    return 2;
-  }
-  try {
-    return await handler(rest, io);
-  } catch (error) {
-    return report(error, io);
-  }
+  return dispatch({ usage: USAGE, commands: COMMANDS, report }, argv, io);
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  process.exitCode = await run(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    signal: controller.signal,
-  });
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
-}
+await runIfMain(import.meta.url, run);

@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 // The API's shapes come from the sales function itself, so the CLI cannot drift from it.
 import type {
@@ -10,6 +9,7 @@ import type {
   SetupRow,
   Summary,
 } from '../../lib/adapters/dynamodb/sales-reader.js';
+import { dispatch, runIfMain } from '../dispatch.js';
 import {
   type CellValue,
   cell,
@@ -766,34 +766,7 @@ function report(error: unknown, io: CliIo): number {
  * exit code: 0 success, 1 failure (HTTP error, network, credentials), 2 usage error.
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    return usage(io);
-  }
-  const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!handler) {
-    io.stderr.write(`Unknown command: ${sanitize(command)}\n\n${USAGE}`);
-    return 2;
-  }
-  try {
-    return await handler(rest, io);
-  } catch (error) {
-    return report(error, io);
-  }
+  return dispatch({ usage: USAGE, commands: COMMANDS, report }, argv, io);
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  process.exitCode = await run(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    signal: controller.signal,
-  });
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
-}
+await runIfMain(import.meta.url, run);
