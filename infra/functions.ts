@@ -31,6 +31,27 @@ export const NOTIFICATION_QUEUE = {
   batchSize: 10,
 } as const;
 
+/**
+ * The table's stream as the event publisher reads it. Only outbox records reach the function:
+ * a contract's audit entries and notice claims when written, a business's ledger when written
+ * or changed (Lambda event filters; the local stack applies the same patterns).
+ */
+export const EVENT_STREAM = {
+  batchSize: 100,
+  maxBatchingWindowSeconds: 1,
+  /** Retries of a failing batch (halved each time) before its range goes to the DLQ. */
+  retryAttempts: 10,
+  /** A record older than this goes to the DLQ instead (the stream keeps records 24 hours). */
+  maxRecordAgeSeconds: 86_400,
+  filters: [
+    {
+      eventName: ['INSERT'],
+      dynamodb: { Keys: { sk: { S: [{ prefix: 'AUDIT#' }, { prefix: 'NOTICE#' }] } } },
+    },
+    { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEDGER'] } } } },
+  ],
+} as const;
+
 /** Where the deployment-specific parts of the environment come from; the rest is config. */
 export interface EnvironmentSources {
   readonly tableName: string;

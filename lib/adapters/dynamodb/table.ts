@@ -33,6 +33,9 @@ export function contractTableDefinition(tableName: string): CreateTableCommandIn
       s('sk'),
       ...Object.values(INDEXES).flatMap((index) => [s(index.pk), s(index.sk)]),
     ],
+    // The stream is the outbox's way out: audit entries, notice claims and ledger changes
+    // become events for the vendor's product (functions/event-publisher).
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     GlobalSecondaryIndexes: [
       gsi(INDEXES.byStatus, 'ALL'),
       gsi(INDEXES.byAccount, 'IDS'),
