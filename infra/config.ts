@@ -31,6 +31,34 @@ export const deploymentConfigSchema = z
     /** Where alarms are emailed; absent: the alarm topic has no subscription. */
     alarmEmail: z.email().optional(),
     /**
+     * Events for the vendor's product (ARCHITECTURE.md "Events out"): an EventBridge bus of the
+     * stack (`bus`, rules route from it), signed webhooks to the seller's endpoint (`webhook`),
+     * or both. `source` is the events' EventBridge source.
+     */
+    events: z
+      .object({
+        bus: z.boolean().default(true),
+        source: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{0,63}$/, 'a lowercase source such as marketplace-credits')
+          .default('marketplace-credits'),
+        webhook: z
+          .object({
+            url: z.url({ protocol: /^https$/, error: "an https URL of the seller's webhook endpoint" }),
+            /** Secrets Manager secret (name) holding `whsec_…`; two, space-separated, during a rotation. */
+            secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
+          })
+          .optional(),
+      })
+      .default({ bus: true, source: 'marketplace-credits' }),
+    /** Sales hears of every activation and cancellation, and gets the daily digest (stuck setups, over-allocations). */
+    salesEmails: z.array(z.email()).max(10).default([]),
+    /** When the daily notices run (expiry notices, lapsed ledgers, the sales digest): an EventBridge cron, UTC. */
+    noticesSchedule: z
+      .string()
+      .regex(/^cron\([^)]+\)$/, 'an EventBridge cron expression such as cron(0 8 * * ? *)')
+      .default('cron(0 8 * * ? *)'),
+    /**
      * Reserved concurrency of the setup function (the public fulfillment URL): at most this many
      * setup requests run at once, so a flood of anonymous POSTs cannot take the account's
      * concurrency from the notification and sales functions, and those cannot starve buyers.

@@ -5,7 +5,14 @@ import type { DeploymentConfig } from './config.js';
  * notification queue, in one place so a laptop run cannot drift from a deployment.
  */
 
-export type FunctionName = 'marketplace-events' | 'setup' | 'sales' | 'licenses';
+export type FunctionName =
+  | 'marketplace-events'
+  | 'setup'
+  | 'sales'
+  | 'licenses'
+  | 'event-publisher'
+  | 'event-delivery'
+  | 'notices';
 
 export interface FunctionSettings {
   /** Folder under `functions/`, holding `handler.ts`. */
@@ -19,7 +26,19 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSettings>> = {
   setup: { folder: 'setup', timeoutSeconds: 15, memoryMb: 512 },
   sales: { folder: 'sales', timeoutSeconds: 15, memoryMb: 512 },
   licenses: { folder: 'licenses', timeoutSeconds: 15, memoryMb: 512 },
+  'event-publisher': { folder: 'event-publisher', timeoutSeconds: 30, memoryMb: 512 },
+  'event-delivery': { folder: 'event-delivery', timeoutSeconds: 30, memoryMb: 256 },
+  notices: { folder: 'notices', timeoutSeconds: 900, memoryMb: 512 },
 };
+
+/** The delivery queue (webhooks, sales mails): each message retried with backoff for about a day, then its DLQ. */
+export const DELIVERY_QUEUE = {
+  retentionDays: 4,
+  dlqRetentionDays: 14,
+  /** Six times the function's timeout; a failure sets its own, longer, backoff. */
+  visibilityTimeoutSeconds: 6 * 30,
+  batchSize: 10,
+} as const;
 
 /** The notifications queue, its DLQ and the event source mapping that feeds the consumer. */
 export const NOTIFICATION_QUEUE = {
@@ -57,6 +76,12 @@ export interface EnvironmentSources {
   readonly tableName: string;
   /** The setup function's redirect after activation; the config's consoleUrl unless overridden (local stack). */
   readonly consoleUrl?: string;
+  /** The stack's event bus, when the config asks for one. */
+  readonly eventBusName?: string;
+  readonly deliveryQueueUrl?: string;
+  /** The webhook endpoint; the config's unless overridden (local stack's receiver). */
+  readonly webhookUrl?: string;
+  readonly webhookSecretId?: string;
 }
 
 /** Each function's environment, from the deployment config: the CDK app and the local stack both call this. */
@@ -66,6 +91,45 @@ export function functionEnvironment(
   sources: EnvironmentSources,
 ): Record<string, string> {
   const common = { TABLE_NAME: sources.tableName, PRODUCTS: JSON.stringify(config.products) };
+  const webhookUrl = sources.webhookUrl ?? config.events.webhook?.url;
+  const salesEmails: Record<string, string> =
+    config.salesEmails.length > 0 ? { SALES_EMAILS: config.salesEmails.join(',') } : {};
+  if (name === 'event-publisher') {
+    return {
+      ...(sources.eventBusName
+        ? { EVENT_BUS_NAME: sources.eventBusName, EVENT_SOURCE: config.events.source }
+        : {}),
+      ...(sources.deliveryQueueUrl && (webhookUrl || config.salesEmails.length > 0)
+        ? { DELIVERY_QUEUE_URL: sources.deliveryQueueUrl }
+        : {}),
+      ...(webhookUrl ? { WEBHOOK_URL: webhookUrl } : {}),
+      ...salesEmails,
+    };
+  }
+  if (name === 'event-delivery') {
+    return {
+      TABLE_NAME: sources.tableName,
+      DELIVERY_QUEUE_URL: sources.deliveryQueueUrl ?? '',
+      ...(webhookUrl
+        ? {
+            WEBHOOK_URL: webhookUrl,
+            WEBHOOK_SECRET_ID: sources.webhookSecretId ?? config.events.webhook?.secretName ?? '',
+          }
+        : {}),
+      ...salesEmails,
+      SENDER_EMAIL: config.senderEmail,
+      PRODUCT_NAME: config.productName,
+    };
+  }
+  if (name === 'notices') {
+    return {
+      ...common,
+      ...salesEmails,
+      SENDER_EMAIL: config.senderEmail,
+      PRODUCT_NAME: config.productName,
+      CONSOLE_URL: sources.consoleUrl ?? config.consoleUrl,
+    };
+  }
   if (name === 'sales') return common;
   // The consumer and the license API mail a business that became over-allocated (R9).
   const mail = { SENDER_EMAIL: config.senderEmail, PRODUCT_NAME: config.productName };

@@ -3,22 +3,38 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule } from 'aws-cdk-lib/aws-events';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, FunctionUrlAuthType, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import {
+  Architecture,
+  FilterCriteria,
+  FunctionUrlAuthType,
+  LoggingFormat,
+  Runtime,
+  StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { INDEXES } from '../../lib/adapters/dynamodb/keys.js';
 import { MARKETPLACE_DETAIL_TYPES, marketplaceTopicArn } from '../../lib/adapters/marketplace/event-types.js';
+import { DELIVERY_RETRY } from '../../lib/domain/events/delivery.js';
 import { FUNCTION_BUNDLING } from '../bundling.js';
 import type { DeploymentConfig } from '../config.js';
-import { FUNCTIONS, type FunctionName, functionEnvironment, NOTIFICATION_QUEUE } from '../functions.js';
+import {
+  DELIVERY_QUEUE,
+  EVENT_STREAM,
+  FUNCTIONS,
+  type FunctionName,
+  functionEnvironment,
+  NOTIFICATION_QUEUE,
+} from '../functions.js';
 
 export { MARKETPLACE_DETAIL_TYPES };
 
@@ -40,6 +56,32 @@ export class ComputeStack extends Stack {
   constructor(scope: Construct, id: string, props: ComputeStackProps) {
     super(scope, id, props);
     const { config, table } = props;
+    // Events out (issue 14): the bus and the delivery queue exist only when the config asks.
+    const eventBus = config.events.bus
+      ? new EventBus(this, 'Events', { description: 'Contract and credit events for the vendor product' })
+      : undefined;
+    const deliveryWanted = config.events.webhook !== undefined || config.salesEmails.length > 0;
+    const deliveryDlq = deliveryWanted
+      ? new Queue(this, 'EventDeliveryDlq', {
+          retentionPeriod: Duration.days(DELIVERY_QUEUE.dlqRetentionDays),
+          encryption: QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+        })
+      : undefined;
+    const deliveryQueue = deliveryDlq
+      ? new Queue(this, 'EventDeliveryQueue', {
+          retentionPeriod: Duration.days(DELIVERY_QUEUE.retentionDays),
+          visibilityTimeout: Duration.seconds(DELIVERY_QUEUE.visibilityTimeoutSeconds),
+          encryption: QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+          deadLetterQueue: { queue: deliveryDlq, maxReceiveCount: DELIVERY_RETRY.maxReceiveCount },
+        })
+      : undefined;
+    const sources = {
+      tableName: table.tableName,
+      ...(eventBus ? { eventBusName: eventBus.eventBusName } : {}),
+      ...(deliveryQueue ? { deliveryQueueUrl: deliveryQueue.queueUrl } : {}),
+    };
     const fn = (name: FunctionName, reservedConcurrentExecutions?: number) => {
       const settings = FUNCTIONS[name];
       const id = name.replace(/(^|-)([a-z])/g, (_, _dash, c: string) => c.toUpperCase());
@@ -72,7 +114,7 @@ export class ComputeStack extends Stack {
         loggingFormat: LoggingFormat.JSON,
         // No source maps and no --enable-source-maps: with a linked map (2.1 MB for setup) the flag
         // cost 18 % of the setup cold start, measured in pairs; stack traces name minified code.
-        environment: functionEnvironment(name, config, { tableName: table.tableName }),
+        environment: functionEnvironment(name, config, sources),
         ...(reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions }),
       });
     };
@@ -124,7 +166,77 @@ export class ComputeStack extends Stack {
     const licenses = fn('licenses');
     // Setup mails codes and confirmations; the consumer and the license API mail a business
     // that became over-allocated (R9). Only from the configured sender's identity.
-    for (const f of [setup, marketplaceEvents, licenses]) {
+    // Events out: the table's stream (only outbox records pass the filters) → the publisher →
+    // the bus and the delivery queue; the delivery function POSTs webhooks and mails sales.
+    const publisher = fn('event-publisher');
+    const streamDlq = new Queue(this, 'EventStreamDlq', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    publisher.addEventSource(
+      new DynamoEventSource(table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: EVENT_STREAM.batchSize,
+        maxBatchingWindow: Duration.seconds(EVENT_STREAM.maxBatchingWindowSeconds),
+        bisectBatchOnError: true,
+        retryAttempts: EVENT_STREAM.retryAttempts,
+        maxRecordAge: Duration.seconds(EVENT_STREAM.maxRecordAgeSeconds),
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(streamDlq),
+        filters: EVENT_STREAM.filters.map((pattern) => FilterCriteria.filter(pattern)),
+      }),
+    );
+    if (eventBus) {
+      eventBus.grantPutEventsTo(publisher);
+      // Kept 30 days: a consumer that lost events replays them from the archive.
+      eventBus.archive('EventsArchive', {
+        description: 'Every event of the bus, for replay',
+        eventPattern: { source: [config.events.source] },
+        retention: Duration.days(30),
+      });
+      new CfnOutput(this, 'EventBusName', {
+        value: eventBus.eventBusName,
+        description: 'Route events from this bus with rules',
+      });
+      new CfnOutput(this, 'EventBusArn', { value: eventBus.eventBusArn });
+    }
+    const delivery = deliveryQueue ? fn('event-delivery') : undefined;
+    if (deliveryQueue && delivery && deliveryDlq) {
+      deliveryQueue.grantSendMessages(publisher);
+      delivery.addEventSource(
+        new SqsEventSource(deliveryQueue, {
+          batchSize: DELIVERY_QUEUE.batchSize,
+          reportBatchItemFailures: true,
+        }),
+      );
+      if (config.events.webhook) {
+        Secret.fromSecretNameV2(this, 'WebhookSecret', config.events.webhook.secretName).grantRead(delivery);
+      }
+      new CfnOutput(this, 'EventDeliveryDlqUrl', { value: deliveryDlq.queueUrl });
+    }
+    new CfnOutput(this, 'EventStreamDlqUrl', { value: streamDlq.queueUrl });
+
+    // The daily notices: expiry mails (R10, R13), lapsed ledgers, the sales digest.
+    const notices = fn('notices');
+    const noticesDlq = new Queue(this, 'NoticesScheduleDlq', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    new Rule(this, 'DailyNotices', {
+      description: 'Expiry notices, lapsed ledgers and the sales digest, once a day',
+      schedule: Schedule.expression(config.noticesSchedule),
+      targets: [
+        new LambdaFunction(notices, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: noticesDlq,
+        }),
+      ],
+    });
+
+    for (const f of [setup, marketplaceEvents, licenses, notices, ...(delivery ? [delivery] : [])]) {
       f.addToRolePolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
@@ -211,6 +323,13 @@ export class ComputeStack extends Stack {
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
 
+    for (const dlq of [streamDlq, noticesDlq]) {
+      Validations.of(dlq).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-SQS3',
+        reason:
+          'It is a DLQ: of the stream event source (on-failure destination) or of the schedule target, which cdk-nag does not see as one.',
+      });
+    }
     for (const f of [marketplaceEvents, setup]) {
       Validations.of(f.role ?? f).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
@@ -244,11 +363,40 @@ export class ComputeStack extends Stack {
       15 * 60,
       'The oldest notification waits more than 15 minutes: the consumer is failing or throttled.',
     );
+    alarm(
+      'EventStreamDlqNotEmpty',
+      streamDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      1,
+      'Stream records the publisher could not publish: see the runbook in README (Events → Redrive).',
+    );
+    alarm(
+      'EventsBehind',
+      publisher.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) }),
+      10 * 60 * 1000,
+      'The event publisher is more than 10 minutes behind the table: it is failing or throttled.',
+    );
+    if (deliveryDlq) {
+      alarm(
+        'EventDeliveryDlqNotEmpty',
+        deliveryDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        1,
+        'Webhooks or sales mails failed for about a day: see the runbook in README (Events → Redrive).',
+      );
+    }
+    alarm(
+      'NoticesScheduleDlqNotEmpty',
+      noticesDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      1,
+      'The daily notices run could not be invoked: run it by hand (README, Events).',
+    );
     for (const [name, f] of [
       ['MarketplaceEvents', marketplaceEvents],
       ['Setup', setup],
       ['Sales', sales],
       ['Licenses', licenses],
+      ['EventPublisher', publisher],
+      ['Notices', notices],
+      ...(delivery ? ([['EventDelivery', delivery]] as const) : []),
     ] as const) {
       alarm(`${name}Errors`, f.metricErrors({ period: Duration.minutes(5) }), 1, `${name} function errors`);
       alarm(
@@ -270,8 +418,8 @@ export interface TableAccess {
 /**
  * Each function's table access, read from its code (lib/adapters/dynamodb/*). A transaction
  * needs no action of its own: each Put or Update in a TransactWriteItems is authorized as
- * PutItem or UpdateItem. Nobody deletes (TTL does), scans, checks a condition alone, or writes
- * in batches.
+ * PutItem or UpdateItem. Nobody scans, checks a condition alone, or writes in batches; only a
+ * notice claim whose mail failed is deleted (TTL removes the rest).
  */
 export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   // contract-store: load (Query on the table), findContractIds (Query on byAccount for
@@ -302,10 +450,33 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
     actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
     indexes: ['byStatus', 'byExpiry', 'byBusiness'],
   },
+  // Reads only the stream (granted by its event source), never the table.
+  'event-publisher': { actions: [], indexes: [] },
+  // sales-notices: the business (GetItem), a claim per event and address (PutItem with a
+  // condition, UpdateItem when sent, DeleteItem when the mail failed).
+  'event-delivery': {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    indexes: [],
+  },
+  // notice-store: expiring licenses and stuck setups (Query on byStatus), lapsed ledgers (Query
+  // on byExpiry), their refresh (GetItem, TransactWriteItems of Puts), the over-allocated list
+  // (Query, BatchGetItem), businesses (GetItem), claims (PutItem, UpdateItem, DeleteItem).
+  notices: {
+    actions: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
+    indexes: ['byStatus', 'byExpiry'],
+  },
 };
 
 /** The access on the table and the named indexes only (no `index/*`). */
 function grantTable(table: ITableV2, role: Role, access: TableAccess): void {
+  if (access.actions.length === 0) return;
   role.addToPrincipalPolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,

@@ -1,5 +1,12 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  ProjectionType,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { INDEXES } from '../../lib/adapters/dynamodb/keys.js';
 import { contractTableDefinition, TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb/table.js';
@@ -24,6 +31,8 @@ export class DataStack extends Stack {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // The outbox's way out (audit entries, notice claims, ledgers → the event publisher).
+      dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
       globalSecondaryIndexes: (definition.GlobalSecondaryIndexes ?? []).map((gsi) => {
         const index = Object.values(INDEXES).find((i) => i.name === gsi.IndexName);
         if (!index) throw new Error(`No key names for index ${gsi.IndexName}`);

@@ -17,6 +17,9 @@
  * | ledger lapse    | BUSINESS#<id>       | LEDGER-LAPSE    |
  * | direct license  | LICENSE#<reference> | LICENSE         |
  * | account session | ACCOUNT#<hash>      | ACCOUNT         |
+ * | expiry notice   | CONTRACT#<id> / LICENSE#<ref> | NOTICE#<expiresAt>#<060> |
+ * | sales notice    | SALES#<eventId>     | SALES-NOTICE#<recipient hash> |
+ * | sales digest    | SALES#digest#<date> | SALES-DIGEST#<recipient hash> |
  *
  * Contract, items and audit share a partition, so one Query reads a contract with its items
  * (sk from CONTRACT to ITEM#~ leaves the AUDIT# rows out) and one transaction writes them.
@@ -26,6 +29,8 @@ import type { ContractStatus } from '../../domain/contract/model.js';
 export const CONTRACT_SK = 'CONTRACT';
 const ITEM_PREFIX = 'ITEM#';
 const AUDIT_PREFIX = 'AUDIT#';
+const NOTICE_PREFIX = 'NOTICE#';
+const DIRECT_BY_EXPIRY = 'DIRECT-LICENSES';
 
 export interface TableKey {
   readonly pk: string;
@@ -77,6 +82,31 @@ export const keys = {
     to: `${ITEM_PREFIX}~`,
   }),
   auditPrefix: AUDIT_PREFIX,
+  /**
+   * An expiry notice claimed for one license, term and threshold (R10): a contract's in its
+   * partition (after its items, so the contract Query leaves it out), a direct license's in its own.
+   */
+  expiryNotice: (licensePk: string, expiresAt: string, threshold: number): TableKey => ({
+    pk: licensePk,
+    sk: `${NOTICE_PREFIX}${expiresAt}#${pad(threshold, 3)}`,
+  }),
+  noticePrefix: NOTICE_PREFIX,
+  /** A mail to sales sent for one event (idempotent per event id). */
+  salesNotice: (eventId: string, recipient: string): TableKey => ({
+    pk: `SALES#${eventId}`,
+    sk: `SALES-NOTICE#${recipient}`,
+  }),
+  /** The daily digest to sales, once per day. */
+  salesDigest: (date: string, recipient: string): TableKey => ({
+    pk: `SALES#digest#${date}`,
+    sk: `SALES-DIGEST#${recipient}`,
+  }),
+  /** Direct licenses by expiry: the expiry sweep reads them with a range, as it reads contracts. */
+  directByExpiry: (expiresAt: string, reference: string) => ({
+    gsi1pk: DIRECT_BY_EXPIRY,
+    gsi1sk: `${expiresAt}#${reference}`,
+  }),
+  directByExpiryPartition: DIRECT_BY_EXPIRY,
   setup: (sessionKey: string): TableKey => ({ pk: `SETUP#${sessionKey}`, sk: 'SETUP' }),
   /** A returning buyer's sign-in or signed-in session, by a hash of its cookie value. */
   accountSession: (sessionKey: string): TableKey => ({ pk: `ACCOUNT#${sessionKey}`, sk: 'ACCOUNT' }),

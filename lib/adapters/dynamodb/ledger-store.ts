@@ -329,6 +329,7 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
                       entity: 'direct-license',
                       ...license,
                       ...keys.directByBusiness(license.businessId, license.reference),
+                      ...keys.directByExpiry(license.expiresAt, license.reference),
                     },
                     ConditionExpression: 'attribute_not_exists(pk)',
                     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -94,3 +94,27 @@ export interface StoredContract {
 export function contractStatus(contract: Pick<Contract, 'term' | 'setupState'>): ContractStatus {
   return contract.term === 'current' ? contract.setupState : contract.term;
 }
+
+/** What the audit entry records of a contract after a change (its active items, its status): the events' state. */
+export function contractState(stored: StoredContract): {
+  productCode: string;
+  status: ContractStatus;
+  credits: number;
+  expiresAt: string;
+  autoRenew?: boolean;
+  businessId?: string;
+  items: { itemNo: number; origin: ItemOrigin; credits: number; expiresAt: string }[];
+} {
+  const { contract } = stored;
+  return {
+    productCode: contract.productCode,
+    status: contractStatus(contract),
+    credits: contract.activeCredits,
+    expiresAt: contract.expiresAt,
+    ...(contract.facts.autoRenew ? { autoRenew: contract.facts.autoRenew.value } : {}),
+    ...(contract.activatedBy ? { businessId: contract.activatedBy } : {}),
+    items: stored.items
+      .filter((item) => item.state === 'active')
+      .map(({ itemNo, origin, credits, expiresAt }) => ({ itemNo, origin, credits, expiresAt })),
+  };
+}

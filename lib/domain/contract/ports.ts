@@ -1,5 +1,5 @@
 import type { Entitlement } from './entitlement.js';
-import type { ContractStatus, LicenseItem, StoredContract } from './model.js';
+import type { ContractStatus, ItemOrigin, LicenseItem, StoredContract } from './model.js';
 import type { ContractChange } from './reconcile.js';
 
 /** How GetEntitlements is asked for one contract's (or one buyer's) rows. */
@@ -30,6 +30,30 @@ export interface ContractSnapshot {
   readonly expiresAt: string;
 }
 
+/** An active license item as events show it. */
+export interface ItemState {
+  readonly itemNo: number;
+  readonly origin: ItemOrigin;
+  readonly credits: number;
+  readonly expiresAt: string;
+}
+
+/**
+ * The contract as it stands after a change, written with the audit entry so that the events
+ * published from the entry (the outbox) tell the state of that change, not of a later one.
+ */
+export interface ContractState {
+  readonly productCode: string;
+  readonly status: ContractStatus;
+  readonly credits: number;
+  readonly expiresAt: string;
+  /** The marketplace's latest word on auto-renewal, if it said anything. */
+  readonly autoRenew?: boolean;
+  /** The business that activated it (R3). */
+  readonly businessId?: string;
+  readonly items: readonly ItemState[];
+}
+
 export interface AuditEntry {
   readonly contractId: string;
   /** The contract version this entry produced. */
@@ -39,6 +63,8 @@ export interface AuditEntry {
   readonly trigger: Trigger;
   readonly before?: ContractSnapshot;
   readonly after: ContractSnapshot;
+  /** The contract after this change (absent on entries written before events existed). */
+  readonly state?: ContractState;
 }
 
 export interface ContractChangeSet {

@@ -7,7 +7,13 @@ import {
 import type { Entitlement } from './entitlement.js';
 import { ConcurrentUpdateError, SyncConflictError } from './errors.js';
 import { contractIdOf, licenseIdFromArn } from './identity.js';
-import { type ContractFacts, type ContractKey, contractStatus, type StoredContract } from './model.js';
+import {
+  type ContractFacts,
+  type ContractKey,
+  contractState,
+  contractStatus,
+  type StoredContract,
+} from './model.js';
 import type {
   Clock,
   ContractRepository,
@@ -213,6 +219,7 @@ async function syncOnce(
             trigger: command.trigger,
             ...(stored ? { before: snapshotOf(stored) } : {}),
             after: snapshotOf(result.next),
+            state: contractState(result.next),
           },
         });
       }

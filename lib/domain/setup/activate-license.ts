@@ -1,4 +1,4 @@
-import { type Contract, contractStatus } from '../contract/model.js';
+import { type Contract, contractState, contractStatus } from '../contract/model.js';
 import type { Clock, ContractRepository } from '../contract/ports.js';
 import {
   ActivatedElsewhereError,
@@ -113,6 +113,7 @@ export async function activateLicense(
           expiresAt: contract.expiresAt,
         },
         after: { status: 'active', activeCredits: contract.activeCredits, expiresAt: contract.expiresAt },
+        state: { ...contractState(stored), status: 'active', businessId },
       },
     });
     if (!failure) {
