@@ -378,9 +378,8 @@ describe('events out (issue 14)', () => {
         OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^EventStreamDlq/), 'Arn'] } },
       },
     });
-    const patterns = (mapping?.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map(
-      (f) => JSON.parse(f.Pattern),
-    );
+    const criteria = mapping?.Properties.FilterCriteria as { Filters: { Pattern: string }[] } | undefined;
+    const patterns = (criteria?.Filters ?? []).map((f) => JSON.parse(f.Pattern));
     expect(patterns).toEqual(EVENT_STREAM.filters);
   });
 
