@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
-import { NOTIFICATION_QUEUE } from '../infra/functions.js';
+import { DELIVERY_QUEUE, NOTIFICATION_QUEUE } from '../infra/functions.js';
+import { DELIVERY_RETRY } from '../lib/domain/events/delivery.js';
 
 export interface SqsLocalOptions {
   host?: string;
@@ -15,6 +16,13 @@ export interface SqsLocalOptions {
   visibilityTimeoutSeconds?: number;
 }
 
+/** A queue and its DLQ, as one of the stack's. */
+export interface LocalQueue {
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly deadLetterQueueUrl: string;
+}
+
 export interface RunningSqsLocal {
   readonly endpoint: string;
   /** The notifications queue, with the same redrive policy as the CDK app's. */
@@ -22,6 +30,10 @@ export interface RunningSqsLocal {
   readonly queueArn: string;
   readonly deadLetterQueueUrl: string;
   readonly client: SQSClient;
+  /** The delivery queue (webhooks, sales mails) and its DLQ, redriven as deployed (DELIVERY_RETRY). */
+  readonly delivery: LocalQueue;
+  /** Where the stream publisher's failed ranges go (the event source's on-failure destination). */
+  readonly streamDeadLetterQueueUrl: string;
   /** Messages waiting (visible or in flight) in the queue and in the DLQ. */
   depth(): Promise<{ queue: number; deadLetters: number }>;
   close(): Promise<void>;
@@ -83,12 +95,43 @@ export async function startSqsLocal(options: SqsLocalOptions = {}): Promise<Runn
       }),
     );
     const queueUrl = required(queue.QueueUrl, 'queue url');
+    const deliveryDlq = required(
+      (await client.send(new CreateQueueCommand({ QueueName: 'event-delivery-dlq' }))).QueueUrl,
+      'delivery DLQ url',
+    );
+    const deliveryUrl = required(
+      (
+        await client.send(
+          new CreateQueueCommand({
+            QueueName: 'event-delivery',
+            Attributes: {
+              VisibilityTimeout: String(DELIVERY_QUEUE.visibilityTimeoutSeconds),
+              RedrivePolicy: JSON.stringify({
+                deadLetterTargetArn: await queueArn(client, deliveryDlq),
+                maxReceiveCount: DELIVERY_RETRY.maxReceiveCount,
+              }),
+            },
+          }),
+        )
+      ).QueueUrl,
+      'delivery queue url',
+    );
+    const streamDlq = required(
+      (await client.send(new CreateQueueCommand({ QueueName: 'event-stream-dlq' }))).QueueUrl,
+      'stream DLQ url',
+    );
     return {
       endpoint,
       queueUrl,
       queueArn: await queueArn(client, queueUrl),
       deadLetterQueueUrl: dlqUrl,
       client,
+      delivery: {
+        queueUrl: deliveryUrl,
+        queueArn: await queueArn(client, deliveryUrl),
+        deadLetterQueueUrl: deliveryDlq,
+      },
+      streamDeadLetterQueueUrl: streamDlq,
       async depth() {
         const [q, d] = await Promise.all([count(client, queueUrl), count(client, dlqUrl)]);
         return { queue: q, deadLetters: d };

@@ -97,6 +97,7 @@ function summary(stack: RunningLocalStack, dataDir: string): string {
     ['Sales view', `${urls.sales}/contracts`],
     ['License API (the product calls it)', `${urls.licenses}/services`],
     ['Product stand-in (activation lands here)', `${urls.product}/`],
+    ['Events sent (bus, webhooks, daily notices)', `${urls.events}/`],
     ['Emails caught by local SES', urls.ses],
     ['Marketplace API simulator', urls.marketplaceApi],
     ['SQS (queue and DLQ)', `${urls.queueUrl}\n${' '.repeat(45)}${urls.deadLetterQueueUrl}`],

@@ -26,6 +26,8 @@ export interface EventsPageInput {
   readonly url: string;
   readonly webhookUrl: string;
   readonly pendingFailures: number;
+  /** The local stack can run the daily notices (the schedule's job) from a button. */
+  readonly canRunNotices?: boolean;
   readonly done?: string | undefined;
 }
 
@@ -59,6 +61,7 @@ ${input.done && html`<p class="status" role="status">${input.done}</p>`}
 <label>Answer the next <input type="number" name="n" min="0" max="100" value="1" required> webhook deliveries with 503</label>
 <button>Fail them</button>
 </form>
+${input.canRunNotices ? html`<form method="post" action="/run-notices"><button>Run the daily notices now</button> (expiry notices at 60, 30 and 7 days, lapsed ledgers, the sales digest: what the schedule runs once a day)</form>` : ''}
 <form method="post" action="/clear"><button>Clear the list</button></form>
 ${input.pendingFailures > 0 && html`<p class="note">${input.pendingFailures} more webhook deliveries will be answered with 503.</p>`}
 ${input.events.length === 0 ? html`<p>Nothing has arrived yet.</p>` : eventsTable(input.events)}`,

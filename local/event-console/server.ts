@@ -33,6 +33,12 @@ export interface EventConsoleOptions {
   readonly webhookSecret: string;
   /** One line per event that arrives (and per request refused), for the stack's terminal. */
   readonly log?: (line: string) => void;
+  /**
+   * Starts the daily notices run (expiry notices, lapsed ledgers, sales digest) from the page's
+   * button, as the schedule does once a day; the local stack passes it. It runs in the background:
+   * its mails reach local SES and its events this page.
+   */
+  readonly runDailyNotices?: () => void;
 }
 
 export interface RunningEventConsole {
@@ -159,6 +165,7 @@ const ROUTES: Readonly<Record<string, Route>> = {
           url: state.url,
           webhookUrl: `${state.url}/webhook`,
           pendingFailures: state.failures,
+          canRunNotices: state.options.runDailyNotices !== undefined,
           done: url.searchParams.get('done')?.slice(0, 200),
         }),
       ),
@@ -168,6 +175,17 @@ const ROUTES: Readonly<Record<string, Route>> = {
     GET: (state) => jsonReply(200, `${JSON.stringify(state.events.all().toReversed(), null, 2)}\n`),
   },
   '/webhook': { POST: (state, request) => receiveWebhook(state, request) },
+  '/run-notices': {
+    POST: (state) => {
+      if (!state.options.runDailyNotices)
+        return htmlReply(
+          404,
+          problemPage('Not here', 'This console was started without the notices function.'),
+        );
+      state.options.runDailyNotices();
+      return back('Started the daily notices run: its mails go to local SES, its events appear here');
+    },
+  },
   '/clear': {
     POST: (state) => {
       state.events.clear();

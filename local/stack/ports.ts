@@ -11,6 +11,7 @@ export const SERVICES = [
   'dynamodb',
   'licenses',
   'product',
+  'events',
 ] as const;
 export type Service = (typeof SERVICES)[number];
 export type Ports = Record<Service, number>;
@@ -25,6 +26,7 @@ export const SERVICE_LABELS: Readonly<Record<Service, string>> = {
   dynamodb: 'DynamoDB Local',
   licenses: 'license API function URL',
   product: 'product stand-in',
+  events: 'event console (bus, webhooks)',
 };
 
 export const DEFAULT_PORT_BASE = 3000;

@@ -1,10 +1,13 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createSignedFetch } from '../../cli/sales/signed-fetch.js';
 import { type DeploymentConfig, parseDeploymentConfig } from '../../infra/config.js';
 import { functionEnvironment } from '../../infra/functions.js';
 import { startDynamoDbLocal } from '../dynamodb-local.js';
+import { startEventConsole } from '../event-console/index.js';
 import {
   createMarketplaceConsole,
   type NotificationMode,
@@ -18,7 +21,8 @@ import { type FunctionUrlHandler, startFunctionUrlServer } from './function-url-
 import { invocationContext } from './invocation.js';
 import { type BatchReport, type SqsHandler, startPoller } from './poller.js';
 import { assertPortsFree, type Ports } from './ports.js';
-import { ensureContractTable } from './table.js';
+import { type StreamBatchReport, type StreamStart, startStreamPoller } from './stream-poller.js';
+import { contractTableStreamArn, ensureContractTable } from './table.js';
 
 export interface LocalStackOptions {
   readonly ports: Ports;
@@ -51,6 +55,11 @@ export interface LocalStackUrls {
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly dynamodb: string;
+  /** The event console: events put on the bus and webhooks received, and the daily notices button. */
+  readonly events: string;
+  readonly deliveryQueueUrl: string;
+  readonly deliveryDeadLetterQueueUrl: string;
+  readonly streamDeadLetterQueueUrl: string;
 }
 
 export interface RunningLocalStack {
@@ -85,6 +94,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
   if (options.fresh) {
     rmSync(join(dataDir, 'dynamodb'), { recursive: true, force: true });
     rmSync(join(dataDir, 'marketplace.json'), { force: true });
+    rmSync(join(dataDir, CHECKPOINT_FILE), { force: true });
   }
 
   const stops: (() => Promise<void>)[] = [];
@@ -102,6 +112,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     });
     stops.push(() => dynamo.stop());
     await ensureContractTable(dynamo.endpoint, LOCAL_TABLE_NAME);
+    const streamArn = await contractTableStreamArn(dynamo.endpoint, LOCAL_TABLE_NAME);
 
     const sqs = await startSqsLocal({
       host: HOST,
@@ -111,6 +122,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     stops.push(() => sqs.close());
     const ses = await startSesLocal({ host: HOST, port: options.ports.ses });
     stops.push(() => ses.close());
+    // The seller's side of events: a bus and a webhook endpoint that verifies signatures, with a
+    // fresh signing secret per start (what Secrets Manager holds in AWS).
+    const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+    const runNotices: { run?: () => void } = {};
+    const eventConsole = await startEventConsole({
+      host: HOST,
+      port: options.ports.events,
+      webhookSecret,
+      log: options.log,
+      runDailyNotices: () => runNotices.run?.(),
+    });
+    stops.push(() => eventConsole.stop());
     const simulator = new MarketplaceSimulator();
     const api = await simulator.start({ host: HOST, port: options.ports.marketplaceApi });
     stops.push(() => api.close());
@@ -173,6 +196,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     });
     stops.push(() => page.close());
 
+    const eventSources = {
+      tableName: LOCAL_TABLE_NAME,
+      eventBusName: 'marketplace-credits-local',
+      deliveryQueueUrl: sqs.delivery.queueUrl,
+      webhookUrl: eventConsole.webhookUrl,
+      webhookSecretId: 'marketplace-credits/webhook',
+    };
     const environment = {
       ...functionEnvironment('marketplace-events', config, { tableName: LOCAL_TABLE_NAME }),
       ...functionEnvironment('sales', config, { tableName: LOCAL_TABLE_NAME }),
@@ -181,7 +211,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         tableName: LOCAL_TABLE_NAME,
         consoleUrl: `${product.url}/`,
       }),
+      ...functionEnvironment('notices', config, {
+        tableName: LOCAL_TABLE_NAME,
+        consoleUrl: `${product.url}/`,
+      }),
+      ...functionEnvironment('event-publisher', config, eventSources),
+      ...functionEnvironment('event-delivery', config, eventSources),
       DYNAMODB_ENDPOINT: dynamo.endpoint,
+      EVENTBRIDGE_ENDPOINT: eventConsole.url,
+      SECRETS_ENDPOINT: eventConsole.url,
+      SQS_ENDPOINT: sqs.endpoint,
+      // Retries of a failing webhook after 2, 4, 8 … seconds, so a recovery can be watched.
+      DELIVERY_RETRY_BASE_SECONDS: '2',
       MARKETPLACE_ENDPOINT: api.endpoint,
       SES_ENDPOINT: ses.endpoint,
       // Every client in this process talks to a local stand-in: never sign with real credentials.
@@ -196,11 +237,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
 
-    const [events, setup, sales, licenses] = await Promise.all([
+    const [events, setup, sales, licenses, publisher, delivery, notices] = await Promise.all([
       import('../../functions/marketplace-events/handler.js'),
       import('../../functions/setup/handler.js'),
       import('../../functions/sales/handler.js'),
       import('../../functions/licenses/handler.js'),
+      import('../../functions/event-publisher/handler.js'),
+      import('../../functions/event-delivery/handler.js'),
+      import('../../functions/notices/handler.js'),
     ]);
     handlers.setup = setup.handler as unknown as FunctionUrlHandler;
     handlers.sales = sales.handler as unknown as FunctionUrlHandler;
@@ -216,6 +260,84 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     });
     stops.push(() => poller.stop());
 
+    // The table's stream → the publisher, as the event source mapping does; where it got to is
+    // kept across restarts (DynamoDB Local keeps the stream), so a restart republishes nothing.
+    const streams = new DynamoDBStreamsClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    stops.push(async () => streams.destroy());
+    const checkpoints = createCheckpoints(join(dataDir, CHECKPOINT_FILE), streamArn);
+    const streamPoller = startStreamPoller({
+      client: streams,
+      streamArn,
+      handler: publisher.handler,
+      context: () => invocationContext('event-publisher'),
+      startAt: checkpoints.start(),
+      onCheckpoint: checkpoints.save,
+      onBatch: (report) => {
+        const line = streamLine(report);
+        if (line) options.log(line);
+      },
+      onFailure: async (info) => {
+        options.log(
+          `stream  records ${info.startSequenceNumber}…${info.endSequenceNumber} not published: stream DLQ`,
+        );
+        await sqs.client.send(
+          new SendMessageCommand({
+            QueueUrl: sqs.streamDeadLetterQueueUrl,
+            MessageBody: JSON.stringify({
+              requestContext: { condition: info.reason },
+              DDBStreamBatchInfo: info,
+            }),
+          }),
+        );
+      },
+      onError: (error) => options.log(`stream  read failed: ${describe(error)}`),
+    });
+    stops.push(() => streamPoller.stop());
+
+    const deliveryPoller = startPoller({
+      client: sqs.client,
+      queueUrl: sqs.delivery.queueUrl,
+      queueArn: sqs.delivery.queueArn,
+      handler: delivery.handler as unknown as SqsHandler,
+      context: () => invocationContext('event-delivery'),
+      onBatch: (report) => {
+        if (report.failed.length > 0 || report.invocationError !== undefined)
+          options.log(
+            `delivery  ${report.failed.length} of ${report.size} failed: retried with backoff, then its DLQ`,
+          );
+      },
+      onError: (error) => options.log(`delivery  poll failed: ${describe(error)}`),
+    });
+    stops.push(() => deliveryPoller.stop());
+
+    // The daily schedule: once at start, then every 24 hours, and on the event console's button.
+    let running: Promise<void> | undefined;
+    runNotices.run = () => {
+      running ??= notices
+        .handler({}, invocationContext('notices'))
+        .then((report) => {
+          const sent = report.expiry?.sent ?? 0;
+          options.log(
+            `notices  daily run: ${sent} expiry notice${sent === 1 ? '' : 's'}, ${report.lapsed?.refreshed ?? 0} lapsed ledgers, digest ${report.digest?.mailed ? 'sent' : 'not needed'}`,
+          );
+        })
+        .catch((error: unknown) => options.log(`notices  daily run failed: ${describe(error)}`))
+        .finally(() => {
+          running = undefined;
+        });
+    };
+    const daily = setInterval(() => runNotices.run?.(), 24 * 60 * 60 * 1000);
+    daily.unref();
+    stops.push(async () => {
+      clearInterval(daily);
+      await running;
+    });
+    setTimeout(() => runNotices.run?.(), 1000).unref();
+
     return {
       urls: {
         marketplace: page.url,
@@ -229,6 +351,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         queueUrl: sqs.queueUrl,
         deadLetterQueueUrl: sqs.deadLetterQueueUrl,
         dynamodb: dynamo.endpoint,
+        events: eventConsole.url,
+        deliveryQueueUrl: sqs.delivery.queueUrl,
+        deliveryDeadLetterQueueUrl: sqs.delivery.deadLetterQueueUrl,
+        streamDeadLetterQueueUrl: sqs.streamDeadLetterQueueUrl,
       },
       tableName: LOCAL_TABLE_NAME,
       config,
@@ -239,6 +365,35 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     started = false;
     throw error;
   }
+}
+
+/** Where the stream poller got to, per shard, under the data folder. */
+const CHECKPOINT_FILE = 'stream-checkpoints.json';
+
+function createCheckpoints(file: string, streamArn: string) {
+  let saved: { streamArn: string; checkpoints: Record<string, string> } = { streamArn, checkpoints: {} };
+  try {
+    const read = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as typeof saved) : undefined;
+    if (read?.streamArn === streamArn && read.checkpoints) saved = read;
+  } catch {
+    // An unreadable file: start from the stream's oldest record (duplicates, which consumers drop by id).
+  }
+  return {
+    start: (): StreamStart =>
+      Object.keys(saved.checkpoints).length > 0 ? { checkpoints: saved.checkpoints } : 'TRIM_HORIZON',
+    save: (shardId: string, sequenceNumber: string) => {
+      saved.checkpoints[shardId] = sequenceNumber;
+      writeFileSync(`${file}.tmp`, JSON.stringify(saved));
+      renameSync(`${file}.tmp`, file);
+    },
+  };
+}
+
+function streamLine(report: StreamBatchReport): string | undefined {
+  if (report.invocationError !== undefined)
+    return `stream  batch of ${report.size} failed: ${describe(report.invocationError)}`;
+  if (report.retryFrom) return `stream  batch of ${report.size}: retried from ${report.retryFrom}`;
+  return undefined;
 }
 
 function loadConfig(stage: string): DeploymentConfig {

@@ -633,6 +633,9 @@ function toLambdaValue(value: SdkAttributeValue): AttributeValue {
   if (value.BS !== undefined) return { BS: value.BS.map(base64) };
   if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
   if (value.M !== undefined) return { M: toLambdaImage(value.M) };
+  // The SDK's Streams deserializer turns an empty map (`{"M":{}}` on the wire) into `{}`: the
+  // only value that arrives with no member at all (a contract's `facts` before any notification).
+  if (Object.keys(value).length === 0) return { M: {} };
   throw new TypeError(`Stream attribute value of an unknown type: ${Object.keys(value).join(', ')}`);
 }
 

@@ -129,7 +129,8 @@ async function* queryPages(
     pk: string;
     from: string;
     to: string;
-    projection: string;
+    /** Attribute names to read (each through a placeholder: `reference` is a reserved word). */
+    projection: readonly string[];
     filter?: { expression: string; names: Record<string, string>; values: Record<string, unknown> };
   },
 ): AsyncGenerator<Row> {
@@ -140,11 +141,12 @@ async function* queryPages(
         TableName: tableName,
         IndexName: input.index.name,
         KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        ProjectionExpression: input.projection,
+        ProjectionExpression: input.projection.map((_, i) => `#p${i}`).join(', '),
         ...(input.filter ? { FilterExpression: input.filter.expression } : {}),
         ExpressionAttributeNames: {
           '#pk': input.index.pk,
           '#sk': input.index.sk,
+          ...Object.fromEntries(input.projection.map((name, i) => [`#p${i}`, name])),
           ...input.filter?.names,
         },
         ExpressionAttributeValues: {
@@ -178,7 +180,7 @@ export function createExpiringLicenses(
           index: INDEXES.byStatus,
           pk: keys.statusPartition(productCode, 'active'),
           ...range,
-          projection: 'contractId, productCode, activatedBy, activeCredits, expiresAt, facts',
+          projection: ['contractId', 'productCode', 'activatedBy', 'activeCredits', 'expiresAt', 'facts'],
         })) {
           if (!row.activatedBy) continue;
           const facts = (row.facts ?? {}) as ContractFacts;
@@ -197,7 +199,7 @@ export function createExpiringLicenses(
         index: INDEXES.byStatus,
         pk: keys.directByExpiryPartition,
         ...range,
-        projection: 'reference, businessId, productCode, credits, expiresAt',
+        projection: ['reference', 'businessId', 'productCode', 'credits', 'expiresAt'],
       })) {
         yield {
           kind: 'direct',
@@ -231,7 +233,7 @@ export async function stuckSetups(
       pk: keys.statusPartition(productCode, 'pending-setup'),
       from: now.toISOString(),
       to: '~',
-      projection: 'contractId, productCode, createdAt, customerAWSAccountId',
+      projection: ['contractId', 'productCode', 'createdAt', 'customerAWSAccountId'],
       filter: {
         expression: '#created < :cut',
         names: { '#created': 'createdAt' },
@@ -266,7 +268,7 @@ export async function lapsedLedgers(
       pk: keys.ledgerExpiryPartition(shard),
       from: '0',
       to: now.toISOString(),
-      projection: 'businessId',
+      projection: ['businessId'],
     })) {
       ids.push(String(row.businessId));
       if (++n === limitPerShard) break;
