@@ -216,7 +216,11 @@ function fromLicenseEvent(event: z.infer<typeof licenseEventSchema>, asOf: strin
  */
 function fromAgreementEvent(event: z.infer<typeof agreementEventSchema>, asOf: string): SyncCommand {
   const { detail } = event;
-  const autoRenew = detail.agreement.autoRenewalEnabled;
+  // Only agreements that renew by themselves get the Ending events: that is the fact they carry.
+  const autoRenew =
+    event['detail-type'] === 'Purchase Agreement Ending - Proposer'
+      ? true
+      : detail.agreement.autoRenewalEnabled;
   return {
     product: detail.product?.code
       ? { code: detail.product.code }

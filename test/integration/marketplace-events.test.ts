@@ -147,6 +147,7 @@ describe('marketplace-events handler', () => {
     'eventbridge/agreement-created-renewal-manufacturer',
     'eventbridge/agreement-amended-proposer',
     'eventbridge/agreement-ended-proposer',
+    'eventbridge/agreement-ending-proposer',
   ])('syncs the contract from GetEntitlements when %s arrives', async (name) => {
     buy({ Credits: 300 });
     const response = await deliver(name);
