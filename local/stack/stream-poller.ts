@@ -633,8 +633,9 @@ function toLambdaValue(value: SdkAttributeValue): AttributeValue {
   if (value.BS !== undefined) return { BS: value.BS.map(base64) };
   if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
   if (value.M !== undefined) return { M: toLambdaImage(value.M) };
-  // The SDK's Streams deserializer turns an empty map (`{"M":{}}` on the wire) into `{}`: the
-  // only value that arrives with no member at all (a contract's `facts` before any notification).
+  // DynamoDB Local's GetRecords sends an empty map as `{}` instead of `{"M":{}}` (the real
+  // service sends the latter): a contract's `facts` before any notification, a new ledger's
+  // `allocations`. A value with no member at all can only be that.
   if (Object.keys(value).length === 0) return { M: {} };
   throw new TypeError(`Stream attribute value of an unknown type: ${Object.keys(value).join(', ')}`);
 }

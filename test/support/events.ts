@@ -17,6 +17,7 @@ export type EventFixture =
   | 'eventbridge/agreement-created-renewal-manufacturer'
   | 'eventbridge/agreement-amended-proposer'
   | 'eventbridge/agreement-ended-proposer'
+  | 'eventbridge/agreement-ending-proposer'
   | 'invalid/sns-unknown-action'
   | 'invalid/sns-foreign-product'
   | 'invalid/sns-message-not-json'
