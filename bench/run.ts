@@ -7,12 +7,14 @@ import type { BundleBuiltins } from './builtins.js';
 import type { ColdInitResult } from './cold-init.js';
 import type { ColdRequestResult } from './cold-request.js';
 import type { FlowCalls } from './dynamodb-calls.js';
+import type { EventsThroughputResult } from './events-throughput.js';
+import type { NoticeSweepResult } from './notice-sweep.js';
 import type { ScaleResult } from './scale.js';
 import type { ThroughputResult } from './throughput.js';
 
 /**
  * `npm run bench`: every measurement side by side in one run on one machine, the goals of
- * issues 7, 11 and 13 checked against them, a table printed and `bench/results.json` written (and
+ * issues 7, 11, 13 and 14 checked against them, a table printed and `bench/results.json` written (and
  * the table in the README between its bench markers). `--baseline <ref>` also builds the
  * functions as they were at a git ref and measures each against itself there. `--quick` runs
  * each part briefly, writes its JSON elsewhere and touches nothing in the repository: `npm
@@ -49,6 +51,8 @@ const [
   { measureColdInit },
   { measureColdRequests },
   { LICENSE_FLOWS, measureDynamoDbCalls },
+  { measureEventsThroughput },
+  { measureNoticeSweep },
   { measureScale },
   { startBenchEnvironment },
   { measureThroughput },
@@ -60,6 +64,8 @@ const [
   import('./cold-init.js'),
   import('./cold-request.js'),
   import('./dynamodb-calls.js'),
+  import('./events-throughput.js'),
+  import('./notice-sweep.js'),
   import('./scale.js'),
   import('./support.js'),
   import('./throughput.js'),
@@ -86,6 +92,8 @@ let calls: FlowCalls[];
 let throughput: ThroughputResult;
 let allocations: AllocationThroughputResult;
 let scale: ScaleResult;
+let events: EventsThroughputResult;
+let notices: NoticeSweepResult;
 try {
   // Cold starts first, before DynamoDB Local runs: a busy JVM next door would blur them.
   log('built-ins …');
@@ -104,6 +112,15 @@ try {
     allocations = await measureAllocationThroughput(env, { seconds: quick ? 1 : 10 });
     log('scale …');
     scale = await measureScale(env, quick ? { small: 100, large: 1000 } : { small: 100, large: 100_000 });
+    log('events throughput …');
+    events = await measureEventsThroughput(quick ? { batches: 1, rounds: 2 } : { batches: 5, rounds: 16 });
+    log('notice sweep …');
+    notices = await measureNoticeSweep(env, {
+      small: 100,
+      large: quick ? 2000 : 100_000,
+      inWindow: 100,
+      runs: quick ? 3 : 30,
+    });
   } finally {
     await env.stop();
   }
@@ -115,6 +132,7 @@ const goals = [
   ...startGoals(coldInit, coldRequest),
   ...checkGoals(calls, throughput, scale),
   ...creditGoals(calls, allocations),
+  ...eventGoals(events, notices),
 ];
 const results = {
   date: new Date().toISOString(),
@@ -134,6 +152,8 @@ const results = {
   throughput,
   allocationThroughput: allocations,
   scale,
+  eventsThroughput: events,
+  noticeSweep: notices,
   goals,
 };
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
@@ -269,6 +289,41 @@ function creditGoals(f: FlowCalls[], a: AllocationThroughputResult): Goal[] {
   return goals;
 }
 
+/** Issue 14's goals: events out at the SDK's rate, the expiry sweep reading its window and not the table. */
+function eventGoals(e: EventsThroughputResult, n: NoticeSweepResult): Goal[] {
+  const paths = [
+    ['publisher → bus', 'raw PutEvents', e.bus],
+    ['publisher → delivery queue', 'raw SendMessageBatch', e.deliveryQueue],
+    [`webhook sender (${e.webhook.inFlight} in flight)`, 'raw fetch POSTs', e.webhook],
+  ] as const;
+  return [
+    ...paths.map(([name, raw, x]) => ({
+      goal: `${name}: events/s ≥ 0.9 × ${raw} of the same events`,
+      measured: `${x.ratio.toFixed(2)}× (${x.perSecond} vs ${x.rawPerSecond}/s; rounds ${x.ratioRange.map((q) => q.toFixed(2)).join('–')})`,
+      holds: x.ratio >= 0.9,
+    })),
+    {
+      goal: `expiry sweep read at ${n.large.toLocaleString('en-US')} contracts ≤ 1.5 × at ${n.small}`,
+      measured: `${n.list.ratio.toFixed(2)}× (${n.list.queries.small} / ${n.list.queries.large} Queries reading ${n.list.itemsRead.small} / ${n.list.itemsRead.large} items)`,
+      holds: n.list.ratio <= 1.5,
+    },
+  ];
+}
+
+function renderEvents(e: EventsThroughputResult, n: NoticeSweepResult): string[] {
+  const rate = (x: EventsThroughputResult['bus']) =>
+    `${x.perSecond} events/s against ${x.rawPerSecond}/s (${x.ratio.toFixed(2)}×)`;
+  const run = (x: NoticeSweepResult['sweep']['cold']) =>
+    `${x.ms.toFixed(0)} ms, ${x.sent} sent, ${x.alreadySent} already sent, ${Object.entries(x.calls)
+      .map(([name, k]) => `${name.replace(/Command$/, '')} ${k}`)
+      .join(', ')}`;
+  return [
+    `Events out (local receivers: the event console's PutEvents and webhook receiver, local SQS), ${e.webhook.rounds} alternating rounds of ${e.webhook.events / e.webhook.rounds} events, the ratio the median of per-round ratios: the publisher (stream batches of ${e.batchSize} audit records) to the bus ${rate(e.bus)} raw PutEvents of the same entries; to the delivery queue ${rate(e.deliveryQueue)} raw SendMessageBatch; the webhook sender ${rate(e.webhook)} raw fetch POSTs with precomputed signatures, ${e.webhook.inFlight} in flight.`,
+    '',
+    `Notice sweep: listing the ${n.inWindow} active licenses expiring in the 62-day window took ${n.list.smallMs.toFixed(1)} ms at ${n.small.toLocaleString('en-US')} contracts and ${n.list.largeMs.toFixed(1)} ms at ${n.large.toLocaleString('en-US')} (${n.list.ratio.toFixed(2)}×, median of ${n.list.runs} alternating runs; ${n.list.queries.small} / ${n.list.queries.large} Queries reading ${n.list.itemsRead.small} / ${n.list.itemsRead.large} items). The whole sweep at ${n.large.toLocaleString('en-US')}, mails counted not sent: cold ${run(n.sweep.cold)}; rerun ${run(n.sweep.rerun)}. Seeding took ${n.seedSeconds} s.`,
+  ];
+}
+
 function renderTables(r: typeof results): string {
   const lines = [
     `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC, Node ${r.node}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.mode} mode, ${r.seconds} s.${r.baseline ? ` Baseline: ${r.baseline.commit.startsWith(r.baseline.ref) ? r.baseline.ref : `${r.baseline.ref} (${r.baseline.commit.slice(0, 7)})`}.` : ''}`,
@@ -295,6 +350,8 @@ function renderTables(r: typeof results): string {
     renderAllocations(r.allocationThroughput),
     '',
     `Scale: sales first page ${r.scale.firstPage.smallMs.toFixed(1)} ms at ${r.scale.small.toLocaleString('en-US')} contracts, ${r.scale.firstPage.largeMs.toFixed(1)} ms at ${r.scale.large.toLocaleString('en-US')} (${r.scale.firstPage.ratio.toFixed(2)}×; ${r.scale.firstPage.queries.small} / ${r.scale.firstPage.queries.large} Queries reading ${r.scale.firstPage.itemsRead.small} / ${r.scale.firstPage.itemsRead.large} items); one product's active contracts expiring before a date: ${r.scale.filteredPage.smallMs.toFixed(1)} / ${r.scale.filteredPage.largeMs.toFixed(1)} ms (${r.scale.filteredPage.ratio.toFixed(2)}×); summary ${r.scale.summary.smallMs.toFixed(1)} / ${r.scale.summary.largeMs.toFixed(1)} ms (${r.scale.summary.ratio.toFixed(2)}×; ${r.scale.summary.counterItems.small} / ${r.scale.summary.counterItems.large} counter items and ${r.scale.summary.queries.small} / ${r.scale.summary.queries.large} Queries reading ${r.scale.summary.itemsRead.small} / ${r.scale.summary.itemsRead.large} contracts, where reading every live contract ending within 90 days took ${r.scale.summary.liveWithin90Days.small} / ${r.scale.summary.liveWithin90Days.large}). Seeding took ${r.scale.seedSeconds} s.`,
+    '',
+    ...renderEvents(r.eventsThroughput, r.noticeSweep),
     '',
     'Goals:',
     '',

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Row } from '../lib/adapters/dynamodb/rows.js';
 import { summaryDeltas } from '../lib/adapters/dynamodb/summary-counters.js';
 import { type Contract, contractStatus } from '../lib/domain/contract/model.js';
@@ -9,6 +8,7 @@ import {
   BENCH_PRODUCT,
   type BenchEnvironment,
   type BenchTable,
+  batchWriteRows,
   contractRow,
   createBenchTable,
   median,
@@ -256,15 +256,7 @@ export async function seed(
     }
     return rows;
   };
-  const write = async (rows: Row[]) => {
-    let pending: Record<string, { PutRequest: { Item: Row } }[]> | undefined = {
-      [table.tableName]: rows.map((Item) => ({ PutRequest: { Item } })),
-    };
-    while (pending && Object.keys(pending).length > 0) {
-      const out = await table.client.send(new BatchWriteCommand({ RequestItems: pending }));
-      pending = out.UnprocessedItems as typeof pending;
-    }
-  };
+  const write = (rows: Row[]) => batchWriteRows(table.client, table.tableName, rows);
   await Promise.all(
     Array.from({ length: WRITERS }, async () => {
       for (let rows = nextRows(); rows.length > 0; rows = nextRows()) await write(rows);

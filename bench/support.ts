@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createLicensesHandler } from '../functions/licenses/create-handler.js';
 import { createMarketplaceEventsHandler } from '../functions/marketplace-events/create-handler.js';
@@ -438,5 +438,20 @@ export async function seedBusiness(
   for (let i = 0; i < licenses; i++) {
     const licenseId = `l-${randomBytes(16).toString('hex')}`;
     await store.save(creation(activatedContract(licenseId, creditsEach, expiresAt, now, businessId)));
+  }
+}
+
+/** One BatchWriteItem of up to 25 rows, sent again with what DynamoDB left unprocessed until none is left (seeding). */
+export async function batchWriteRows(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
+  let pending: Record<string, { PutRequest: { Item: Record<string, unknown> } }[]> | undefined = {
+    [tableName]: rows.map((Item) => ({ PutRequest: { Item } })),
+  };
+  while (pending && Object.keys(pending).length > 0) {
+    const out = await client.send(new BatchWriteCommand({ RequestItems: pending }));
+    pending = out.UnprocessedItems as typeof pending;
   }
 }
