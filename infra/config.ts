@@ -41,10 +41,16 @@ export const deploymentConfigSchema = z
         source: z
           .string()
           .regex(/^[a-z0-9][a-z0-9.-]{0,63}$/, 'a lowercase source such as marketplace-credits')
+          .refine((s) => !s.startsWith('aws.'), 'a source of your own: EventBridge reserves aws.*')
           .default('marketplace-credits'),
         webhook: z
           .object({
-            url: z.url({ protocol: /^https$/, error: "an https URL of the seller's webhook endpoint" }),
+            url: z
+              .url({ protocol: /^https$/, error: "an https URL of the seller's webhook endpoint" })
+              .refine(
+                (u) => !/^https:\/\/[^/]*@/.test(u),
+                'a URL without user:password@ (they would sit in the template)',
+              ),
             /** Secrets Manager secret (name) holding `whsec_…`; two, space-separated, during a rotation. */
             secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
           })

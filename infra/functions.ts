@@ -38,6 +38,8 @@ export const DELIVERY_QUEUE = {
   /** Six times the function's timeout; a failure sets its own, longer, backoff. */
   visibilityTimeoutSeconds: 6 * 30,
   batchSize: 10,
+  /** Deliveries in flight at most (Lambda's SQS concurrency cap: 2 … 1000), whatever the backlog. */
+  maxConcurrency: 5,
 } as const;
 
 /** The notifications queue, its DLQ and the event source mapping that feeds the consumer. */
@@ -58,10 +60,16 @@ export const NOTIFICATION_QUEUE = {
 export const EVENT_STREAM = {
   batchSize: 100,
   maxBatchingWindowSeconds: 1,
-  /** Retries of a failing batch (halved each time) before its range goes to the DLQ. */
-  retryAttempts: 10,
-  /** A record older than this goes to the DLQ instead (the stream keeps records 24 hours). */
-  maxRecordAgeSeconds: 86_400,
+  /**
+   * Retries of a failing batch (halved each time): as many as Lambda allows, so a target that is
+   * down is waited for; what ends the retries is the record's age.
+   */
+  retryAttempts: 10_000,
+  /**
+   * A record older than this goes to the DLQ: 6 hours, so the runbook has the stream's other 18
+   * hours (it keeps records 24) to read the range again and republish it.
+   */
+  maxRecordAgeSeconds: 6 * 60 * 60,
   filters: [
     {
       eventName: ['INSERT'],

@@ -34,6 +34,11 @@ export class DeliveryError extends Error {
   override name = 'DeliveryError';
 }
 
+/** A message no retry can mend (not JSON, not our shape): it goes to the DLQ after its receives, without backoff. */
+export class MalformedDeliveryError extends DeliveryError {
+  override name = 'MalformedDeliveryError';
+}
+
 export const eventDeliveryMiddlewares = (options: EventDeliveryOptions) => [logContext(options.logger)];
 
 /**
@@ -52,13 +57,14 @@ export function eventDeliveryHandler(options: EventDeliveryOptions) {
     try {
       json = JSON.parse(record.body);
     } catch {
-      throw new DeliveryError('Delivery message is not JSON');
+      throw new MalformedDeliveryError('Delivery message is not JSON');
     }
     const parsed = deliveryMessageSchema.safeParse(json);
-    if (!parsed.success) throw new DeliveryError(`Delivery message refused: ${describeIssues(parsed.error)}`);
+    if (!parsed.success)
+      throw new MalformedDeliveryError(`Delivery message refused: ${describeIssues(parsed.error)}`);
     const { target } = parsed.data;
-    // The event as the publisher wrote it (the parse only checked it): the signed body is its JSON.
-    const event = (json as { event: OutboundEvent }).event;
+    // The event as parsed (unknown top-level fields dropped): the signed body is its JSON.
+    const event = parsed.data.event as OutboundEvent;
     if (target === 'webhook') {
       if (!options.webhook) throw new DeliveryError('No webhook endpoint is configured');
       const result = await options.webhook.deliver({ id: event.id, body: JSON.stringify(event) });
@@ -74,7 +80,8 @@ export function eventDeliveryHandler(options: EventDeliveryOptions) {
     try {
       await deliver(record);
     } catch (error) {
-      const delay = retryDelaySeconds(receiveCount, schedule);
+      // A malformed message is made visible again at once: it reaches the DLQ in seconds, not a day.
+      const delay = error instanceof MalformedDeliveryError ? 0 : retryDelaySeconds(receiveCount, schedule);
       const last = receiveCount >= schedule.maxReceiveCount;
       logger[last ? 'error' : 'warn'](
         last
@@ -84,7 +91,13 @@ export function eventDeliveryHandler(options: EventDeliveryOptions) {
           messageId: record.messageId,
           receiveCount,
           retryInSeconds: last ? undefined : delay,
-          error: error as Error,
+          // Our own errors say what failed; another's message (an SES refusal) can carry an address.
+          error:
+            error instanceof DeliveryError
+              ? `${error.name}: ${error.message}`
+              : error instanceof Error
+                ? error.name
+                : typeof error,
         },
       );
       if (!last) {

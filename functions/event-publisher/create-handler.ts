@@ -41,18 +41,25 @@ export function eventPublisherHandler({ targets, logger }: EventPublisherOptions
     }
     const outcome = await publishRecords(records, targets);
     const failedFrom = outcome.failedFrom ?? unreadable;
-    if (outcome.failedFrom) {
+    if (outcome.failedFrom !== undefined) {
       logger.warn('Events not published: the stream delivers them again from this record', {
         failedFrom: outcome.failedFrom,
         failures: outcome.failures,
       });
+    }
+    // From the batch's first record: an error, so that the mapping halves the batch (bisect) and a
+    // record that can never go out ends alone in the DLQ, not with the good records behind it.
+    if (failedFrom !== undefined && failedFrom === (event.Records[0]?.dynamodb?.SequenceNumber ?? '')) {
+      throw new Error(
+        `Events of the batch's first record (${failedFrom || 'no sequence number'}) not published`,
+      );
     }
     logger.info('Events published', {
       records: event.Records.length,
       events: outcome.published,
       types: records.flatMap((r) => r.events.map((e) => e.type)),
     });
-    return { batchItemFailures: failedFrom ? [{ itemIdentifier: failedFrom }] : [] };
+    return { batchItemFailures: failedFrom !== undefined ? [{ itemIdentifier: failedFrom }] : [] };
   };
 }
 

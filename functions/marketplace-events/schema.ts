@@ -216,11 +216,9 @@ function fromLicenseEvent(event: z.infer<typeof licenseEventSchema>, asOf: strin
  */
 function fromAgreementEvent(event: z.infer<typeof agreementEventSchema>, asOf: string): SyncCommand {
   const { detail } = event;
-  // Only agreements that renew by themselves get the Ending events: that is the fact they carry.
-  const autoRenew =
-    event['detail-type'] === 'Purchase Agreement Ending - Proposer'
-      ? true
-      : detail.agreement.autoRenewalEnabled;
+  // An Ending event (days before the end) tells whether it renews only if it carries the flag:
+  // nothing is assumed from its arrival.
+  const autoRenew = detail.agreement.autoRenewalEnabled;
   return {
     product: detail.product?.code
       ? { code: detail.product.code }

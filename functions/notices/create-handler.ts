@@ -42,8 +42,9 @@ export function noticesHandler(options: NoticesOptions) {
         return await job();
       } catch (error) {
         failed.push(name);
+        // The name only: an SES refusal's message can list a recipient's address.
         logger.error(`Daily ${name} failed: the next run (or the schedule's retry) carries on`, {
-          error: error as Error,
+          error: error instanceof Error ? error.name : typeof error,
         });
         return undefined;
       }
@@ -60,7 +61,10 @@ export function noticesHandler(options: NoticesOptions) {
       ...(digest ? { digest } : {}),
       failed,
     };
-    logger.info('Daily notices run', { ...report });
+    // Notices or ledgers that failed one by one fail the run too, so the retry and the alarm see them.
+    if ((expiry?.failed ?? 0) > 0) failed.push('expiry-notices (some)');
+    if ((lapsed?.failed ?? 0) > 0) failed.push('lapsed-ledgers (some)');
+    logger.info('Daily notices run', { ...report, failed });
     if (failed.length > 0) throw new Error(`Daily notices: ${failed.join(', ')} failed`);
     return report;
   };

@@ -14,6 +14,7 @@ import {
   Runtime,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -208,6 +209,8 @@ export class ComputeStack extends Stack {
         new SqsEventSource(deliveryQueue, {
           batchSize: DELIVERY_QUEUE.batchSize,
           reportBatchItemFailures: true,
+          // A burst of events (the daily run's notices) reaches the seller's endpoint a few at a time.
+          maxConcurrency: DELIVERY_QUEUE.maxConcurrency,
         }),
       );
       if (config.events.webhook) {
@@ -223,6 +226,13 @@ export class ComputeStack extends Stack {
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+    });
+    // A run that fails is retried twice by Lambda (the schedule invokes it asynchronously), then
+    // its event goes to the DLQ; the rule's own retries and DLQ cover an invocation that fails.
+    notices.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+      onFailure: new SqsDestination(noticesDlq),
     });
     new Rule(this, 'DailyNotices', {
       description: 'Expiry notices, lapsed ledgers and the sales digest, once a day',

@@ -420,6 +420,19 @@ describe('events out (issue 14)', () => {
     });
   });
 
+  it('retries a failed notices run twice and then dead-letters it (asynchronous invocation), and caps deliveries in flight', () => {
+    compute.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoticesScheduleDlq'), 'Arn'] } },
+      },
+    });
+    const delivery = Object.values(compute.findResources('AWS::Lambda::EventSourceMapping')).find((m) =>
+      JSON.stringify(m.Properties.FunctionName).includes('EventDelivery'),
+    );
+    expect(delivery?.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
+  });
+
   it('alarms on the stream DLQ, the delivery DLQ, the schedule DLQ and a publisher that falls behind', () => {
     const alarms = Object.values(compute.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     const onQueue = (prefix: string) =>
@@ -469,6 +482,11 @@ describe('configuration', () => {
       /stages\.dev\.events\.webhook\.url/,
     ],
     [{ salesEmails: ['not-an-email'] }, /stages\.dev\.salesEmails\.0/],
+    [
+      { events: { webhook: { url: 'https://user:pw@hooks.example/x', secretName: 'w' } } },
+      /stages\.dev\.events\.webhook\.url: a URL without user:password@/,
+    ],
+    [{ events: { source: 'aws.marketplace' } }, /stages\.dev\.events\.source: a source of your own/],
     [{ noticesSchedule: 'every day' }, /stages\.dev\.noticesSchedule/],
   ])('fails synth naming the field when it is wrong (%o)', (override, message) => {
     expect(() => appWith(override)).toThrow(message);

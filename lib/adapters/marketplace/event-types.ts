@@ -14,8 +14,8 @@ export const AGREEMENT_DETAIL_TYPES = [
   'Purchase Agreement Amended - Manufacturer',
   'Purchase Agreement Ended - Proposer',
   'Purchase Agreement Ended - Manufacturer',
-  // 180/120/90/60/30 days before the end of an auto-renewing agreement only (MARKETPLACE.md §4.1):
-  // a fact (it auto-renews) and a sync; the expiry notices (R10) never depend on it.
+  // 180/120/90/60/30 days before an agreement's end (MARKETPLACE.md §4.1): a sync, and the
+  // auto-renew flag when it carries one; the expiry notices (R10) never depend on it.
   'Purchase Agreement Ending - Proposer',
 ] as const;
 

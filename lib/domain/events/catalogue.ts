@@ -107,12 +107,17 @@ function stateOf(entry: AuditEntry): ContractState | Omit<ContractState, 'items'
 /** The events of one contract version: one per change a consumer acts on, in the entry's order. */
 export function contractEvents(entry: AuditEntry, eventIdOf: EventIdOf): OutboundEvent[] {
   const state = stateOf(entry);
-  const seen = new Set<EventType>();
-  const events: OutboundEvent[] = [];
+  // One event per type; a version with two changes of one type (credits reduced and term
+  // shortened: both `contract.changed`) lists them all in `changes`, the first also as `change`.
+  const byType = new Map<EventType, ContractChange[]>();
   for (const change of entry.changes) {
     const type = contractEventType(change);
-    if (!type || seen.has(type)) continue;
-    seen.add(type);
+    if (type) byType.set(type, [...(byType.get(type) ?? []), change]);
+  }
+  const events: OutboundEvent[] = [];
+  for (const [type, changes] of byType) {
+    const [change] = changes;
+    if (!change) continue;
     const businessId = change.type === 'activated' ? change.businessId : state.businessId;
     events.push({
       id: eventIdOf(`contract|${entry.contractId}|${entry.version}|${type}`),
@@ -124,6 +129,7 @@ export function contractEvents(entry: AuditEntry, eventIdOf: EventIdOf): Outboun
         productCode: state.productCode,
         businessId: businessId ?? null,
         change: changeData(change),
+        changes: changes.map(changeData),
         contract: {
           status: state.status,
           credits: state.credits,

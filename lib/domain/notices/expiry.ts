@@ -70,7 +70,8 @@ function formatter(kind: 'ymd' | 'date' | 'time', timeZone: string): Intl.DateTi
  * The zone dates are computed and shown in: the business's, or UTC when Intl does not know it
  * (a zone dropped from the IANA database since the business chose it), as the setup pages do.
  */
-export function noticeZone(timeZone: string): string {
+export function noticeZone(timeZone: string | undefined): string {
+  if (typeof timeZone !== 'string' || timeZone === '') return 'UTC';
   try {
     formatter('ymd', timeZone);
     return timeZone;

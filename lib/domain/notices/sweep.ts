@@ -166,8 +166,9 @@ export async function sendExpiryNotices(
   return summary;
 }
 
+/** The error's name only: an SES refusal's message can list the recipient's address. */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return error instanceof Error ? error.name : typeof error;
 }
 
 let numberFormat: Intl.NumberFormat | undefined;

@@ -92,6 +92,26 @@ describe('event catalogue', () => {
     });
   });
 
+  it('lists every change of one type in a version: credits reduced and term shortened together', () => {
+    const entry = {
+      ...auditEntries()['contract.changed'],
+      changes: [
+        { type: 'term-shortened', from: '2027-12-01T00:00:00.000Z', to: '2027-06-01T00:00:00.000Z' },
+        { type: 'credits-reduced', from: 1500, to: 1200 },
+      ],
+    };
+    const events = contractEvents(entry as never, eventIdOf);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.data.changes).toEqual([
+      {
+        type: 'term-shortened',
+        previousExpiresAt: '2027-12-01T00:00:00.000Z',
+        expiresAt: '2027-06-01T00:00:00.000Z',
+      },
+      { type: 'credits-reduced', previousCredits: 1500, credits: 1200 },
+    ]);
+  });
+
   it('publishes nothing for changes only the audit trail needs (identity learned, dimensions alone)', () => {
     const entry = {
       ...auditEntries()['contract.changed'],

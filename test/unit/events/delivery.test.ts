@@ -102,6 +102,14 @@ describe('event delivery handler', () => {
     const out = await h.run(message(body));
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
     expect(h.delivered).toEqual([]);
+    // No retry can mend it: visible again at once, so it reaches the DLQ in seconds, not a day.
+    expect(h.backoffs).toEqual([['rh-m-1', 0]]);
+  });
+
+  it('signs the event as parsed: a field smuggled next to it is not posted', async () => {
+    const h = harness(['ok']);
+    await h.run(message({ target: 'webhook', event: { ...event, extra: 'smuggled' } }));
+    expect(h.delivered[0]?.body).toBe(JSON.stringify(event));
   });
 
   it('fails a sales-mail message when no sales address is configured (kept, not dropped)', async () => {

@@ -111,6 +111,22 @@ describe('event publisher handler', () => {
     expect(bus.taken.map((e) => e.type)).toEqual(['contract.created']);
   });
 
+  it('fails the invocation when the first record cannot go out, so the mapping halves the batch and only that record is dead-lettered', async () => {
+    const bus = recordingTarget('bus', (e) => e.type === 'contract.created');
+    const handler = eventPublisherHandler({ targets: [bus.target], logger });
+    await expect(
+      handler(streamEvent(auditRecord('contract.created', '1'), auditRecord('contract.activated', '2'))),
+    ).rejects.toThrow(/first record \(1\)/);
+  });
+
+  it('never acknowledges a refused record, even one without a sequence number', async () => {
+    const bus = recordingTarget('bus', () => true);
+    const record = auditRecord('contract.created', '1');
+    delete (record.dynamodb as { SequenceNumber?: string }).SequenceNumber;
+    const handler = eventPublisherHandler({ targets: [bus.target], logger });
+    await expect(handler(streamEvent(record))).rejects.toThrow(/no sequence number/);
+  });
+
   it('publishes the same ids when the stream delivers a record again', async () => {
     const bus = recordingTarget('bus');
     const handler = eventPublisherHandler({ targets: [bus.target], logger });

@@ -160,6 +160,11 @@ describe('noticeZone', () => {
     expect(noticeZone('Asia/Tokyo')).toBe('Asia/Tokyo');
     expect(noticeZone('Mars/Olympus_Mons')).toBe('UTC');
   });
+
+  it('uses UTC for a business stored without a time zone', () => {
+    expect(noticeZone(undefined)).toBe('UTC');
+    expect(noticeZone('')).toBe('UTC');
+  });
 });
 
 describe('formatDate', () => {

@@ -83,9 +83,9 @@ describe('toSyncCommand', () => {
     expect(command.facts).toEqual({ autoRenew: { value: true, asOf: '2026-06-01T09:00:05.000Z' } });
   });
 
-  it('takes an Ending event as the fact that the agreement renews automatically, and syncs (R10 does not wait for it)', () => {
+  it('syncs on an Ending event and assumes nothing about auto-renewal from it (R10 does not wait for it)', () => {
     const command = parse('eventbridge/agreement-ending-proposer');
-    expect(command.facts).toEqual({ autoRenew: { value: true, asOf: '2026-11-20T05:10:00.000Z' } });
+    expect(command.facts).toEqual({});
     expect(command.factsApplyTo).toEqual({ agreementId: 'agmt-4mwg1nevbokzw95eca5797ixs' });
     expect(command.scope).toEqual({ by: 'account', customerAWSAccountId: '111122223333' });
   });
