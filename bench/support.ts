@@ -113,7 +113,11 @@ export interface BenchTable {
 export async function createBenchTable(endpoint: string, prefix = 'bench'): Promise<BenchTable> {
   const tableName = `${prefix}-${randomUUID().slice(0, 8)}`;
   const admin = new DynamoDBClient({ endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
-  await admin.send(new CreateTableCommand(contractTableDefinition(tableName)));
+  // Without the stream: in AWS it costs a write nothing, but DynamoDB Local keeps every record
+  // and slows down as they pile up (10,000 rows: 6.4 s without, 8.9 s and then 21 s with), which
+  // would measure the emulator, not our code. The event bench reads no stream.
+  const { StreamSpecification: _stream, ...definition } = contractTableDefinition(tableName);
+  await admin.send(new CreateTableCommand(definition));
   const client = createDocumentClient({ endpoint, region: REGION });
   const calls = new Map<string, number>();
   let itemsRead = 0;
