@@ -253,6 +253,10 @@ describe('compute stack', () => {
         'dynamodb:Query',
         'dynamodb:UpdateItem',
         'ses:SendEmail',
+        // The asynchronous invocation's on-failure destination: a failed run's event to its DLQ.
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
       ].sort(),
     );
   });

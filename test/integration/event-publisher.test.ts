@@ -64,7 +64,7 @@ afterAll(() => {
   streams.destroy();
 });
 beforeEach(async () => {
-  table = await createTestTable(inject('dynamoEndpoint'));
+  table = await createTestTable(inject('dynamoEndpoint'), { stream: true });
   streamArn = await contractTableStreamArn(inject('dynamoEndpoint'), table.tableName);
 });
 afterEach(async () => {
@@ -183,6 +183,7 @@ describe('event publisher over the DynamoDB stream (the outbox)', () => {
           productCode: CREDITS_PRODUCT,
           businessId: null,
           change: { type: 'created', credits: 1000, expiresAt: EXPIRES.toISOString() },
+          changes: [{ type: 'created', credits: 1000, expiresAt: EXPIRES.toISOString() }],
           contract: {
             status: 'pending-setup',
             credits: 1000,
@@ -309,6 +310,7 @@ describe('event publisher over the DynamoDB stream (the outbox)', () => {
         productCode: CREDITS_PRODUCT,
         businessId,
         change: { type: 'activated', businessId },
+        changes: [{ type: 'activated', businessId }],
         contract: {
           status: 'active',
           credits: 1000,

@@ -42,7 +42,7 @@ afterAll(() => {
   streams.destroy();
 });
 beforeEach(async () => {
-  table = await createTestTable(inject('dynamoEndpoint'));
+  table = await createTestTable(inject('dynamoEndpoint'), { stream: true });
   streamArn = await contractTableStreamArn(inject('dynamoEndpoint'), table.tableName);
 });
 afterEach(async () => {

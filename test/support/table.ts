@@ -27,15 +27,21 @@ const WRITE_COMMANDS = new Set([
   'BatchWriteItemCommand',
 ]);
 
-/** A fresh table with the production definition on DynamoDB Local, and a client that counts its calls. */
-export async function createTestTable(endpoint: string): Promise<TestTable> {
+/**
+ * A fresh table with the production definition on DynamoDB Local, and a client that counts its
+ * calls. The stream only when a test reads it (`{ stream: true }`): DynamoDB Local keeps every
+ * stream record of every table and slows down as they pile up (ARCHITECTURE.md, known limits),
+ * and in AWS the stream changes nothing a write does.
+ */
+export async function createTestTable(endpoint: string, { stream = false } = {}): Promise<TestTable> {
   const tableName = `contracts-${randomUUID().slice(0, 8)}`;
   const admin = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await admin.send(new CreateTableCommand(contractTableDefinition(tableName)));
+  const { StreamSpecification, ...definition } = contractTableDefinition(tableName);
+  await admin.send(new CreateTableCommand(stream ? { ...definition, StreamSpecification } : definition));
   const client = createDocumentClient({ endpoint, region: 'us-east-1' });
   const calls = new Map<string, number>();
   client.middlewareStack.add(
