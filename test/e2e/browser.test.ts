@@ -249,4 +249,40 @@ describe('buyer in Chromium', () => {
     await anonymous.close();
     await context.close();
   });
+
+  it('shows the events of a purchase on the event console, fails and recovers a webhook, and runs the daily notices from its button', async () => {
+    const steps = new JourneySteps(stack);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${stack.urls.events}/`);
+    await page.getByRole('heading', { name: 'Events sent' }).waitFor();
+    // The next webhook answers 503: the delivery is retried with backoff, then verified.
+    await page.getByLabel(/Answer the next/).fill('1');
+    await page.getByRole('button', { name: 'Fail them' }).click();
+    await page.getByRole('status').waitFor();
+    const license = await steps.buy('Browser Events SA', 400, 1);
+    const licenseId = /l-[0-9a-f]+/.exec(license.licenseArn)?.[0] ?? 'none';
+    await eventually('contract.created on the page, delivered after a failed attempt', async () => {
+      await page.reload();
+      const text = (await page.locator('body').textContent()) ?? '';
+      return text.includes(licenseId) && text.includes('contract.created') && /503/.test(text)
+        ? true
+        : undefined;
+    });
+    await eventually('the retried webhook accepted', async () => {
+      const all = (await (await fetch(`${stack.urls.events}/events.json`)).json()) as {
+        via: string;
+        status?: number;
+        body: string;
+      }[];
+      const created = (r: { body: string }) =>
+        r.body.includes(licenseId) && r.body.includes('"type":"contract.created"');
+      return all.some((r) => r.via === 'webhook' && r.status === 204 && created(r)) ? true : undefined;
+    });
+    await page.reload();
+    await shot(page, '30-event-console');
+    await page.getByRole('button', { name: 'Run the daily notices now' }).click();
+    expect(await page.getByRole('status').textContent()).toContain('Started the daily notices run');
+    await context.close();
+  });
 });
