@@ -47,10 +47,10 @@ export const deploymentConfigSchema = z
           .object({
             url: z
               .url({ protocol: /^https$/, error: "an https URL of the seller's webhook endpoint" })
-              .refine(
-                (u) => !/^https:\/\/[^/]*@/.test(u),
-                'a URL without user:password@ (they would sit in the template)',
-              ),
+              .refine((u) => {
+                const parsed = URL.parse(u);
+                return parsed !== null && parsed.username === '' && parsed.password === '';
+              }, 'a URL without user:password@ (they would sit in the template)'),
             /** Secrets Manager secret (name) holding `whsec_…`; two, space-separated, during a rotation. */
             secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
           })

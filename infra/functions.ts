@@ -61,10 +61,10 @@ export const EVENT_STREAM = {
   batchSize: 100,
   maxBatchingWindowSeconds: 1,
   /**
-   * Retries of a failing batch (halved each time): as many as Lambda allows, so a target that is
-   * down is waited for; what ends the retries is the record's age.
+   * Retries of a failing batch (halved each time): -1, no limit (Lambda's default), so a target
+   * that is down is waited for; what ends the retries is the record's age.
    */
-  retryAttempts: 10_000,
+  retryAttempts: -1,
   /**
    * A record older than this goes to the DLQ: 6 hours, so the runbook has the stream's other 18
    * hours (it keeps records 24) to read the range again and republish it.

@@ -6,7 +6,7 @@ import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import { describeIssues } from '../../lib/adapters/validation/messages.js';
 import type { OutboundEvent } from '../../lib/domain/events/catalogue.js';
 import { DELIVERY_RETRY, type RetrySchedule, retryDelaySeconds } from '../../lib/domain/events/delivery.js';
-import { deliveryMessageSchema } from './schema.js';
+import { deliveryEnvelopeSchema, deliveryMessageSchema } from './schema.js';
 
 export interface WebhookDelivery {
   deliver(message: {
@@ -59,9 +59,11 @@ export function eventDeliveryHandler(options: EventDeliveryOptions) {
     } catch {
       throw new MalformedDeliveryError('Delivery message is not JSON');
     }
+    const envelope = deliveryEnvelopeSchema.safeParse(json);
+    if (!envelope.success)
+      throw new MalformedDeliveryError(`Delivery message refused: ${describeIssues(envelope.error)}`);
     const parsed = deliveryMessageSchema.safeParse(json);
-    if (!parsed.success)
-      throw new MalformedDeliveryError(`Delivery message refused: ${describeIssues(parsed.error)}`);
+    if (!parsed.success) throw new DeliveryError(`Event not understood: ${describeIssues(parsed.error)}`);
     const { target } = parsed.data;
     // The event as parsed (unknown top-level fields dropped): the signed body is its JSON.
     const event = parsed.data.event as OutboundEvent;
@@ -110,7 +112,12 @@ export function eventDeliveryHandler(options: EventDeliveryOptions) {
   }
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+    // One at a time: with the mapping's concurrency cap, at most that many POSTs reach the seller's endpoint at once.
+    processPartialResponse(event, processRecord, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+      processInParallel: false,
+    });
 }
 
 /** The chain handler.ts builds, over other dependencies (tests, bench, local stack). */

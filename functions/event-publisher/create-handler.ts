@@ -49,7 +49,11 @@ export function eventPublisherHandler({ targets, logger }: EventPublisherOptions
     }
     // From the batch's first record: an error, so that the mapping halves the batch (bisect) and a
     // record that can never go out ends alone in the DLQ, not with the good records behind it.
-    if (failedFrom !== undefined && failedFrom === (event.Records[0]?.dynamodb?.SequenceNumber ?? '')) {
+    // (A record without a sequence number cannot be named either: the whole batch then fails.)
+    if (
+      failedFrom !== undefined &&
+      (failedFrom === '' || failedFrom === (event.Records[0]?.dynamodb?.SequenceNumber ?? ''))
+    ) {
       throw new Error(
         `Events of the batch's first record (${failedFrom || 'no sequence number'}) not published`,
       );

@@ -181,7 +181,8 @@ export class ComputeStack extends Stack {
         batchSize: EVENT_STREAM.batchSize,
         maxBatchingWindow: Duration.seconds(EVENT_STREAM.maxBatchingWindowSeconds),
         bisectBatchOnError: true,
-        retryAttempts: EVENT_STREAM.retryAttempts,
+        // -1 (no limit) is the mapping's default, and CDK takes only 0 … 10,000: left out then.
+        ...(EVENT_STREAM.retryAttempts >= 0 ? { retryAttempts: EVENT_STREAM.retryAttempts } : {}),
         maxRecordAge: Duration.seconds(EVENT_STREAM.maxRecordAgeSeconds),
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(streamDlq),
@@ -397,7 +398,7 @@ export class ComputeStack extends Stack {
       'NoticesScheduleDlqNotEmpty',
       noticesDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
       1,
-      'The daily notices run could not be invoked: run it by hand (README, Events).',
+      'The daily notices run failed three times or could not be invoked: see the runbook in README (Events).',
     );
     for (const [name, f] of [
       ['MarketplaceEvents', marketplaceEvents],

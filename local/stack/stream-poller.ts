@@ -47,7 +47,7 @@ export interface StreamPollerOptions {
   readonly filters?: readonly object[];
   /** Default `EVENT_STREAM.batchSize`. */
   readonly batchSize?: number;
-  /** Retries of a failing record range before it goes to `onFailure`. Default `EVENT_STREAM.retryAttempts`. */
+  /** Retries of a failing record range before it goes to `onFailure`; -1: no limit (then only the age ends them). Default `EVENT_STREAM.retryAttempts`. */
   readonly retryAttempts?: number;
   /** Records older than this go to `onFailure` instead of the handler; -1: no limit. Default `EVENT_STREAM.maxRecordAgeSeconds`. */
   readonly maxRecordAgeSeconds?: number;
@@ -422,7 +422,7 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
       ...(error === undefined ? {} : { invocationError: error }),
     });
     const lastError = error ?? new Error(`batchItemFailures reported ${retryFrom}`);
-    if (shard.attempts > retryAttempts) {
+    if (retryAttempts >= 0 && shard.attempts > retryAttempts) {
       await giveUp(shard, failing, 'RetryAttemptsExhausted', lastError);
       return;
     }

@@ -375,7 +375,6 @@ describe('events out (issue 14)', () => {
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: EVENT_STREAM.batchSize,
       BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: EVENT_STREAM.retryAttempts,
       MaximumRecordAgeInSeconds: EVENT_STREAM.maxRecordAgeSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: {
@@ -488,6 +487,10 @@ describe('configuration', () => {
     [{ salesEmails: ['not-an-email'] }, /stages\.dev\.salesEmails\.0/],
     [
       { events: { webhook: { url: 'https://user:pw@hooks.example/x', secretName: 'w' } } },
+      /stages\.dev\.events\.webhook\.url: a URL without user:password@/,
+    ],
+    [
+      { events: { webhook: { url: 'HTTPS://user:pw@hooks.example/x', secretName: 'w' } } },
       /stages\.dev\.events\.webhook\.url: a URL without user:password@/,
     ],
     [{ events: { source: 'aws.marketplace' } }, /stages\.dev\.events\.source: a source of your own/],

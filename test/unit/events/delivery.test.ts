@@ -93,18 +93,23 @@ describe('event delivery handler', () => {
   });
 
   it.each([
-    ['not JSON', '{"target":'],
-    ['an unknown target', { target: 'sms', event }],
-    ['a forged event id', { target: 'webhook', event: { ...event, id: 'evt_../../etc' } }],
-    ['an unknown type', { target: 'webhook', event: { ...event, type: 'contract.stolen' } }],
-  ])('refuses %s: reported, so it is retried and then dead-lettered, never posted', async (_case, body) => {
-    const h = harness(['ok']);
-    const out = await h.run(message(body));
-    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
-    expect(h.delivered).toEqual([]);
-    // No retry can mend it: visible again at once, so it reaches the DLQ in seconds, not a day.
-    expect(h.backoffs).toEqual([['rh-m-1', 0]]);
-  });
+    ['not JSON', '{"target":', 0],
+    ['an unknown target', { target: 'sms', event }, 0],
+    ['no event', { target: 'webhook' }, 0],
+    // Our envelope, an event not understood: perhaps a newer publisher's, so the normal backoff.
+    ['a forged event id', { target: 'webhook', event: { ...event, id: 'evt_../../etc' } }, 60],
+    ['an unknown type', { target: 'webhook', event: { ...event, type: 'contract.stolen' } }, 60],
+  ])(
+    'refuses %s: reported, so it is retried and then dead-lettered, never posted',
+    async (_case, body, backoff) => {
+      const h = harness(['ok']);
+      const out = await h.run(message(body));
+      expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+      expect(h.delivered).toEqual([]);
+      // No message of ours: visible again at once, so it reaches the DLQ in minutes, not a day.
+      expect(h.backoffs).toEqual([['rh-m-1', backoff]]);
+    },
+  );
 
   it('signs the event as parsed: a field smuggled next to it is not posted', async () => {
     const h = harness(['ok']);

@@ -127,6 +127,14 @@ describe('event publisher handler', () => {
     await expect(handler(streamEvent(record))).rejects.toThrow(/no sequence number/);
   });
 
+  it('fails the whole batch when a later refused record has no sequence number to name', async () => {
+    const bus = recordingTarget('bus', (e) => e.type === 'contract.activated');
+    const second = auditRecord('contract.activated', '2');
+    delete (second.dynamodb as { SequenceNumber?: string }).SequenceNumber;
+    const handler = eventPublisherHandler({ targets: [bus.target], logger });
+    await expect(handler(streamEvent(auditRecord('contract.created', '1'), second))).rejects.toThrow();
+  });
+
   it('publishes the same ids when the stream delivers a record again', async () => {
     const bus = recordingTarget('bus');
     const handler = eventPublisherHandler({ targets: [bus.target], logger });
