@@ -1,5 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { requireEnv } from '../../lib/adapters/config/environment.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createBusinessDirectory } from '../../lib/adapters/dynamodb/ledger-store.js';
@@ -10,7 +12,11 @@ import { createSqsClient } from '../../lib/adapters/events/clients.js';
 import { createSecretSource, createSecretsManagerClient } from '../../lib/adapters/webhooks/secret-source.js';
 import { createWebhookSender } from '../../lib/adapters/webhooks/sender.js';
 import { DELIVERY_RETRY } from '../../lib/domain/events/delivery.js';
-import { createEventDeliveryHandler } from './create-handler.js';
+import {
+  type EventDeliveryOptions,
+  eventDeliveryHandler,
+  eventDeliveryMiddlewares,
+} from './create-handler.js';
 
 // Built once per cold start from the environment infra/functions.ts writes: a wrong webhook URL fails here.
 const logger = new Logger({ serviceName: 'event-delivery' });
@@ -21,8 +27,7 @@ const webhookUrl = process.env.WEBHOOK_URL;
 const client = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
 const tableName = requireEnv('TABLE_NAME');
 
-/** The middy chain: logContext, then the batch handler (partial batch failures, backoff per message). */
-export const handler = createEventDeliveryHandler({
+const options: EventDeliveryOptions = {
   ...(webhookUrl
     ? {
         webhook: createWebhookSender({
@@ -64,4 +69,9 @@ export const handler = createEventDeliveryHandler({
     baseSeconds: Number(process.env.DELIVERY_RETRY_BASE_SECONDS) || DELIVERY_RETRY.baseSeconds,
   },
   logger,
-});
+};
+
+/** The middy chain: logContext, then the batch handler (partial batch failures, backoff per message). */
+export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
+  .use(eventDeliveryMiddlewares(options))
+  .handler(eventDeliveryHandler(options));

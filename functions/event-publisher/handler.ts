@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { requireEnv } from '../../lib/adapters/config/environment.js';
 import { createEventBridgeClient, createSqsClient } from '../../lib/adapters/events/clients.js';
 import {
@@ -8,7 +10,11 @@ import {
 } from '../../lib/adapters/events/targets.js';
 import { SALES_EVENT_TYPES } from '../../lib/domain/events/delivery.js';
 import type { EventTarget } from '../../lib/domain/events/ports.js';
-import { createEventPublisherHandler } from './create-handler.js';
+import {
+  type EventPublisherOptions,
+  eventPublisherHandler,
+  eventPublisherMiddlewares,
+} from './create-handler.js';
 
 // Built once per cold start from the environment infra/functions.ts writes: each target only when configured.
 const logger = new Logger({ serviceName: 'event-publisher' });
@@ -36,5 +42,9 @@ if (routes.length > 0) {
   );
 }
 
+const options: EventPublisherOptions = { targets, logger };
+
 /** The middy chain: logContext, then the stream handler (partial batch failures). */
-export const handler = createEventPublisherHandler({ targets, logger });
+export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>()
+  .use(eventPublisherMiddlewares(options))
+  .handler(eventPublisherHandler(options));

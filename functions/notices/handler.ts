@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
@@ -13,7 +15,12 @@ import { createCreditNotices } from '../../lib/adapters/email/credit-notices.js'
 import { sendSalesDigest } from '../../lib/adapters/email/sales-digest.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
 import { findProductByCode } from '../../lib/domain/product/catalog.js';
-import { createNoticesHandler } from './create-handler.js';
+import {
+  type NoticesOptions,
+  type NoticesReport,
+  noticesHandler,
+  noticesMiddlewares,
+} from './create-handler.js';
 
 // Built once per cold start from the environment infra/functions.ts writes.
 const client = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
@@ -31,8 +38,7 @@ const ledgers = createLedgerStore({ client, tableName });
 const creditNotices = createCreditNotices({ businesses, mailer, productName, logger });
 const salesEmails = (process.env.SALES_EMAILS ?? '').split(',').filter(Boolean);
 
-/** The middy chain: logContext, then the daily run. */
-export const handler = createNoticesHandler({
+const options: NoticesOptions = {
   expiry: {
     licenses: createExpiringLicenses({ client, tableName, productCodes }),
     businesses,
@@ -55,4 +61,9 @@ export const handler = createNoticesHandler({
     : {}),
   clock: { now: () => new Date() },
   logger,
-});
+};
+
+/** The middy chain: logContext, then the daily run. */
+export const handler = middy<ScheduledEvent | Record<string, never>, NoticesReport, Error, Context>()
+  .use(noticesMiddlewares(options))
+  .handler(noticesHandler(options));

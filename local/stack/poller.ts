@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { NOTIFICATION_QUEUE } from '../../infra/functions.js';
+import { abortableSleep } from './abortable-sleep.js';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
@@ -114,11 +115,11 @@ export function startPoller(options: PollerOptions): RunningPoller {
   const loop = (async () => {
     while (!stopping) {
       try {
-        if ((await pollOnce()) === 0) await sleep(idleDelayMs, abort.signal);
+        if ((await pollOnce()) === 0) await abortableSleep(idleDelayMs, abort.signal);
       } catch (error) {
         if (stopping) break;
         options.onError?.(error);
-        await sleep(1000, abort.signal);
+        await abortableSleep(1000, abort.signal);
       }
     }
   })();
@@ -131,18 +132,6 @@ export function startPoller(options: PollerOptions): RunningPoller {
       await loop;
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function toRecord(message: Message, queueArn: string): SQSRecord {

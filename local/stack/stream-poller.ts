@@ -19,6 +19,7 @@ import type {
   DynamoDBStreamEvent,
 } from 'aws-lambda';
 import { EVENT_STREAM } from '../../infra/functions.js';
+import { abortableSleep } from './abortable-sleep.js';
 import { matchesFilters } from './event-filter.js';
 
 export type StreamHandler = (
@@ -539,7 +540,7 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
         } catch (error) {
           if (stopping) break;
           report(error);
-          await sleep(ERROR_PAUSE_MS, signal);
+          await abortableSleep(ERROR_PAUSE_MS, signal);
           continue;
         }
       }
@@ -569,7 +570,7 @@ export function startStreamPoller(options: StreamPollerOptions): RunningStreamPo
       if (stopping) break;
       if (!progressed) {
         if (!busy) for (const resolve of waiters.splice(0, waiting)) resolve();
-        await sleep(wake, signal);
+        await abortableSleep(wake, signal);
       }
     }
     for (const resolve of waiters.splice(0)) resolve();
@@ -638,17 +639,4 @@ function toLambdaValue(value: SdkAttributeValue): AttributeValue {
   // `allocations`. A value with no member at all can only be that.
   if (Object.keys(value).length === 0) return { M: {} };
   throw new TypeError(`Stream attribute value of an unknown type: ${Object.keys(value).join(', ')}`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
