@@ -51,9 +51,8 @@ export function noticesHandler(options: NoticesOptions) {
     };
     const lapsed = await run('lapsed-ledgers', () => options.refreshLapsed(now));
     const expiry = await run('expiry-notices', () => sendExpiryNotices(options.expiry, now));
-    const digest = options.digest
-      ? await run('sales-digest', () => options.digest?.(now) as Promise<never>)
-      : undefined;
+    const sendDigest = options.digest;
+    const digest = sendDigest ? await run('sales-digest', () => sendDigest(now)) : undefined;
     const report: NoticesReport = {
       at: now.toISOString(),
       ...(lapsed ? { lapsed } : {}),
