@@ -16,7 +16,7 @@ const CREATED = new Date('2026-01-01T00:00:00.000Z');
 /** What the summary must say of these contracts at `now`, worked out from the contracts alone. */
 function expectedSummary(contracts: readonly Contract[], now: Date): Omit<Summary, 'asOf'> {
   const t = now.getTime();
-  const byStatus = { 'pending-setup': 0, active: 0, expired: 0, cancelled: 0 };
+  const byStatus = { 'pending-setup': 0, active: 0, expired: 0, cancelled: 0, renewed: 0, replaced: 0 };
   let activeCredits = 0;
   const expiring = { days30: 0, days60: 0, days90: 0 };
   for (const c of contracts) {

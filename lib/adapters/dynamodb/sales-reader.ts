@@ -37,6 +37,8 @@ export const CONTRACT_STATUSES: readonly ContractStatus[] = [
   'active',
   'expired',
   'cancelled',
+  'renewed',
+  'replaced',
 ];
 
 /** A contract as sales sees it in a list. */
@@ -489,6 +491,8 @@ export function createSalesReader({
           active: total(countAttribute('active')) - ended.active,
           expired: total(countAttribute('expired')) + ended['pending-setup'] + ended.active,
           cancelled: total(countAttribute('cancelled')),
+          renewed: total(countAttribute('renewed')),
+          replaced: total(countAttribute('replaced')),
         },
         activeCredits: total('activeCredits') - endingBefore(0, 'credits'),
         expiring: { days30: live(1) - live(0), days60: live(2) - live(0), days90: live(3) - live(0) },

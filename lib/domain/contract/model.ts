@@ -1,3 +1,5 @@
+import type { AgreementTerms, TermsUnavailable } from './agreement.js';
+
 /**
  * The contract model: what we store about one buyer's marketplace agreement for one product
  * and the license items that carry its credits (PRODUCT.md "Words").
@@ -11,8 +13,14 @@ export type ContractKey =
 /** Whether the buyer has completed setup (R3–R5). Only the setup flow changes it; a sync never does. */
 export type SetupState = 'pending-setup' | 'active';
 
-/** Where the contract is in its term: running, or ended by expiry or early cancellation (R1). */
-export type TermState = 'current' | 'expired' | 'cancelled';
+/**
+ * Where the contract is in its term: running, or ended by expiry, early cancellation, or
+ * because a newer agreement under another license continues it (renewed, replaced; R13).
+ */
+export type TermState = 'current' | 'expired' | 'cancelled' | 'renewed' | 'replaced';
+
+/** The terms that end a contract because its successor continues it. */
+export type ContinuedTerm = 'renewed' | 'replaced';
 
 /** The one status a person reads: the term when it has ended, else the setup state. */
 export type ContractStatus = SetupState | Exclude<TermState, 'current'>;
@@ -30,6 +38,12 @@ export interface ContractFacts {
   readonly offerId?: Fact<string>;
   readonly agreementId?: Fact<string>;
   readonly autoRenew?: Fact<boolean>;
+  /** The agreement this one renews or replaces (`Purchase Agreement Created`, intent RENEW/REPLACE). */
+  readonly previousAgreementId?: Fact<string>;
+  /** The agreement's terms from the Agreement API, dated by when they were read. */
+  readonly terms?: Fact<AgreementTerms>;
+  /** Why the terms could not be read (a channel partner's offer), dated by when that was learned. */
+  readonly termsUnavailable?: Fact<TermsUnavailable>;
 }
 
 export interface Contract {
@@ -57,6 +71,10 @@ export interface Contract {
   readonly activatedAt?: string;
   /** The activating business's name when it activated, for lists that should not join. */
   readonly businessName?: string;
+  /** The contract this one continues (a renewal or replacement under a new license, R13). */
+  readonly previousContractId?: string;
+  /** The contract that continues this one; set when this one ends as renewed or replaced. */
+  readonly nextContractId?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** When the entitlements behind this state were read. */
@@ -69,7 +87,7 @@ export interface Contract {
 export type ItemOrigin = 'purchase' | 'upgrade' | 'renewal' | 'adjustment' | 'reinstatement';
 
 /** Why an item stopped counting; it is kept as history, never deleted. */
-export type ItemEndReason = 'expired' | 'cancelled' | 'superseded';
+export type ItemEndReason = 'expired' | 'cancelled' | 'superseded' | ContinuedTerm;
 
 export interface LicenseItem {
   readonly contractId: string;

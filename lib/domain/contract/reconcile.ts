@@ -2,6 +2,7 @@ import type { ProductConfig } from '../product/catalog.js';
 import { type Entitlement, type EntitlementSummary, summarizeEntitlements } from './entitlement.js';
 import { contractIdOf } from './identity.js';
 import type {
+  ContinuedTerm,
   Contract,
   ContractFacts,
   ContractKey,
@@ -40,7 +41,23 @@ export type ContractChange =
   | { readonly type: 'identity-learned'; readonly fields: readonly string[] }
   | { readonly type: 'facts-updated'; readonly facts: readonly string[] }
   /** Written by the setup flow, never by reconcile (R3). */
-  | { readonly type: 'activated'; readonly businessId: string; readonly email: string };
+  | { readonly type: 'activated'; readonly businessId: string; readonly email: string }
+  /**
+   * Written by the hand-over of a renewal chain (continuation.ts), never by reconcile: the new
+   * contract takes over the old one's activation, the old one ends as renewed or replaced.
+   */
+  | {
+      readonly type: 'continued';
+      readonly from: string;
+      readonly businessId: string;
+      readonly term: ContinuedTerm;
+    }
+  | {
+      readonly type: 'continued-by';
+      readonly to: string;
+      readonly term: ContinuedTerm;
+      readonly creditsHandedOver: number;
+    };
 
 export type ReconcileResult =
   | { readonly changed: false }
