@@ -1,9 +1,19 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { LicenseStateError, type MarketplaceSimulator } from '../marketplace-simulator/index.js';
-import { type License, licenseExpiration, newAccountId } from '../marketplace-simulator/license.js';
+import {
+  type Agreement,
+  FREE_TRIAL_DAYS,
+  LicenseStateError,
+  type MarketplaceSimulator,
+} from '../marketplace-simulator/index.js';
+import {
+  addUtcMonths as addMonths,
+  type License,
+  licenseExpiration,
+  newAccountId,
+} from '../marketplace-simulator/license.js';
 import {
   type AgreementTerm,
   type BuyerAction,
@@ -15,9 +25,14 @@ import {
 
 /**
  * The buyer's side of AWS Marketplace for the local stack: buyers, their purchases and the
- * notifications each action makes the marketplace send. Licenses live in the simulator (which
- * answers ResolveCustomer/GetEntitlements); the console keeps what only the marketplace's
- * agreement side knows: agreement and offer ids, the auto-renew flag, the notification mode.
+ * notifications each action makes the marketplace send. Licenses and agreements live in the
+ * simulator (which serves them through ResolveCustomer/GetEntitlements and the Agreement API);
+ * the console ties them together per license (the license's current agreement, the
+ * notification mode, whether it was cancelled or ended by a successor license) and keeps that
+ * in its state file.
+ *
+ * Prices come from the simulator: 1.00 USD per credit per month (PRICE_PER_UNIT_MONTH_CENTS),
+ * so 100 credits for 12 months is an agreement value of "1200.00"; free trials are "0.00".
  */
 
 export interface ConsoleProduct {
@@ -41,6 +56,8 @@ export interface MarketplaceConsoleOptions {
   readonly stateFile?: string | undefined;
   readonly defaultMode: NotificationMode;
   readonly now?: (() => Date) | undefined;
+  /** The proposer of "through a channel partner" purchases. Default 210987654321. */
+  readonly channelPartnerAccountId?: string | undefined;
 }
 
 export const LIMITS = {
@@ -60,17 +77,33 @@ interface LicenseFacts {
   licenseArn: string;
   accountId: string;
   productCode: string;
+  /** The license's current agreement in the simulator (the last of its chain on this license). */
   agreementId: string;
-  /** Older agreements of this license, oldest first: each renewal starts a new one. */
-  previousAgreementIds: string[];
-  agreementStartTime: string;
-  offerId: string;
-  autoRenew: boolean;
   mode: NotificationMode;
   cancelled: boolean;
+  /** Set once a renewal or replacement under a new license ended this one. */
+  successorLicenseArn?: string;
+  /** The license this one renewed or replaced. */
+  predecessorLicenseArn?: string;
 }
 
-export type LicenseStatus = 'active' | 'expired' | 'cancelled';
+/** `ended`: a renewal or replacement under a new license took over; this license has no entitlements left. */
+export type LicenseStatus = 'active' | 'expired' | 'cancelled' | 'ended';
+
+/** The license's current agreement, as the simulator reports it. */
+export interface ConsoleAgreement {
+  readonly id: string;
+  readonly status: Agreement['status'];
+  readonly intent: Agreement['intent'];
+  readonly initialAgreementId: string;
+  readonly previousAgreementId?: string;
+  /** Estimated value, e.g. `1200.00` (USD). */
+  readonly value: string;
+  readonly freeTrial: boolean;
+  /** Bought through a channel partner: the seller is only the manufacturer. */
+  readonly channelPartner: boolean;
+  readonly lastUpdateTime: string;
+}
 
 export interface ConsoleLicense extends Readonly<LicenseFacts> {
   readonly status: LicenseStatus;
@@ -80,6 +113,12 @@ export interface ConsoleLicense extends Readonly<LicenseFacts> {
   readonly quantities: Readonly<Record<string, number>>;
   /** ISO; absent once cancelled (the license has no entitlements left). */
   readonly endDate?: string;
+  /** Older agreements of the chain, oldest first (including those of predecessor licenses). */
+  readonly previousAgreementIds: readonly string[];
+  readonly agreementStartTime: string;
+  readonly offerId: string;
+  readonly autoRenew: boolean;
+  readonly agreement: ConsoleAgreement;
 }
 
 export interface ConsoleState {
@@ -92,6 +131,8 @@ export interface ActionResult {
   readonly mode: NotificationMode;
   /** The SQS bodies published, in order. */
   readonly sent: readonly string[];
+  /** The bodies the buyer chose to drop ("drop the notifications"): built, never published. */
+  readonly dropped: readonly string[];
   /** What the marketplace changed, e.g. `Cancelled agmt-…`. */
   readonly change: string;
   /** One sentence for the page: the change and what was sent. */
@@ -132,6 +173,11 @@ export class StateFileError extends Error {
   override readonly name = 'StateFileError';
 }
 
+/** Every action can drop its notifications: the marketplace changes, nothing is published. */
+export interface ActionOptions {
+  dropNotifications?: boolean;
+}
+
 export interface MarketplaceConsole {
   readonly setupUrl: string;
   readonly productUrl?: string | undefined;
@@ -139,20 +185,45 @@ export interface MarketplaceConsole {
   readonly products: readonly ConsoleProduct[];
   state(): ConsoleState;
   createBuyer(name: string): Buyer;
-  purchase(request: {
-    accountId: string;
-    productCode: string;
-    credits: number;
-    months: number;
-    mode?: NotificationMode;
-    autoRenew?: boolean;
-  }): Promise<ActionResult>;
+  purchase(
+    request: {
+      accountId: string;
+      productCode: string;
+      credits: number;
+      months: number;
+      mode?: NotificationMode;
+      autoRenew?: boolean;
+      /** A 30-day free trial (freeTrialPricingTerm, value 0.00, no renewal term); `months` only names the selector. */
+      freeTrial?: boolean;
+      /** A channel partner's private offer: the agreement is manufacturer-only for the seller. */
+      channelPartner?: boolean;
+    } & ActionOptions,
+  ): Promise<ActionResult>;
   /** Adds `credits` to the credits dimension; the end date stays. */
-  upgrade(request: { licenseArn: string; credits: number }): Promise<ActionResult>;
-  /** Extends the end date by `months`; `credits`, when given, is the renewed term's quantity. */
-  renew(request: { licenseArn: string; months: number; credits?: number }): Promise<ActionResult>;
-  cancel(request: { licenseArn: string }): Promise<ActionResult>;
-  setAutoRenew(request: { licenseArn: string; enabled: boolean }): Promise<ActionResult>;
+  upgrade(request: { licenseArn: string; credits: number } & ActionOptions): Promise<ActionResult>;
+  /** Extends the end date by `months`; `credits`, when given, is the renewed term's quantity. Same license. */
+  renew(
+    request: { licenseArn: string; months: number; credits?: number } & ActionOptions,
+  ): Promise<ActionResult>;
+  /**
+   * Renewal under a new license: a new license (same buyer and product; `credits` or the old
+   * quantity) ending `months` after the old end, a RENEW agreement chained to the old one (now
+   * RENEWED), and the old license's entitlements removed.
+   */
+  renewWithNewLicense(
+    request: { licenseArn: string; months: number; credits?: number } & ActionOptions,
+  ): Promise<ActionResult>;
+  /**
+   * A private offer replaces the contract under a new license, from now for `months`: a REPLACE
+   * agreement on a new offer chained to the old one (now REPLACED), the old license revoked.
+   */
+  replaceWithPrivateOffer(
+    request: { licenseArn: string; months: number; credits?: number } & ActionOptions,
+  ): Promise<ActionResult>;
+  cancel(request: { licenseArn: string } & ActionOptions): Promise<ActionResult>;
+  setAutoRenew(request: { licenseArn: string; enabled: boolean } & ActionOptions): Promise<ActionResult>;
+  /** The license's current agreement in the simulator. */
+  agreementFor(licenseArn: string): Agreement | undefined;
   /** A fresh registration token, as the "Set up your account" button carries it. */
   mintToken(licenseArn: string): string;
 }
@@ -161,37 +232,120 @@ export function creditsDimension(product: ConsoleProduct): string {
   return Object.keys(product.creditsPerUnit ?? {})[0] ?? 'Credits';
 }
 
+const DEFAULT_CHANNEL_PARTNER = '210987654321';
+
+/** The catalog id agreements name; derived from the product code when the catalog gives none. */
+export function productIdOf(product: ConsoleProduct): string {
+  return (
+    product.productId ?? `prod-${createHash('sha256').update(product.productCode).digest('hex').slice(0, 13)}`
+  );
+}
+
 export function createMarketplaceConsole(options: MarketplaceConsoleOptions): MarketplaceConsole {
   const { simulator } = options;
   const now = options.now ?? (() => new Date());
+  const channelPartnerAccountId = options.channelPartnerAccountId ?? DEFAULT_CHANNEL_PARTNER;
   const buyers = new Map<string, Buyer>();
   const facts = new Map<string, LicenseFacts>();
-  if (options.stateFile !== undefined && existsSync(options.stateFile)) {
-    const loaded = loadStateFile(options.stateFile);
-    for (const buyer of loaded.buyers) buyers.set(buyer.accountId, buyer);
-    for (const { license, ...licenseFacts } of loaded.licenses) {
-      simulator.putLicense(license);
-      facts.set(licenseFacts.licenseArn, licenseFacts);
-    }
-  }
 
   const findProduct = (code: string): ConsoleProduct | undefined =>
     options.products.find((p) => p.productCode === code);
   // A license from a state file whose product has left the catalog still shows and notifies.
-  const productOf = (f: LicenseFacts): ConsoleProduct =>
+  const productOf = (f: { productCode: string }): ConsoleProduct =>
     findProduct(f.productCode) ?? { productCode: f.productCode };
+
+  if (options.stateFile !== undefined && existsSync(options.stateFile)) {
+    const loaded = loadStateFile(options.stateFile);
+    for (const buyer of loaded.buyers) buyers.set(buyer.accountId, buyer);
+    for (const agreement of loaded.agreements ?? []) simulator.putAgreement(agreement as Agreement);
+    for (const {
+      license,
+      previousAgreementIds,
+      autoRenew,
+      agreementStartTime,
+      offerId,
+      ...f
+    } of loaded.licenses) {
+      simulator.putLicense(license);
+      facts.set(f.licenseArn, f);
+      if (loaded.agreements === undefined) {
+        // A state file from before agreements: give the license the agreement its events named.
+        migrateAgreement(f, license, { previousAgreementIds, autoRenew, agreementStartTime, offerId });
+      }
+    }
+  }
+
+  function migrateAgreement(
+    f: LicenseFacts,
+    license: License,
+    old: {
+      previousAgreementIds?: string[];
+      autoRenew?: boolean;
+      agreementStartTime?: string;
+      offerId?: string;
+    },
+  ): void {
+    const end = licenseExpiration(license);
+    const start = old.agreementStartTime === undefined ? now() : new Date(old.agreementStartTime);
+    const endTime = end !== undefined && end > start ? end : new Date(start.getTime() + 1000);
+    const quantities = Object.fromEntries(
+      license.entitlements.length === 0
+        ? [[creditsDimension(productOf(f)), 1]]
+        : license.entitlements.map((e) => [e.dimension, Math.max(1, e.quantity)]),
+    );
+    const months = Math.max(1, Math.round((endTime.getTime() - start.getTime()) / (30.44 * 86_400_000)));
+    const made = simulator.createAgreement({
+      agreementId: f.agreementId,
+      acceptorAccountId: f.accountId,
+      proposerAccountId: options.sellerAccountId,
+      productId: productIdOf(productOf(f)),
+      licenseArn: f.licenseArn,
+      quantities,
+      months,
+      startTime: start,
+      endTime,
+      autoRenew: old.autoRenew ?? false,
+      ...(old.offerId === undefined ? {} : { offerId: old.offerId }),
+    });
+    const previous = old.previousAgreementIds ?? [];
+    simulator.putAgreement({
+      ...made,
+      initialAgreementId: previous[0] ?? made.agreementId,
+      ...(previous.length === 0 ? {} : { previousAgreementId: previous.at(-1), intent: 'RENEW' as const }),
+    });
+    if (f.cancelled) simulator.endAgreement(made.agreementId, 'CANCELLED');
+  }
+
+  const agreementOf = (f: LicenseFacts): Agreement => {
+    const agreement = simulator.getAgreement(f.agreementId);
+    if (agreement === undefined) throw new Error(`The simulator lost agreement ${f.agreementId}`);
+    return agreement;
+  };
+
+  /** The chain before `agreement`, oldest first, following previousAgreementId through the simulator. */
+  const chainBefore = (agreement: Agreement): string[] => {
+    const chain: string[] = [];
+    let previous = agreement.previousAgreementId;
+    while (previous !== undefined && !chain.includes(previous)) {
+      chain.unshift(previous);
+      previous = simulator.getAgreement(previous)?.previousAgreementId;
+    }
+    return chain;
+  };
 
   const view = (f: LicenseFacts): ConsoleLicense => {
     const license = simulator.getLicense(f.licenseArn);
+    const agreement = agreementOf(f);
     const end = license === undefined ? undefined : licenseExpiration(license);
     const status: LicenseStatus = f.cancelled
       ? 'cancelled'
-      : end === undefined || end.getTime() <= now().getTime()
-        ? 'expired'
-        : 'active';
+      : f.successorLicenseArn !== undefined
+        ? 'ended'
+        : end === undefined || end.getTime() <= now().getTime()
+          ? 'expired'
+          : 'active';
     return {
       ...f,
-      previousAgreementIds: [...f.previousAgreementIds],
       status,
       ...(license?.customerIdentifier === undefined
         ? {}
@@ -199,6 +353,24 @@ export function createMarketplaceConsole(options: MarketplaceConsoleOptions): Ma
       creditsDimension: creditsDimension(productOf(f)),
       quantities: Object.fromEntries((license?.entitlements ?? []).map((e) => [e.dimension, e.quantity])),
       ...(end === undefined ? {} : { endDate: end.toISOString() }),
+      previousAgreementIds: chainBefore(agreement),
+      agreementStartTime: agreement.startTime.toISOString(),
+      offerId: agreement.offerId,
+      autoRenew:
+        agreement.status === 'ACTIVE' && agreement.terms.renewalTerm?.configuration.enableAutoRenew === true,
+      agreement: {
+        id: agreement.agreementId,
+        status: agreement.status,
+        intent: agreement.intent,
+        initialAgreementId: agreement.initialAgreementId,
+        ...(agreement.previousAgreementId === undefined
+          ? {}
+          : { previousAgreementId: agreement.previousAgreementId }),
+        value: agreement.estimatedCharges.agreementValue,
+        freeTrial: agreement.terms.freeTrialPricingTerm !== undefined,
+        channelPartner: agreement.manufacturerOnly,
+        lastUpdateTime: agreement.lastUpdateTime.toISOString(),
+      },
     };
   };
 
@@ -206,6 +378,18 @@ export function createMarketplaceConsole(options: MarketplaceConsoleOptions): Ma
     const found = facts.get(licenseArn);
     if (found === undefined) throw new ConsoleNotFoundError(`No license ${licenseArn} in this console`);
     return found;
+  };
+
+  /** A license the buyer can still act on: not cancelled, not taken over by a successor license. */
+  const requireLive = (licenseArn: string, verb: string): LicenseFacts => {
+    const f = requireFacts(licenseArn);
+    if (f.cancelled) throw new LicenseStateError(`License ${licenseArn} was cancelled; it cannot be ${verb}`);
+    if (f.successorLicenseArn !== undefined) {
+      throw new LicenseStateError(
+        `License ${licenseArn} was ended by ${f.successorLicenseArn}; it cannot be ${verb}`,
+      );
+    }
+    return f;
   };
 
   const requireBuyer = (accountId: string): Buyer => {
@@ -222,37 +406,60 @@ export function createMarketplaceConsole(options: MarketplaceConsoleOptions): Ma
     });
     writeAtomically(
       options.stateFile,
-      `${JSON.stringify({ version: 1, buyers: [...buyers.values()], licenses }, null, 2)}\n`,
+      `${JSON.stringify(
+        { version: 1, buyers: [...buyers.values()], licenses, agreements: simulator.listAgreements() },
+        null,
+        2,
+      )}\n`,
     );
   };
 
   const term = (f: LicenseFacts): AgreementTerm => {
-    const license = simulator.getLicense(f.licenseArn);
-    const end = license === undefined ? undefined : licenseExpiration(license);
-    return { startTime: new Date(f.agreementStartTime), endTime: end ?? now(), autoRenew: f.autoRenew };
+    const agreement = agreementOf(f);
+    return {
+      startTime: agreement.startTime,
+      endTime: agreement.endTime,
+      autoRenew: agreement.terms.renewalTerm?.configuration.enableAutoRenew === true,
+    };
   };
 
-  /** After the simulator changed: save, build the bodies, publish them in order. */
-  const notify = async (f: LicenseFacts, action: BuyerAction, what: string): Promise<ActionResult> => {
-    save();
-    const license = view(f);
-    const subject: NotificationSubject = {
+  const subjectOf = (f: LicenseFacts): NotificationSubject => {
+    const agreement = agreementOf(f);
+    return {
       productCode: f.productCode,
       productId: productOf(f).productId,
       licenseArn: f.licenseArn,
       customerAWSAccountId: f.accountId,
-      customerIdentifier: license.customerIdentifier,
+      customerIdentifier: simulator.getLicense(f.licenseArn)?.customerIdentifier,
       agreementId: f.agreementId,
-      offerId: f.offerId,
+      offerId: agreement.offerId,
       sellerAccountId: options.sellerAccountId,
+      channelPartner: agreement.manufacturerOnly
+        ? {
+            accountId: agreement.proposerAccountId,
+            resaleAuthorizationId: `resaleauthz-${agreement.offerId.slice(-20)}`,
+          }
+        : undefined,
     };
-    const sent = buildNotifications(f.mode, subject, action, { now: now() });
+  };
+
+  /** After the simulator changed: save, build the bodies, publish them in order (or drop them). */
+  const notify = async (
+    f: LicenseFacts,
+    action: BuyerAction,
+    what: string,
+    drop: boolean | undefined,
+  ): Promise<ActionResult> => {
+    save();
+    const bodies = buildNotifications(f.mode, subjectOf(f), action, { now: now() });
+    const sent = drop === true ? [] : bodies;
     const result: ActionResult = {
-      license,
+      license: view(f),
       mode: f.mode,
       sent,
+      dropped: drop === true ? bodies : [],
       change: what,
-      summary: `${what}: ${describeSent(f.mode, sent.length)}`,
+      summary: `${what}: ${drop === true ? describeDropped(bodies.length) : describeSent(f.mode, sent.length)}`,
     };
     let published = 0;
     for (const body of sent) {
@@ -264,6 +471,86 @@ export function createMarketplaceConsole(options: MarketplaceConsoleOptions): Ma
       published += 1;
     }
     return result;
+  };
+
+  const agreementLiveOrThrow = (f: LicenseFacts, verb: string): Agreement => {
+    const agreement = agreementOf(f);
+    if (agreement.status !== 'ACTIVE') {
+      throw new LicenseStateError(
+        `Agreement ${agreement.agreementId} is ${agreement.status}; it cannot be ${verb}`,
+      );
+    }
+    return agreement;
+  };
+
+  /** Renewal or replacement under a new license (the two differ in offer, dates and intent). */
+  const moveToNewLicense = async (
+    intent: 'RENEW' | 'REPLACE',
+    request: { licenseArn: string; months: number; credits?: number } & ActionOptions,
+  ): Promise<ActionResult> => {
+    const verb = intent === 'RENEW' ? 'renewed' : 'replaced';
+    const old = requireLive(request.licenseArn, verb);
+    checkCount(request.months, 'months');
+    if (request.credits !== undefined) checkCount(request.credits, 'credits');
+    const oldAgreement = agreementLiveOrThrow(old, verb);
+    const oldLicense = simulator.getLicense(old.licenseArn);
+    const oldEnd = oldLicense === undefined ? undefined : licenseExpiration(oldLicense);
+    if (oldLicense === undefined || oldEnd === undefined) {
+      throw new LicenseStateError(`License ${old.licenseArn} has no contract to carry on`);
+    }
+    const product = productOf(old);
+    const dimension = creditsDimension(product);
+    const quantities =
+      request.credits === undefined
+        ? Object.fromEntries(oldLicense.entitlements.map((e) => [e.dimension, e.quantity]))
+        : { [dimension]: request.credits };
+    // A renewal continues the term; a private offer's term starts when it is accepted.
+    const startTime = now();
+    const endDate =
+      intent === 'RENEW' ? addMonths(oldEnd, request.months) : addMonths(startTime, request.months);
+    const bought = simulator.purchase({
+      productCode: old.productCode,
+      customerAWSAccountId: old.accountId,
+      quantities,
+      months: request.months,
+      endDate,
+    });
+    // A legacy buyer keeps its customer identifier, so SNS still names the same customer.
+    if (oldLicense.customerIdentifier !== undefined) {
+      simulator.putLicense({ ...bought, customerIdentifier: oldLicense.customerIdentifier });
+    }
+    const agreement = simulator.createAgreement({
+      acceptorAccountId: old.accountId,
+      proposerAccountId: oldAgreement.proposerAccountId,
+      productId: oldAgreement.productId,
+      licenseArn: bought.licenseArn,
+      quantities,
+      months: request.months,
+      startTime,
+      endTime: endDate,
+      autoRenew: oldAgreement.terms.renewalTerm?.configuration.enableAutoRenew === true,
+      manufacturerOnly: oldAgreement.manufacturerOnly,
+      previousAgreementId: oldAgreement.agreementId,
+      intent,
+    });
+    simulator.cancel(old.licenseArn);
+    old.successorLicenseArn = bought.licenseArn;
+    const f: LicenseFacts = {
+      licenseArn: bought.licenseArn,
+      accountId: old.accountId,
+      productCode: old.productCode,
+      agreementId: agreement.agreementId,
+      mode: old.mode,
+      cancelled: false,
+      predecessorLicenseArn: old.licenseArn,
+    };
+    facts.set(f.licenseArn, f);
+    return notify(
+      f,
+      { type: 'new-license', intent, previous: subjectOf(old), ...term(f) },
+      `${intent === 'RENEW' ? 'Renewed' : 'Replaced'} ${oldAgreement.agreementId} as ${agreement.agreementId} under the new license ${bought.licenseArn}`,
+      request.dropNotifications,
+    );
   };
 
   return {
@@ -296,90 +583,139 @@ export function createMarketplaceConsole(options: MarketplaceConsoleOptions): Ma
       const mode = request.mode ?? options.defaultMode;
       if (!NOTIFICATION_MODES.includes(mode))
         throw new ConsoleInputError(`Unknown notification mode ${mode}`);
+      const freeTrial = request.freeTrial === true;
+      const channelPartner = request.channelPartner === true;
       const dimension = creditsDimension(product);
+      const quantities = { [dimension]: request.credits };
+      const startTime = now();
+      const trialEnd = new Date(startTime.getTime() + FREE_TRIAL_MS);
       // SNS names buyers by customer identifier, which only legacy listings hand out.
       const license = simulator.purchase({
         productCode: product.productCode,
         customerAWSAccountId: buyer.accountId,
-        quantities: { [dimension]: request.credits },
+        quantities,
         months: request.months,
         legacy: mode === 'sns',
+        ...(freeTrial ? { endDate: trialEnd } : {}),
+      });
+      const agreement = simulator.createAgreement({
+        acceptorAccountId: buyer.accountId,
+        proposerAccountId: channelPartner ? channelPartnerAccountId : options.sellerAccountId,
+        productId: productIdOf(product),
+        licenseArn: license.licenseArn,
+        quantities,
+        months: request.months,
+        startTime,
+        ...(freeTrial ? { endTime: trialEnd } : {}),
+        autoRenew: request.autoRenew ?? false,
+        freeTrial,
+        manufacturerOnly: channelPartner,
       });
       const f: LicenseFacts = {
         licenseArn: license.licenseArn,
         accountId: buyer.accountId,
         productCode: product.productCode,
-        agreementId: newMarketplaceId('agmt-'),
-        previousAgreementIds: [],
-        agreementStartTime: now().toISOString(),
-        offerId: newMarketplaceId('offer-'),
-        autoRenew: request.autoRenew ?? false,
+        agreementId: agreement.agreementId,
         mode,
         cancelled: false,
       };
       facts.set(f.licenseArn, f);
+      const how = [freeTrial ? 'as a 30-day free trial' : `for ${plural(request.months, 'month')}`];
+      if (channelPartner) how.push('through a channel partner');
       return notify(
         f,
         { type: 'purchase', ...term(f) },
-        `${buyer.name} bought ${request.credits} ${dimension} of ${product.productCode} for ${plural(request.months, 'month')}`,
+        `${buyer.name} bought ${request.credits} ${dimension} of ${product.productCode} ${how.join(' ')}`,
+        request.dropNotifications,
       );
     },
 
-    async upgrade({ licenseArn, credits }) {
-      const f = requireFacts(licenseArn);
+    async upgrade({ licenseArn, credits, dropNotifications }) {
       checkCount(credits, 'credits');
-      if (f.cancelled)
-        throw new LicenseStateError(`License ${licenseArn} was cancelled; it cannot be upgraded`);
+      const f = requireLive(licenseArn, 'upgraded');
+      agreementLiveOrThrow(f, 'upgraded');
       const dimension = creditsDimension(productOf(f));
       simulator.upgrade(licenseArn, { [dimension]: credits });
-      return notify(f, { type: 'upgrade', ...term(f) }, `Added ${credits} ${dimension} to ${f.agreementId}`);
+      simulator.amendAgreement(f.agreementId, { addQuantities: { [dimension]: credits } });
+      return notify(
+        f,
+        { type: 'upgrade', ...term(f) },
+        `Added ${credits} ${dimension} to ${f.agreementId}`,
+        dropNotifications,
+      );
     },
 
-    async renew({ licenseArn, months, credits }) {
-      const f = requireFacts(licenseArn);
+    async renew({ licenseArn, months, credits, dropNotifications }) {
       checkCount(months, 'months');
       if (credits !== undefined) checkCount(credits, 'credits');
-      if (f.cancelled)
-        throw new LicenseStateError(`License ${licenseArn} was cancelled; it cannot be renewed`);
+      const f = requireLive(licenseArn, 'renewed');
+      const previous = agreementOf(f);
       const dimension = creditsDimension(productOf(f));
-      simulator.renew(licenseArn, {
+      const renewed = simulator.renew(licenseArn, {
         months,
         ...(credits === undefined ? {} : { quantities: { [dimension]: credits } }),
       });
-      // A renewal is a new agreement (MARKETPLACE.md §5); the old one becomes RENEWED.
-      const previousAgreementId = f.agreementId;
-      f.previousAgreementIds.push(previousAgreementId);
-      f.agreementId = newMarketplaceId('agmt-');
-      f.agreementStartTime = now().toISOString();
+      // A renewal is a new agreement (MARKETPLACE.md §5) on the same license; the old one becomes RENEWED.
+      const agreement = simulator.createAgreement({
+        acceptorAccountId: f.accountId,
+        proposerAccountId: previous.proposerAccountId,
+        productId: previous.productId,
+        licenseArn,
+        quantities: Object.fromEntries(renewed.entitlements.map((e) => [e.dimension, e.quantity])),
+        months,
+        startTime: now(),
+        endTime: licenseExpiration(renewed) ?? addMonths(now(), months),
+        autoRenew: previous.terms.renewalTerm?.configuration.enableAutoRenew === true,
+        manufacturerOnly: previous.manufacturerOnly,
+        previousAgreementId: previous.agreementId,
+        intent: 'RENEW',
+      });
+      f.agreementId = agreement.agreementId;
       return notify(
         f,
-        { type: 'renew', previousAgreementId, ...term(f) },
-        `Renewed ${previousAgreementId} for ${plural(months, 'month')} as ${f.agreementId}`,
+        { type: 'renew', previousAgreementId: previous.agreementId, ...term(f) },
+        `Renewed ${previous.agreementId} for ${plural(months, 'month')} as ${f.agreementId}`,
+        dropNotifications,
       );
     },
 
-    async cancel({ licenseArn }) {
+    renewWithNewLicense: (request) => moveToNewLicense('RENEW', request),
+
+    replaceWithPrivateOffer: (request) => moveToNewLicense('REPLACE', request),
+
+    async cancel({ licenseArn, dropNotifications }) {
       const f = requireFacts(licenseArn);
       if (f.cancelled) throw new LicenseStateError(`License ${licenseArn} is already cancelled`);
+      requireLive(licenseArn, 'cancelled');
       simulator.cancel(licenseArn);
+      if (agreementOf(f).status === 'ACTIVE') simulator.endAgreement(f.agreementId, 'CANCELLED');
       f.cancelled = true;
-      f.autoRenew = false;
-      return notify(f, { type: 'cancel' }, `Cancelled ${f.agreementId}`);
+      return notify(f, { type: 'cancel' }, `Cancelled ${f.agreementId}`, dropNotifications);
     },
 
-    async setAutoRenew({ licenseArn, enabled }) {
-      const f = requireFacts(licenseArn);
-      if (f.cancelled)
-        throw new LicenseStateError(`License ${licenseArn} was cancelled; it has nothing to renew`);
-      if (f.autoRenew === enabled) {
+    async setAutoRenew({ licenseArn, enabled, dropNotifications }) {
+      const f = requireLive(licenseArn, 'renewed');
+      const agreement = agreementLiveOrThrow(f, 'changed');
+      if (agreement.terms.renewalTerm === undefined) {
+        throw new LicenseStateError(
+          `Agreement ${f.agreementId} is a free trial; it has no renewal to turn on or off`,
+        );
+      }
+      if (agreement.terms.renewalTerm.configuration.enableAutoRenew === enabled) {
         throw new LicenseStateError(`Auto-renew of ${f.agreementId} is already ${enabled ? 'on' : 'off'}`);
       }
-      f.autoRenew = enabled;
+      simulator.amendAgreement(f.agreementId, { autoRenew: enabled });
       return notify(
         f,
         { type: 'auto-renew', ...term(f) },
         `Turned auto-renew ${enabled ? 'on' : 'off'} for ${f.agreementId}`,
+        dropNotifications,
       );
+    },
+
+    agreementFor(licenseArn) {
+      const f = facts.get(licenseArn);
+      return f === undefined ? undefined : simulator.getAgreement(f.agreementId);
     },
 
     mintToken(licenseArn) {
@@ -387,6 +723,12 @@ export function createMarketplaceConsole(options: MarketplaceConsoleOptions): Ma
       return simulator.mintToken(licenseArn);
     },
   };
+}
+
+const FREE_TRIAL_MS = FREE_TRIAL_DAYS * 86_400_000;
+
+function describeDropped(count: number): string {
+  return `dropped ${plural(count, 'notification')} (nothing was published; the reconciliation sweep has to find the change)`;
 }
 
 function checkCount(value: number, what: 'credits' | 'months'): void {
@@ -409,18 +751,34 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-/** `agmt-`/`offer-` plus 25 lowercase alphanumerics, the shape of real agreement and offer ids. */
-export function newMarketplaceId(prefix: 'agmt-' | 'offer-'): string {
-  let id = prefix;
-  for (let i = 0; i < 25; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
-  return id;
-}
-
 // ---- state file ----
 
 const isoDate = z.iso.datetime({ offset: true });
+const dateField = isoDate.transform((s) => new Date(s));
+// Agreements are the simulator's; their terms are kept as written (the simulator wrote them).
+const agreementSchema = z
+  .object({
+    agreementId: z.string().regex(/^agmt-[a-z0-9]+$/),
+    initialAgreementId: z.string(),
+    previousAgreementId: z.string().optional(),
+    intent: z.enum(['NEW', 'RENEW', 'REPLACE']),
+    acceptorAccountId: z.string().regex(/^\d{12}$/),
+    proposerAccountId: z.string().regex(/^\d{12}$/),
+    productId: z.string(),
+    offerId: z.string(),
+    status: z.string(),
+    startTime: dateField,
+    endTime: dateField,
+    acceptanceTime: dateField,
+    lastUpdateTime: dateField,
+    endTimeBehavior: z.object({ type: z.string() }).passthrough(),
+    estimatedCharges: z.object({ currencyCode: z.literal('USD'), agreementValue: z.string() }),
+    licenseArns: z.array(z.string()),
+    terms: z.object({ legalTerm: z.unknown(), configurableUpfrontPricingTerm: z.unknown() }).passthrough(),
+    manufacturerOnly: z.boolean(),
+  })
+  .passthrough();
+
 const stateFileSchema = z.object({
   version: z.literal(1),
   buyers: z.array(
@@ -432,12 +790,15 @@ const stateFileSchema = z.object({
       accountId: z.string().regex(/^\d{12}$/),
       productCode: z.string().min(1),
       agreementId: z.string().regex(/^agmt-[a-z0-9]+$/),
-      previousAgreementIds: z.array(z.string()),
-      agreementStartTime: isoDate,
-      offerId: z.string().min(1),
-      autoRenew: z.boolean(),
       mode: z.enum(['sns', 'eventbridge']),
       cancelled: z.boolean(),
+      successorLicenseArn: z.string().optional(),
+      predecessorLicenseArn: z.string().optional(),
+      // Files written before agreements moved into the simulator carry these instead.
+      previousAgreementIds: z.array(z.string()).optional(),
+      agreementStartTime: isoDate.optional(),
+      offerId: z.string().min(1).optional(),
+      autoRenew: z.boolean().optional(),
       license: z.object({
         licenseArn: z.string(),
         productCode: z.string(),
@@ -447,12 +808,14 @@ const stateFileSchema = z.object({
           z.object({
             dimension: z.string(),
             quantity: z.number(),
-            expirationDate: isoDate.transform((s) => new Date(s)),
+            expirationDate: dateField,
           }),
         ),
       }),
     }),
   ),
+  /** Absent in files written before agreements moved into the simulator. */
+  agreements: z.array(agreementSchema).optional(),
 });
 
 function loadStateFile(path: string): z.infer<typeof stateFileSchema> {

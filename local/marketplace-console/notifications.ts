@@ -33,6 +33,13 @@ export interface NotificationSubject {
   readonly agreementId: string;
   readonly offerId: string;
   readonly sellerAccountId: string;
+  /**
+   * Set for a channel partner's private offer: the partner is the proposer and the seller only
+   * the manufacturer, so agreement events arrive as `… - Manufacturer` (MARKETPLACE.md §4).
+   */
+  readonly channelPartner?:
+    | { readonly accountId: string; readonly resaleAuthorizationId: string }
+    | undefined;
 }
 
 /** The agreement's term after the action. */
@@ -48,7 +55,16 @@ export type BuyerAction =
   /** `subject.agreementId` is the new agreement's id. */
   | ({ readonly type: 'renew'; readonly previousAgreementId: string } & AgreementTerm)
   | { readonly type: 'cancel' }
-  | ({ readonly type: 'auto-renew' } & AgreementTerm);
+  | ({ readonly type: 'auto-renew' } & AgreementTerm)
+  /**
+   * A renewal or a private-offer replacement under a new license: `subject` is the new license
+   * and agreement, `previous` the old ones (old agreement RENEWED/REPLACED, old license revoked).
+   */
+  | ({
+      readonly type: 'new-license';
+      readonly intent: 'RENEW' | 'REPLACE';
+      readonly previous: NotificationSubject;
+    } & AgreementTerm);
 
 export interface BuildContext {
   readonly now: Date;
@@ -96,6 +112,23 @@ export function buildNotifications(
       ];
     case 'auto-renew':
       return [amendedEvent(subject, action, ctx)];
+    case 'new-license': {
+      const agreement = {
+        ...activeAgreement(action.intent, action, ctx.now),
+        previousAgreementId: action.previous.agreementId,
+      };
+      return [
+        agreementEvent('Created', subject, agreement, ctx),
+        licenseEvent('Updated', subject, ctx),
+        agreementEvent(
+          'Ended',
+          action.previous,
+          { status: action.intent === 'RENEW' ? 'RENEWED' : 'REPLACED' },
+          ctx,
+        ),
+        licenseEvent('Deprovisioned', action.previous, ctx),
+      ];
+    }
   }
 }
 
@@ -139,7 +172,11 @@ function snsEntitlementUpdated(subject: NotificationSubject, ctx: Ctx): string {
   });
 }
 
-function activeAgreement(intent: 'NEW' | 'RENEW' | 'AMEND', term: AgreementTerm, now: Date): JsonObject {
+function activeAgreement(
+  intent: 'NEW' | 'RENEW' | 'REPLACE' | 'AMEND',
+  term: AgreementTerm,
+  now: Date,
+): JsonObject {
   return {
     intent,
     status: 'ACTIVE',
@@ -168,7 +205,8 @@ function agreementEvent(
   extra: JsonObject = {},
 ): string {
   // Typed against the detail-types the consumer and the CDK rule accept, so they cannot drift.
-  const detailType: (typeof AGREEMENT_DETAIL_TYPES)[number] = `Purchase Agreement ${kind} - Proposer`;
+  const role = subject.channelPartner === undefined ? 'Proposer' : 'Manufacturer';
+  const detailType: (typeof AGREEMENT_DETAIL_TYPES)[number] = `Purchase Agreement ${kind} - ${role}`;
   return envelope(detailType, subject, ctx, {
     requestId: ctx.newId(),
     catalog: 'AWSMarketplace',
@@ -176,10 +214,12 @@ function agreementEvent(
     ...extra,
     product: product(subject),
     acceptor: { accountId: subject.customerAWSAccountId },
-    proposer: { accountId: subject.sellerAccountId },
+    proposer: { accountId: proposerOf(subject) },
     offer: { id: subject.offerId },
-    // Direct offers carry a null resale authorization on NEW agreements (MARKETPLACE.md §4.2).
-    ...(agreement.intent === 'NEW' ? { resaleAuthorization: { id: null } } : {}),
+    // NEW agreements carry the resale authorization: null for direct offers (MARKETPLACE.md §4.2).
+    ...(agreement.intent === 'NEW'
+      ? { resaleAuthorization: { id: subject.channelPartner?.resaleAuthorizationId ?? null } }
+      : {}),
   });
 }
 
@@ -192,10 +232,13 @@ function licenseEvent(kind: 'Updated' | 'Deprovisioned', subject: NotificationSu
     product: product(subject),
     license: { arn: printedLicenseArn(subject.licenseArn) },
     acceptor: { accountId: subject.customerAWSAccountId },
-    proposer: { accountId: subject.sellerAccountId },
+    proposer: { accountId: proposerOf(subject) },
     offer: { id: subject.offerId },
   });
 }
+
+const proposerOf = (subject: NotificationSubject): string =>
+  subject.channelPartner?.accountId ?? subject.sellerAccountId;
 
 function product(subject: NotificationSubject): JsonObject {
   return subject.productId === undefined

@@ -92,10 +92,15 @@ ${countInput('months', 'Months', LIMITS.months, 12)}
     (mode) =>
       html`<option value="${mode}"${mode === input.defaultMode ? raw(' selected') : ''}>${MODE_LABEL[mode]}</option>`,
   )}</select></label>
+<label>Offer <select name="offer"><option value="public">Public offer</option><option value="free-trial">Free trial (30 days)</option><option value="channel-partner">Through a channel partner</option></select></label>
 <label><input type="checkbox" name="autoRenew" value="on"> Auto-renew</label>
+${dropBox}
 <button>Buy</button>
 </form>`;
 }
+
+/** Every action's "drop the notifications" checkbox: the change happens, nothing is published. */
+const dropBox = html`<label class="note"><input type="checkbox" name="drop" value="on"> drop the notifications</label>`;
 
 function countInput(
   name: string,
@@ -125,12 +130,29 @@ function licenseRow(license: ConsoleLicense, input: HomePageInput): SafeHtml {
 <td>${license.endDate === undefined ? '–' : displayTime(license.endDate)}</td>
 <td>${license.status}</td>
 <td>${license.autoRenew ? 'on' : 'off'}</td>
-<td><code>${license.agreementId}</code>${
+<td><code>${license.agreementId}</code><br>${license.agreement.status}${
+    license.agreement.freeTrial ? ', free trial' : ''
+  }${license.agreement.channelPartner ? ', channel partner' : ''}<br><span class="note">${license.agreement.value} USD</span>${
+    license.agreement.previousAgreementId !== undefined &&
+    html`<br><span class="note">${license.agreement.intent === 'REPLACE' ? 'replaces' : 'renews'} ${license.agreement.previousAgreementId}</span>`
+  }${
     license.previousAgreementIds.length > 0 &&
-    html`<br><span class="note">renewed from ${license.previousAgreementIds.join(', ')}</span>`
+    html`<br><span class="note">chain: ${license.previousAgreementIds.join(' → ')} → ${license.agreementId}</span>`
+  }${
+    license.successorLicenseArn !== undefined &&
+    html`<br><span class="note">continued under <code>${license.successorLicenseArn}</code></span>`
+  }${
+    license.predecessorLicenseArn !== undefined &&
+    html`<br><span class="note">continues <code>${license.predecessorLicenseArn}</code></span>`
   }</td>
 <td>${MODE_LABEL[license.mode]}${license.customerIdentifier && html`<br><span class="note">customer ${license.customerIdentifier}</span>`}</td>
-<td>${license.status === 'cancelled' ? 'Cancelled: no actions.' : licenseActions(license, token, input.setupUrl)}</td>
+<td>${
+    license.status === 'cancelled'
+      ? 'Cancelled: no actions.'
+      : license.status === 'ended'
+        ? 'Ended by its successor license: no actions.'
+        : licenseActions(license, token, input.setupUrl)
+  }</td>
 </tr>`;
 }
 
@@ -144,18 +166,37 @@ function licenseActions(license: ConsoleLicense, token: string | undefined, setu
 </form><br>`
   }<form method="post" action="/licenses/upgrade">${hidden}
 ${countInput('credits', `+ ${license.creditsDimension}`, LIMITS.credits, 100)}
+${dropBox}
 <button>Upgrade</button>
 </form><br>
 <form method="post" action="/licenses/renew">${hidden}
 ${countInput('months', '+ months', LIMITS.months, 12)}
 ${countInput('credits', `new ${license.creditsDimension} (optional)`, LIMITS.credits)}
+${dropBox}
 <button>Renew</button>
 </form><br>
-<form method="post" action="/licenses/auto-renew">${hidden}
+<form method="post" action="/licenses/renew-new-license">${hidden}
+${countInput('months', '+ months', LIMITS.months, 12)}
+${countInput('credits', `new ${license.creditsDimension} (optional)`, LIMITS.credits)}
+${dropBox}
+<button>Renew under a new license</button>
+</form><br>
+<form method="post" action="/licenses/replace">${hidden}
+${countInput('months', 'months from now', LIMITS.months, 12)}
+${countInput('credits', `${license.creditsDimension} (optional)`, LIMITS.credits)}
+${dropBox}
+<button>Replace with a private offer (new license)</button>
+</form><br>
+${
+  !license.agreement.freeTrial &&
+  html`<form method="post" action="/licenses/auto-renew">${hidden}
 <input type="hidden" name="enabled" value="${license.autoRenew ? 'false' : 'true'}">
+${dropBox}
 <button>Turn auto-renew ${license.autoRenew ? 'off' : 'on'}</button>
-</form>
+</form>`
+}
 <form method="post" action="/licenses/cancel">${hidden}
+${dropBox}
 <button>Cancel</button>
 </form>`;
 }

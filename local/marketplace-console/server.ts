@@ -7,7 +7,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../../lib/adapters/http/form-body.js';
 import { listenOn } from '../http-server.js';
-import { LicenseStateError } from '../marketplace-simulator/index.js';
+import { AgreementStateError, LicenseStateError } from '../marketplace-simulator/index.js';
 import {
   ConsoleInputError,
   ConsoleNotFoundError,
@@ -57,24 +57,51 @@ const ACTIONS: Readonly<Record<string, Action>> = {
         months: count(f, 'months'),
         mode: mode(f),
         autoRenew: f.get('autoRenew') === 'on',
+        ...offer(f),
+        ...drop(f),
       })
     ).summary,
   '/licenses/upgrade': async (f, c) =>
-    (await c.upgrade({ licenseArn: field(f, 'licenseArn'), credits: count(f, 'credits') })).summary,
-  '/licenses/renew': async (f, c) => {
-    const credits = f.get('credits')?.trim() ? count(f, 'credits') : undefined;
-    const request = { licenseArn: field(f, 'licenseArn'), months: count(f, 'months') };
-    return (await c.renew(credits === undefined ? request : { ...request, credits })).summary;
-  },
-  '/licenses/cancel': async (f, c) => (await c.cancel({ licenseArn: field(f, 'licenseArn') })).summary,
+    (await c.upgrade({ licenseArn: field(f, 'licenseArn'), credits: count(f, 'credits'), ...drop(f) }))
+      .summary,
+  '/licenses/renew': async (f, c) => (await c.renew(termRequest(f))).summary,
+  '/licenses/renew-new-license': async (f, c) => (await c.renewWithNewLicense(termRequest(f))).summary,
+  '/licenses/replace': async (f, c) => (await c.replaceWithPrivateOffer(termRequest(f))).summary,
+  '/licenses/cancel': async (f, c) =>
+    (await c.cancel({ licenseArn: field(f, 'licenseArn'), ...drop(f) })).summary,
   '/licenses/auto-renew': async (f, c) => {
     const enabled = field(f, 'enabled');
     if (enabled !== 'true' && enabled !== 'false')
       throw new ConsoleInputError('enabled must be true or false');
-    return (await c.setAutoRenew({ licenseArn: field(f, 'licenseArn'), enabled: enabled === 'true' }))
-      .summary;
+    return (
+      await c.setAutoRenew({ licenseArn: field(f, 'licenseArn'), enabled: enabled === 'true', ...drop(f) })
+    ).summary;
   },
 };
+
+/** A new term: months, optional new credits, and the drop checkbox. */
+function termRequest(f: Fields): {
+  licenseArn: string;
+  months: number;
+  credits?: number;
+  dropNotifications: boolean;
+} {
+  const credits = f.get('credits')?.trim() ? count(f, 'credits') : undefined;
+  const request = { licenseArn: field(f, 'licenseArn'), months: count(f, 'months'), ...drop(f) };
+  return credits === undefined ? request : { ...request, credits };
+}
+
+/** The "drop the notifications" checkbox of every action. */
+const drop = (f: Fields): { dropNotifications: boolean } => ({ dropNotifications: f.get('drop') === 'on' });
+
+/** The purchase's offer: `public` (default), `free-trial` or `channel-partner`. */
+function offer(f: Fields): { freeTrial: boolean; channelPartner: boolean } {
+  const value = f.get('offer') ?? 'public';
+  if (value !== 'public' && value !== 'free-trial' && value !== 'channel-partner') {
+    throw new ConsoleInputError('offer must be public, free-trial or channel-partner');
+  }
+  return { freeTrial: value === 'free-trial', channelPartner: value === 'channel-partner' };
+}
 
 const PAGES: Readonly<Record<string, (c: MarketplaceConsole, query: URLSearchParams) => Reply>> = {
   '/': (c, query) => {
@@ -190,7 +217,7 @@ function errorReply(caught: unknown): Reply {
   if (caught instanceof UnsupportedMediaTypeError) {
     return error(415, 'Unsupported form', caught.message, 'Nothing was changed. Send an HTML form.');
   }
-  if (caught instanceof LicenseStateError) {
+  if (caught instanceof LicenseStateError || caught instanceof AgreementStateError) {
     return error(409, 'Not possible now', caught.message, 'Nothing was changed.');
   }
   if (caught instanceof NotificationPublishError) {

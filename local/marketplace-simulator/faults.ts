@@ -1,11 +1,9 @@
-import { internalServiceError, type ServiceError, throttling } from './service-error.js';
-
 export type FaultKind = 'throttle' | 'server-error';
 
 export interface FaultRates {
   /** Share of requests (0..1) answered with 400 ThrottlingException. */
   throttleRate?: number;
-  /** Share of requests (0..1) answered with 500 InternalServiceErrorException. */
+  /** Share of requests (0..1) answered with HTTP 500 (InternalServiceErrorException, or InternalServerException for the Agreement API). */
   serverErrorRate?: number;
   /** Operations the rates apply to (e.g. `['GetEntitlements']`); all when absent. */
   operations?: readonly string[];
@@ -58,23 +56,20 @@ export class FaultInjector {
     this.#scheduled = [];
   }
 
-  /** The error to answer this request with, if a fault applies. One random draw per request. */
-  draw(operation: string): ServiceError | undefined {
+  /** The fault to answer this request with, if one applies. One random draw per request. */
+  draw(operation: string): FaultKind | undefined {
     const scheduled = this.#scheduled.find((s) => s.operation === undefined || s.operation === operation);
     if (scheduled !== undefined) {
       scheduled.remaining -= 1;
       if (scheduled.remaining === 0) this.#scheduled = this.#scheduled.filter((s) => s !== scheduled);
-      return toError(scheduled.kind);
+      return scheduled.kind;
     }
     const { throttleRate, serverErrorRate, operations } = this.#rates;
     if (throttleRate === 0 && serverErrorRate === 0) return undefined;
     if (operations !== undefined && !operations.includes(operation)) return undefined;
     const roll = this.#random();
-    if (roll < throttleRate) return toError('throttle');
-    if (roll < throttleRate + serverErrorRate) return toError('server-error');
+    if (roll < throttleRate) return 'throttle';
+    if (roll < throttleRate + serverErrorRate) return 'server-error';
     return undefined;
   }
 }
-
-const toError = (kind: FaultKind): ServiceError =>
-  kind === 'throttle' ? throttling() : internalServiceError();

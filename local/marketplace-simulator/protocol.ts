@@ -10,22 +10,44 @@ import type { ResolvedCustomer } from './registration-tokens.js';
 import { invalidParameter, ServiceError } from './service-error.js';
 
 /**
- * awsJson1_1 framing for the two simulated operations: target dispatch, input decoding
- * (with the service's own validation errors) and output/error encoding.
+ * awsJson framing for the simulated operations: target dispatch, input decoding (with the
+ * service's own validation errors) and output/error encoding. ResolveCustomer and
+ * GetEntitlements speak awsJson1_1; the Agreement API (agreement-protocol.ts) awsJson1_0.
  */
 
 export const JSON_1_1_CONTENT_TYPE = 'application/x-amz-json-1.1';
+export const JSON_1_0_CONTENT_TYPE = 'application/x-amz-json-1.0';
+export type JsonProtocol = 'awsJson1_0' | 'awsJson1_1';
 
-export type OperationName = 'ResolveCustomer' | 'GetEntitlements';
+export const AGREEMENT_OPERATIONS = [
+  'DescribeAgreement',
+  'GetAgreementTerms',
+  'SearchAgreements',
+  'GetAgreementEntitlements',
+] as const;
+export type AgreementOperationName = (typeof AGREEMENT_OPERATIONS)[number];
+export type OperationName = 'ResolveCustomer' | 'GetEntitlements' | AgreementOperationName;
+
+/** The Agreement API's smithy namespace: awsJson1_0 errors carry `__type: "<namespace>#<Name>"`. */
+export const AGREEMENT_ERROR_NAMESPACE = 'com.amazonaws.marketplaceagreement';
+const AGREEMENT_SERVICE = 'AWSMPCommerceService_v20200301';
 
 const TARGETS: Readonly<Record<string, OperationName>> = {
   'AWSMPMeteringService.ResolveCustomer': 'ResolveCustomer',
   'AWSMPEntitlementService.GetEntitlements': 'GetEntitlements',
+  ...Object.fromEntries(AGREEMENT_OPERATIONS.map((op) => [`${AGREEMENT_SERVICE}.${op}`, op])),
 };
 
 export function operationForTarget(target: string | undefined): OperationName | undefined {
   return target === undefined ? undefined : TARGETS[target];
 }
+
+export function protocolOf(operation: OperationName): JsonProtocol {
+  return (AGREEMENT_OPERATIONS as readonly string[]).includes(operation) ? 'awsJson1_0' : 'awsJson1_1';
+}
+
+export const contentTypeOf = (protocol: JsonProtocol): string =>
+  protocol === 'awsJson1_0' ? JSON_1_0_CONTENT_TYPE : JSON_1_1_CONTENT_TYPE;
 
 export interface WireResponse {
   statusCode: number;
@@ -37,11 +59,12 @@ function respond(
   statusCode: number,
   payload: unknown,
   extraHeaders: Record<string, string> = {},
+  protocol: JsonProtocol = 'awsJson1_1',
 ): WireResponse {
   return {
     statusCode,
     headers: {
-      'content-type': JSON_1_1_CONTENT_TYPE,
+      'content-type': contentTypeOf(protocol),
       'x-amzn-requestid': randomUUID(),
       ...extraHeaders,
     },
@@ -49,15 +72,29 @@ function respond(
   };
 }
 
-export const successResponse = (output: unknown): WireResponse => respond(200, output);
+export const successResponse = (output: unknown, protocol: JsonProtocol = 'awsJson1_1'): WireResponse =>
+  respond(200, output, {}, protocol);
 
-/** `x-amzn-ErrorType` header plus `__type`/`message` body: the SDK reads `__type` first, then the header. */
-export const errorResponse = (error: ServiceError, extraHeaders: Record<string, string> = {}): WireResponse =>
-  respond(
+/**
+ * `x-amzn-ErrorType` header plus `__type`/`message` body: the SDK reads `__type` first, then
+ * the header. awsJson1_1 sends the bare name (`ThrottlingException`); awsJson1_0 the shape id
+ * (`com.amazonaws.marketplaceagreement#ThrottlingException`), as awsJson1_0 services do; the SDK
+ * strips the namespace either way. The error's own members go beside `message`.
+ */
+export const errorResponse = (
+  error: ServiceError,
+  extraHeaders: Record<string, string> = {},
+  protocol: JsonProtocol = 'awsJson1_1',
+): WireResponse => {
+  const type =
+    protocol === 'awsJson1_0' ? `${AGREEMENT_ERROR_NAMESPACE}#${error.errorType}` : error.errorType;
+  return respond(
     error.statusCode,
-    { __type: error.errorType, message: error.message },
+    { __type: type, message: error.message, ...error.members },
     { 'x-amzn-errortype': error.errorType, ...extraHeaders },
+    protocol,
   );
+};
 
 /** An awsJson body must be one JSON object; anything else is a SerializationException. */
 export function parseRequestBody(body: Buffer): Record<string, unknown> {

@@ -1,35 +1,55 @@
+import {
+  decodeAgreementId,
+  decodePageInput,
+  decodeSearchInput,
+  encodeAgreementEntitlementsOutput,
+  encodeAgreementTermsOutput,
+  encodeDescribeAgreementOutput,
+  encodeSearchAgreementsOutput,
+} from './agreement-protocol.js';
 import { FaultInjector, type FaultKind, type FaultRates } from './faults.js';
 import {
+  contentTypeOf,
   decodeGetEntitlementsInput,
   decodeResolveCustomerInput,
   encodeGetEntitlementsOutput,
   encodeResolveCustomerOutput,
   errorResponse,
-  JSON_1_1_CONTENT_TYPE,
+  type JsonProtocol,
   type OperationName,
   operationForTarget,
   parseRequestBody,
+  protocolOf,
   successResponse,
   type WireResponse,
 } from './protocol.js';
+import { type RateLimit, RateLimiter } from './rate-limit.js';
 import { type ListenOptions, listen, type RawRequest, type RunningSimulator } from './server.js';
-import { ServiceError } from './service-error.js';
+import {
+  agreementThrottling,
+  internalServer,
+  internalServiceError,
+  ServiceError,
+  throttling,
+} from './service-error.js';
 import { MarketplaceState } from './state.js';
 
 export interface MarketplaceSimulatorOptions {
-  /** Simulator clock. Default: real time. */
+  /** Simulator clock; token expiry, agreement expiry and the rate limit read it. Default: real time. */
   now?: () => Date;
   /** Source for the random fault rates, in [0, 1). Default: Math.random. */
   random?: () => number;
   /** Larger request bodies get 413. Default 64 KiB. */
   maxBodyBytes?: number;
+  /** Request quotas (token buckets on the simulator clock); off when absent. See setRateLimit. */
+  rateLimit?: RateLimit | readonly RateLimit[];
 }
 
 export type StartOptions = Omit<ListenOptions, 'maxBodyBytes'>;
 
 /** One request the simulator answered, for assertions. */
 export interface SimulatorCall {
-  /** `ResolveCustomer`, `GetEntitlements`, or the raw X-Amz-Target of a request it could not route. */
+  /** `ResolveCustomer`, `GetEntitlements`, `DescribeAgreement`, …, or the raw X-Amz-Target of a request it could not route. */
   operation: string;
   /** The parsed JSON body; undefined when it could not be read. */
   input: unknown;
@@ -41,24 +61,39 @@ export interface SimulatorCall {
 /**
  * A protocol-level AWS Marketplace simulator for local runs and tests.
  *
- * What it simulates: the awsJson1_1 wire protocol of `AWSMPMeteringService.ResolveCustomer`
- * and `AWSMPEntitlementService.GetEntitlements` on one HTTP endpoint, so the real SDK v3
- * clients (`MarketplaceMeteringClient`, `MarketplaceEntitlementServiceClient`) work against
- * it through their `endpoint` option: routing on `X-Amz-Target`, epoch-second timestamps,
- * errors as HTTP 400/500 with `x-amzn-ErrorType` and `{"__type", "message"}`. Behind it:
+ * What it simulates: on one HTTP endpoint, the awsJson1_1 wire protocol of
+ * `AWSMPMeteringService.ResolveCustomer` and `AWSMPEntitlementService.GetEntitlements`, and the
+ * awsJson1_0 protocol of the Marketplace Agreement API (`AWSMPCommerceService_v20200301`:
+ * DescribeAgreement, GetAgreementTerms, SearchAgreements, GetAgreementEntitlements), so the real
+ * SDK v3 clients (`MarketplaceMeteringClient`, `MarketplaceEntitlementServiceClient`,
+ * `MarketplaceAgreementClient`) work against it through their `endpoint` option: routing on
+ * `X-Amz-Target`, the content type per protocol, epoch-second timestamps, errors as HTTP
+ * 400/403/404/500 with `x-amzn-ErrorType` and `{"__type", "message", …members}` (awsJson1_0
+ * `__type` is namespaced: `com.amazonaws.marketplaceagreement#ValidationException`). Behind it:
  * licenses with contract dimensions; registration tokens that resolve to the same answer
  * for 4 hours, then `ExpiredTokenException`; `CustomerIdentifier` only for legacy licenses;
  * GetEntitlements filters (union within a key, intersection across keys, CUSTOMER_IDENTIFIER
  * and CUSTOMER_AWS_ACCOUNT_ID mutually exclusive), MaxResults 1..25, opaque signed
  * NextTokens, deterministic order, no rows for expired entitlements; buyer actions
- * (purchase, upgrade, renew, cancel); injected throttling and 5xx; a call log.
+ * (purchase, upgrade, renew, cancel); agreements (agreements.ts) with their chain
+ * (initialAgreementId, previousAgreementId), status (EXPIRED read from the clock),
+ * endTimeBehavior, estimated value and accepted terms (configurable upfront pricing, renewal,
+ * free trial, legal), created/amended/ended by the console; SearchAgreements with the seller's
+ * filters (one value each, AgreementType=PurchaseAgreement and PartyType=Proposer required),
+ * sort on EndTime/StartTime/LastUpdateTime, maxResults 1..50, keyset pages and signed tokens;
+ * AccessDeniedException for a channel partner's agreement where the seller is only the
+ * manufacturer (and Search leaves those out); injected throttling and 5xx on every operation;
+ * an optional rate limit (token buckets on the simulator clock); a call log.
  *
  * What it deliberately does not do: check SigV4 signatures or credentials (any
  * Authorization header is accepted); check the region, or that the caller is the seller
  * account that owns the product; simulate the metering operations (MeterUsage,
  * BatchMeterUsage, RegisterUsage), DisabledApiException, or the "about one hour" token
- * lifetime some docs mention; enforce request quotas (throttling happens only when
- * injected); return non-integer entitlement values (DoubleValue, BooleanValue,
+ * lifetime some docs mention; the Agreement API's other operations (cancellation and payment
+ * requests, billing adjustments, invoices, AcceptAgreementRequest), the buyer's view
+ * (PartyType=Acceptor), offer sets, future-dated agreements, usage-based or payment-schedule
+ * terms, or the 30-minute lifetime of GetAgreementEntitlements tokens; enforce the real
+ * service's quotas (only the configured rate limit throttles); return non-integer entitlement values (DoubleValue, BooleanValue,
  * StringValue); send SNS or EventBridge notifications for the buyer actions; persist
  * anything (state lives in memory and dies with the process). Validation failures in
  * GetEntitlements input map to InvalidParameterException, and a missing token to
@@ -69,11 +104,14 @@ export class MarketplaceSimulator extends MarketplaceState {
   readonly #faults: FaultInjector;
   readonly #calls: SimulatorCall[] = [];
   readonly #maxBodyBytes: number | undefined;
+  readonly #rateLimiter: RateLimiter;
 
   constructor(options: MarketplaceSimulatorOptions = {}) {
     super(options.now === undefined ? {} : { now: options.now });
     this.#faults = new FaultInjector(options.random ?? Math.random);
     this.#maxBodyBytes = options.maxBodyBytes;
+    this.#rateLimiter = new RateLimiter(this.now);
+    this.#rateLimiter.set(options.rateLimit);
   }
 
   /** Requests answered so far, oldest first. */
@@ -95,6 +133,17 @@ export class MarketplaceSimulator extends MarketplaceState {
     this.#faults.failNext(count, kind, operation);
   }
 
+  /**
+   * Request quotas: one token bucket per entry, shared by its `operations` (all when absent),
+   * starting full with `burst` tokens and refilled at `perSecond` per second of the simulator's
+   * `now` clock (not real time: advance the injected clock to refill). A request over the limit
+   * gets ThrottlingException (HTTP 400) before any injected fault. `setRateLimit(undefined)`
+   * turns it off; calling it again resets the buckets.
+   */
+  setRateLimit(limits: RateLimit | readonly RateLimit[] | undefined): void {
+    this.#rateLimiter.set(limits);
+  }
+
   /** Turns off fault rates and drops faults scheduled with failNext. */
   clearFaults(): void {
     this.#faults.clear();
@@ -111,6 +160,7 @@ export class MarketplaceSimulator extends MarketplaceState {
   #handle(request: RawRequest): WireResponse {
     const target = headerValue(request.headers['x-amz-target']);
     const operation = operationForTarget(target);
+    const protocol: JsonProtocol = operation === undefined ? 'awsJson1_1' : protocolOf(operation);
     const call: SimulatorCall = {
       operation: operation ?? target ?? '',
       input: undefined,
@@ -131,32 +181,60 @@ export class MarketplaceSimulator extends MarketplaceState {
           `Unknown operation ${target ?? '(no X-Amz-Target)'}`,
         );
       }
+      const expectedType = contentTypeOf(protocol);
       const contentType = headerValue(request.headers['content-type']) ?? '';
-      if (contentType.split(';')[0]?.trim().toLowerCase() !== JSON_1_1_CONTENT_TYPE) {
-        throw new ServiceError('SerializationException', `Content-Type must be ${JSON_1_1_CONTENT_TYPE}.`);
+      if (contentType.split(';')[0]?.trim().toLowerCase() !== expectedType) {
+        throw new ServiceError('SerializationException', `Content-Type must be ${expectedType}.`);
       }
       const input = parseRequestBody(request.body);
       call.input = input;
+      if (!this.#rateLimiter.take(operation)) {
+        throw protocol === 'awsJson1_0'
+          ? agreementThrottling('Rate exceeded (marketplace simulator rate limit)')
+          : new ServiceError('ThrottlingException', 'Rate exceeded (marketplace simulator rate limit)');
+      }
       const fault = this.#faults.draw(operation);
-      if (fault !== undefined) throw fault;
-      const output =
-        operation === 'ResolveCustomer'
-          ? encodeResolveCustomerOutput(this.resolveCustomer(decodeResolveCustomerInput(input)))
-          : encodeGetEntitlementsOutput(this.getEntitlements(decodeGetEntitlementsInput(input)));
-      return successResponse(output);
+      if (fault !== undefined) throw faultError(fault, protocol);
+      return successResponse(this.#dispatch(operation, input), protocol);
     } catch (caught) {
       const error =
         caught instanceof ServiceError
           ? caught
           : new ServiceError(
-              'InternalServiceErrorException',
+              protocol === 'awsJson1_0' ? 'InternalServerException' : 'InternalServiceErrorException',
               `Marketplace simulator failure: ${String(caught)}`,
               500,
             );
       call.outcome = error.errorType;
-      return errorResponse(error, error.statusCode === 405 ? { allow: 'POST' } : {});
+      return errorResponse(error, error.statusCode === 405 ? { allow: 'POST' } : {}, protocol);
     }
   }
+
+  #dispatch(operation: OperationName, input: Record<string, unknown>): Record<string, unknown> {
+    switch (operation) {
+      case 'ResolveCustomer':
+        return encodeResolveCustomerOutput(this.resolveCustomer(decodeResolveCustomerInput(input)));
+      case 'GetEntitlements':
+        return encodeGetEntitlementsOutput(this.getEntitlements(decodeGetEntitlementsInput(input)));
+      case 'DescribeAgreement':
+        return encodeDescribeAgreementOutput(this.describeAgreement(decodeAgreementId(input)));
+      case 'GetAgreementTerms':
+        return encodeAgreementTermsOutput(this.getAgreementTerms(decodePageInput(input)));
+      case 'SearchAgreements':
+        return encodeSearchAgreementsOutput(this.searchAgreements(decodeSearchInput(input)));
+      case 'GetAgreementEntitlements':
+        return encodeAgreementEntitlementsOutput(this.getAgreementEntitlements(decodePageInput(input)));
+    }
+  }
+}
+
+function faultError(kind: FaultKind, protocol: JsonProtocol): ServiceError {
+  if (kind === 'throttle') {
+    return protocol === 'awsJson1_0'
+      ? agreementThrottling('Rate exceeded (injected by the marketplace simulator)')
+      : throttling();
+  }
+  return protocol === 'awsJson1_0' ? internalServer() : internalServiceError();
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

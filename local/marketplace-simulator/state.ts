@@ -1,3 +1,12 @@
+import { type AgreementEntitlementRow, acceptedTerms } from './agreement-protocol.js';
+import { AgreementPager, type Page, type PageQuery, type SearchQuery } from './agreement-query.js';
+import {
+  type Agreement,
+  AgreementBook,
+  type AmendAgreementRequest,
+  type CreateAgreementRequest,
+  type EndedAgreementStatus,
+} from './agreements.js';
 import { type EntitlementPage, EntitlementPager, type EntitlementQuery } from './entitlement-query.js';
 import {
   addUtcMonths,
@@ -15,6 +24,7 @@ import {
   newLicenseArn,
 } from './license.js';
 import { RegistrationTokens, type ResolvedCustomer } from './registration-tokens.js';
+import { accessDenied, resourceNotFound } from './service-error.js';
 
 export interface MarketplaceStateOptions {
   /** Simulator clock; token expiry, purchase dates and entitlement expiry all read it. Default: real time. */
@@ -31,6 +41,8 @@ export interface PurchaseRequest {
   quantities: Quantities;
   /** Contract length in whole months, counted from `now()` in UTC. */
   months: number;
+  /** Overrides the end date `months` implies (a free trial's 30 days, for example). */
+  endDate?: Date;
   /** A legacy (CustomerIdentifier-era) listing: ResolveCustomer and GetEntitlements then carry a CustomerIdentifier. */
   legacy?: boolean;
 }
@@ -42,18 +54,24 @@ export interface RenewRequest {
 }
 
 /**
- * The in-memory marketplace: licenses and registration tokens, with the buyer actions
- * (purchase, upgrade, renew, cancel) that change them. Every method returns copies.
+ * The in-memory marketplace: licenses, agreements and registration tokens, with the buyer
+ * actions (purchase, upgrade, renew, cancel) that change licenses and the agreement book
+ * methods (create, amend, end) that change agreements. Licenses and agreements are changed
+ * separately: the caller (the marketplace console) keeps them consistent. Every method
+ * returns copies.
  */
 export class MarketplaceState {
   protected readonly now: () => Date;
   readonly #licenses = new Map<string, License>();
   readonly #tokens: RegistrationTokens;
   readonly #pager = new EntitlementPager();
+  readonly #agreements: AgreementBook;
+  readonly #agreementPager = new AgreementPager();
 
   constructor(options: MarketplaceStateOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.#tokens = new RegistrationTokens(this.now);
+    this.#agreements = new AgreementBook(this.now);
   }
 
   /** Stores (or replaces) a license as given. Throws InvalidLicenseError for shapes the real service never returns. */
@@ -83,7 +101,7 @@ export class MarketplaceState {
   purchase(request: PurchaseRequest): License {
     assertPositiveInteger(request.months, 'months');
     const account = request.customerAWSAccountId ?? newAccountId();
-    const expirationDate = addUtcMonths(this.now(), request.months);
+    const expirationDate = request.endDate ?? addUtcMonths(this.now(), request.months);
     const license: License = {
       licenseArn: newLicenseArn(account),
       productCode: request.productCode,
@@ -156,6 +174,106 @@ export class MarketplaceState {
   /** GetEntitlements semantics in-process (no faults, no call log). Throws ServiceError. */
   getEntitlements(query: EntitlementQuery): EntitlementPage {
     return this.#pager.page(this.#licenses.values(), query, this.now());
+  }
+
+  // ---- agreements ----
+
+  /**
+   * A buyer accepts an offer: a new ACTIVE agreement for `licenseArn`. With
+   * `previousAgreementId` it renews or replaces that agreement (which becomes RENEWED or
+   * REPLACED) and joins its chain. Throws InvalidAgreementError, AgreementNotFoundError,
+   * AgreementStateError.
+   */
+  createAgreement(request: CreateAgreementRequest): Agreement {
+    return this.#agreements.create(request);
+  }
+
+  /** Upgrade units (value up, prorated), turn auto-renew on/off, add a license. ACTIVE agreements only. */
+  amendAgreement(agreementId: string, change: AmendAgreementRequest): Agreement {
+    return this.#agreements.amend(agreementId, change);
+  }
+
+  /** CANCELLED, TERMINATED (endTime moves to now), RENEWED, REPLACED, …; ACTIVE agreements only. */
+  endAgreement(agreementId: string, status: EndedAgreementStatus): Agreement {
+    return this.#agreements.end(agreementId, status);
+  }
+
+  /** Stores an agreement as given, e.g. reloaded from a state file. */
+  putAgreement(agreement: Agreement): Agreement {
+    return this.#agreements.put(agreement);
+  }
+
+  /** As read now: an ACTIVE agreement past its end reads EXPIRED. */
+  getAgreement(agreementId: string): Agreement | undefined {
+    return this.#agreements.get(agreementId);
+  }
+
+  /** All agreements, in creation order. */
+  listAgreements(): Agreement[] {
+    return this.#agreements.list();
+  }
+
+  /** The agreements that grant `licenseArn`, oldest first; the last is the license's current one. */
+  agreementsForLicense(licenseArn: string): Agreement[] {
+    return this.#agreements.list().filter((a) => a.licenseArns.includes(licenseArn));
+  }
+
+  /** DescribeAgreement semantics in-process (no faults, no call log). Throws ServiceError. */
+  describeAgreement(agreementId: string): Agreement {
+    return this.#visibleAgreement(agreementId);
+  }
+
+  /** GetAgreementTerms semantics in-process. Throws ServiceError. */
+  getAgreementTerms(query: PageQuery): Page<Record<string, unknown>> {
+    const agreement = this.#visibleAgreement(query.agreementId);
+    return this.#agreementPager.pageList('terms', acceptedTerms(agreement.terms), query);
+  }
+
+  /** SearchAgreements semantics in-process; manufacturer-only agreements are left out. Throws ServiceError. */
+  searchAgreements(query: SearchQuery): Page<Agreement> {
+    return this.#agreementPager.search(this.#agreements.list(), query);
+  }
+
+  /**
+   * GetAgreementEntitlements semantics in-process: one row per license of the agreement,
+   * PROVISIONED (with a fresh registration token, 4-hour TTL like all simulator tokens) while
+   * the agreement is ACTIVE and the license still has entitlements, else DEPROVISIONED.
+   */
+  getAgreementEntitlements(query: PageQuery): Page<AgreementEntitlementRow> {
+    const agreement = this.#visibleAgreement(query.agreementId);
+    const rows = agreement.licenseArns.map((licenseArn): AgreementEntitlementRow => {
+      const license = this.#licenses.get(licenseArn);
+      const provisioned =
+        agreement.status === 'ACTIVE' &&
+        license !== undefined &&
+        license.entitlements.some((e) => e.expirationDate.getTime() > this.now().getTime());
+      return provisioned
+        ? {
+            licenseArn,
+            productId: agreement.productId,
+            status: 'PROVISIONED',
+            statusReasonCode: 'AGREEMENT_ACTIVE',
+            registrationToken: this.mintToken(licenseArn),
+          }
+        : {
+            licenseArn,
+            productId: agreement.productId,
+            status: 'DEPROVISIONED',
+            statusReasonCode: 'AGREEMENT_INACTIVE',
+          };
+    });
+    return this.#agreementPager.pageList('entitlements', rows, query);
+  }
+
+  #visibleAgreement(agreementId: string): Agreement {
+    const agreement = this.#agreements.get(agreementId);
+    if (agreement === undefined) throw resourceNotFound(agreementId);
+    if (agreement.manufacturerOnly) {
+      throw accessDenied(
+        `The caller is not a party to agreement ${agreementId}: it comes from a channel partner's offer, and the seller is only its manufacturer.`,
+      );
+    }
+    return agreement;
   }
 
   #require(licenseArn: string): License {

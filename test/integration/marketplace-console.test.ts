@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -142,7 +142,7 @@ describe('marketplace console', () => {
     const [first] = (await state()).licenses;
     if (first === undefined) throw new Error('no license');
     expect(first).toMatchObject({ accountId, mode: 'eventbridge', autoRenew: false, status: 'active' });
-    expect(first.agreementId).toMatch(/^agmt-[a-z0-9]{25}$/);
+    expect(first.agreementId).toMatch(/^agmt-[a-z0-9]{26}$/);
     expect(first.offerId).toMatch(/^offer-[a-z0-9]{25}$/);
     expect(detailTypes(h.published)).toEqual([
       'Purchase Agreement Created - Proposer',
@@ -414,6 +414,183 @@ describe('marketplace console', () => {
         defaultMode: 'sns',
       }),
     ).toThrow(StateFileError);
+  });
+});
+
+describe('marketplace console agreements', () => {
+  it('keeps the agreement in the simulator through purchase, upgrade, toggle, renew and cancel', async () => {
+    const accountId = await createBuyer();
+    const licenseArn = await buy(accountId);
+    const first = h.console.agreementFor(licenseArn);
+    expect(first).toMatchObject({
+      status: 'ACTIVE',
+      intent: 'NEW',
+      acceptorAccountId: accountId,
+      proposerAccountId: SELLER,
+      productId: PRODUCT.productId,
+      licenseArns: [licenseArn],
+      estimatedCharges: { agreementValue: '1200.00' },
+      endTimeBehavior: { type: 'EXPIRE', reasonCode: 'ACCEPTOR_RENEW_OPTED_OUT' },
+    });
+
+    done(await post('/licenses/upgrade', { licenseArn, credits: '50' }));
+    const upgraded = h.console.agreementFor(licenseArn);
+    done(await post('/licenses/auto-renew', { licenseArn, enabled: 'true' }));
+    const toggled = h.console.agreementFor(licenseArn);
+    done(await post('/licenses/renew', { licenseArn, months: '12' }));
+    const renewed = h.console.agreementFor(licenseArn);
+    done(await post('/licenses/cancel', { licenseArn }));
+
+    expect(upgraded?.estimatedCharges.agreementValue).toBe('1800.00');
+    expect(upgraded?.lastUpdateTime.getTime()).toBeGreaterThan(first?.lastUpdateTime.getTime() ?? 0);
+    expect(toggled?.endTimeBehavior.type).toBe('RENEW');
+    expect(toggled?.terms.renewalTerm?.configuration.enableAutoRenew).toBe(true);
+    expect(renewed).toMatchObject({
+      intent: 'RENEW',
+      previousAgreementId: first?.agreementId,
+      initialAgreementId: first?.agreementId,
+      licenseArns: [licenseArn],
+    });
+    expect(h.simulator.getAgreement(first?.agreementId ?? '')?.status).toBe('RENEWED');
+    expect(h.simulator.getAgreement(renewed?.agreementId ?? '')?.status).toBe('CANCELLED');
+    const page = await (await fetch(h.running.url)).text();
+    expect(page).toContain(renewed?.agreementId);
+    expect(page).toContain(`chain: ${first?.agreementId}`);
+  });
+
+  it.each([
+    ['/licenses/renew-new-license', 'RENEW', 'RENEWED', '2028-03-10'],
+    ['/licenses/replace', 'REPLACE', 'REPLACED', '2027-09-10'],
+  ] as const)(
+    'moves the contract to a new license with its own agreement when the buyer posts %s',
+    async (path, intent, oldStatus, endDay) => {
+      const accountId = await createBuyer();
+      const oldLicense = await buy(accountId);
+      const oldAgreement = h.console.agreementFor(oldLicense);
+      h.published.length = 0;
+
+      done(await post(path, { licenseArn: oldLicense, months: path === '/licenses/replace' ? '18' : '12' }));
+
+      const licenses = (await state()).licenses;
+      const old = licenses.find((l) => l.licenseArn === oldLicense);
+      const successor = licenses.find((l) => l.predecessorLicenseArn === oldLicense);
+      if (successor === undefined) throw new Error('no successor license');
+      expect(old).toMatchObject({
+        status: 'ended',
+        successorLicenseArn: successor.licenseArn,
+        quantities: {},
+      });
+      expect(successor).toMatchObject({ status: 'active', accountId, quantities: { Credits: 100 } });
+      expect(successor.endDate?.slice(0, 10)).toBe(endDay);
+      expect(successor.agreement).toMatchObject({
+        intent,
+        status: 'ACTIVE',
+        previousAgreementId: oldAgreement?.agreementId,
+        initialAgreementId: oldAgreement?.agreementId,
+      });
+      expect(h.simulator.getAgreement(oldAgreement?.agreementId ?? '')?.status).toBe(oldStatus);
+      expect(
+        h.simulator
+          .getEntitlements({ productCode: PRODUCT.productCode, filter: {}, maxResults: 25 })
+          .entitlements.map((e) => e.licenseArn),
+      ).toEqual([successor.licenseArn]);
+      expect(detailTypes(h.published)).toEqual([
+        'Purchase Agreement Created - Proposer',
+        'License Updated - Manufacturer',
+        'Purchase Agreement Ended - Proposer',
+        'License Deprovisioned - Manufacturer',
+      ]);
+      const [created, updated, ended, deprovisioned] = h.published.map((b) => JSON.parse(b));
+      expect(created.detail.agreement).toMatchObject({
+        id: successor.agreementId,
+        intent,
+        previousAgreementId: oldAgreement?.agreementId,
+      });
+      expect(toSyncCommand(JSON.stringify(updated), RECORD).scope).toMatchObject({
+        by: 'license',
+        customerAWSAccountId: accountId,
+      });
+      expect(ended.detail.agreement).toEqual({ id: oldAgreement?.agreementId, status: oldStatus });
+      expect(deprovisioned.detail.license.arn).toContain(oldLicense.slice(-34));
+      expect((await post('/licenses/upgrade', { licenseArn: oldLicense, credits: '1' })).status).toBe(409);
+    },
+  );
+
+  it('sells a free trial with a freeTrialPricingTerm and no renewal when the offer is free-trial', async () => {
+    const accountId = await createBuyer();
+    const licenseArn = await buy(accountId, { offer: 'free-trial', credits: '20' });
+
+    const agreement = h.console.agreementFor(licenseArn);
+
+    expect(agreement?.terms.freeTrialPricingTerm?.grants).toEqual([
+      { dimensionKey: 'Credits', maxQuantity: 20 },
+    ]);
+    expect(agreement?.estimatedCharges.agreementValue).toBe('0.00');
+    expect(h.simulator.getLicense(licenseArn)?.entitlements[0]?.expirationDate).toEqual(
+      new Date(h.clock.ms + 30 * 86_400_000),
+    );
+    expect((await post('/licenses/auto-renew', { licenseArn, enabled: 'true' })).status).toBe(409);
+  });
+
+  it('makes a manufacturer-only agreement with Manufacturer events when bought through a channel partner', async () => {
+    const accountId = await createBuyer();
+    const licenseArn = await buy(accountId, { offer: 'channel-partner' });
+
+    const agreement = h.console.agreementFor(licenseArn);
+
+    expect(agreement).toMatchObject({ manufacturerOnly: true, proposerAccountId: '210987654321' });
+    expect(() => h.simulator.describeAgreement(agreement?.agreementId ?? '')).toThrow(/not a party/);
+    expect(detailTypes(h.published)).toEqual([
+      'Purchase Agreement Created - Manufacturer',
+      'License Updated - Manufacturer',
+    ]);
+    expect(JSON.parse(h.published[0] ?? '').detail.resaleAuthorization.id).toMatch(/^resaleauthz-/);
+  });
+
+  it('changes the marketplace but publishes nothing when the buyer drops the notifications', async () => {
+    const accountId = await createBuyer();
+    const licenseArn = await buy(accountId, { drop: 'on' });
+    expect(h.published).toEqual([]);
+
+    const upgraded = done(await post('/licenses/upgrade', { licenseArn, credits: '5', drop: 'on' }));
+    done(await post('/licenses/renew-new-license', { licenseArn, months: '1', drop: 'on' }));
+
+    expect(upgraded).toContain('dropped 2 notifications');
+    expect(h.published).toEqual([]);
+    const licenses = (await state()).licenses;
+    expect(licenses.map((l) => l.status)).toEqual(['ended', 'active']);
+    expect(licenses[1]?.quantities).toEqual({ Credits: 105 });
+  });
+
+  it('gives each license of an old state file an agreement when the file has none', async () => {
+    const accountId = await createBuyer('Grace');
+    const licenseArn = await buy(accountId);
+    const saved = JSON.parse(readFileSync(h.stateFile, 'utf8'));
+    const oldIds = ['agmt-old0000000000000000000000'];
+    delete saved.agreements;
+    saved.licenses[0] = {
+      ...saved.licenses[0],
+      agreementId: 'agmt-cur0000000000000000000000',
+      previousAgreementIds: oldIds,
+      agreementStartTime: '2026-03-10T09:30:00.000Z',
+      offerId: 'offer-old000000000000000000000',
+      autoRenew: true,
+    };
+    writeFileSync(h.stateFile, JSON.stringify(saved));
+
+    const second = await startHarness(h.stateFile);
+
+    expect(second.console.agreementFor(licenseArn)).toMatchObject({
+      agreementId: 'agmt-cur0000000000000000000000',
+      initialAgreementId: oldIds[0],
+      previousAgreementId: oldIds[0],
+      offerId: 'offer-old000000000000000000000',
+      status: 'ACTIVE',
+      endTimeBehavior: { type: 'RENEW' },
+    });
+    done(await post('/licenses/upgrade', { licenseArn, credits: '7' }, {}, second));
+    const third = await startHarness(h.stateFile);
+    expect(third.console.agreementFor(licenseArn)).toEqual(second.console.agreementFor(licenseArn));
   });
 });
 

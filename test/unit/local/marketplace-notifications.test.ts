@@ -27,14 +27,16 @@ const SUBJECT: NotificationSubject = {
   offerId: 'offer-8kkr91jo647j3qxlcjhlqce7y',
   sellerAccountId: '123456512334',
 };
-const ACTIONS: Record<BuyerAction['type'], BuyerAction> = {
+/** Actions on one license; `new-license` (two licenses) has its own tests below. */
+type OneLicenseAction = Exclude<BuyerAction['type'], 'new-license'>;
+const ACTIONS: Record<OneLicenseAction, BuyerAction> = {
   purchase: { type: 'purchase', ...TERM },
   upgrade: { type: 'upgrade', ...TERM },
   renew: { type: 'renew', previousAgreementId: 'agmt-previous0000000000000000', ...TERM },
   cancel: { type: 'cancel' },
   'auto-renew': { type: 'auto-renew', ...TERM, autoRenew: false },
 };
-const EVENTBRIDGE_TYPES: Record<BuyerAction['type'], string[]> = {
+const EVENTBRIDGE_TYPES: Record<OneLicenseAction, string[]> = {
   purchase: ['Purchase Agreement Created - Proposer', 'License Updated - Manufacturer'],
   upgrade: ['Purchase Agreement Amended - Proposer', 'License Updated - Manufacturer'],
   renew: ['Purchase Agreement Created - Proposer', 'License Updated - Manufacturer'],
@@ -43,7 +45,7 @@ const EVENTBRIDGE_TYPES: Record<BuyerAction['type'], string[]> = {
 };
 const RECORD = { messageId: 'sqs-message-1', sentAt: '2026-06-01T09:00:01.000Z' };
 
-function build(mode: NotificationMode, type: BuyerAction['type'], subject = SUBJECT): string[] {
+function build(mode: NotificationMode, type: OneLicenseAction, subject = SUBJECT): string[] {
   return buildNotifications(mode, subject, ACTIONS[type], { now: NOW });
 }
 
@@ -92,7 +94,7 @@ describe('buildNotifications (sns)', () => {
 });
 
 describe('buildNotifications (eventbridge)', () => {
-  it.each(Object.keys(ACTIONS) as BuyerAction['type'][])(
+  it.each(Object.keys(ACTIONS) as OneLicenseAction[])(
     'sends the events the marketplace sends, each parseable, when the buyer does a %s',
     (type) => {
       const bodies = build('eventbridge', type);
@@ -120,7 +122,7 @@ describe('buildNotifications (eventbridge)', () => {
   it('shapes every event like the EventBridge fixtures when it builds them', () => {
     const fixture = fixtureJson('eventbridge/license-updated');
 
-    for (const type of Object.keys(ACTIONS) as BuyerAction['type'][]) {
+    for (const type of Object.keys(ACTIONS) as OneLicenseAction[]) {
       for (const body of build('eventbridge', type)) {
         const event = parse(body);
         expect(Object.keys(event).sort()).toEqual(Object.keys(fixture).sort());
@@ -191,6 +193,78 @@ describe('buildNotifications (eventbridge)', () => {
     const bodies = build('eventbridge', 'purchase', withoutId);
 
     for (const body of bodies) expect(parse(body).detail.product).toEqual({ code: FIXTURE.productCode });
+  });
+});
+
+describe('buildNotifications (a new license takes over)', () => {
+  const OLD: NotificationSubject = {
+    ...SUBJECT,
+    licenseArn: 'arn:aws:license-manager::845735284135:license:l-00000000000000000000000000000001',
+    agreementId: 'agmt-old00000000000000000000000',
+  };
+  const action = (intent: 'RENEW' | 'REPLACE'): BuyerAction => ({
+    type: 'new-license',
+    intent,
+    previous: OLD,
+    ...TERM,
+  });
+
+  it.each([
+    ['RENEW', 'RENEWED'],
+    ['REPLACE', 'REPLACED'],
+  ] as const)(
+    'creates the new agreement, updates the new license and ends the old ones when the intent is %s',
+    (intent, status) => {
+      const bodies = buildNotifications('eventbridge', SUBJECT, action(intent), { now: NOW }).map(parse);
+
+      expect(bodies.map((b) => b['detail-type'])).toEqual([
+        'Purchase Agreement Created - Proposer',
+        'License Updated - Manufacturer',
+        'Purchase Agreement Ended - Proposer',
+        'License Deprovisioned - Manufacturer',
+      ]);
+      expect(bodies[0]?.detail.agreement).toMatchObject({
+        id: SUBJECT.agreementId,
+        intent,
+        status: 'ACTIVE',
+        previousAgreementId: OLD.agreementId,
+      });
+      expect(bodies[1]?.detail.license).toEqual({ arn: PRINTED_LICENSE });
+      expect(bodies[2]?.detail.agreement).toEqual({ id: OLD.agreementId, status });
+      expect(bodies[3]?.detail).toMatchObject({
+        agreement: { id: OLD.agreementId },
+        license: { arn: printedLicenseArn(OLD.licenseArn) },
+      });
+      const deprovisioned = toSyncCommand(JSON.stringify(bodies[3]), RECORD);
+      expect(deprovisioned.scope).toMatchObject({
+        by: 'license',
+        licenseArn: printedLicenseArn(OLD.licenseArn),
+      });
+    },
+  );
+
+  it('sends one entitlement-updated in SNS mode', () => {
+    expect(buildNotifications('sns', SUBJECT, action('RENEW'), { now: NOW })).toHaveLength(1);
+  });
+});
+
+describe('buildNotifications (channel partner)', () => {
+  it('sends Manufacturer agreement events with the partner as proposer and a resale authorization', () => {
+    const subject = {
+      ...SUBJECT,
+      channelPartner: { accountId: '210987654321', resaleAuthorizationId: 'resaleauthz-1' },
+    };
+
+    const [created, license] = buildNotifications('eventbridge', subject, ACTIONS.purchase, { now: NOW }).map(
+      parse,
+    );
+
+    expect(created?.['detail-type']).toBe('Purchase Agreement Created - Manufacturer');
+    expect(created?.detail).toMatchObject({
+      proposer: { accountId: '210987654321' },
+      resaleAuthorization: { id: 'resaleauthz-1' },
+    });
+    expect(license?.['detail-type']).toBe('License Updated - Manufacturer');
   });
 });
 
