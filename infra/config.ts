@@ -65,6 +65,22 @@ export const deploymentConfigSchema = z
       .regex(/^cron\([^)]+\)$/, 'an EventBridge cron expression such as cron(0 8 * * ? *)')
       .default('cron(0 8 * * ? *)'),
     /**
+     * The reconciliation sweep (issue 15): when the daily run starts (an EventBridge cron, UTC),
+     * and how many marketplace calls per second it may make in all (GetEntitlements and the
+     * Agreement API; notifications and setups share those limits, so keep it low).
+     */
+    sweep: z
+      .object({
+        schedule: z
+          .string()
+          .regex(/^cron\([^)]+\)$/, 'an EventBridge cron expression such as cron(30 3 * * ? *)')
+          .default('cron(30 3 * * ? *)'),
+        callsPerSecond: z.number().positive().max(20).default(5),
+      })
+      .default({ schedule: 'cron(30 3 * * ? *)', callsPerSecond: 5 }),
+    /** Read terms and renewal chains from the Agreement API; off keeps GetEntitlements alone. */
+    agreementApi: z.boolean().default(true),
+    /**
      * Reserved concurrency of the setup function (the public fulfillment URL): at most this many
      * setup requests run at once, so a flood of anonymous POSTs cannot take the account's
      * concurrency from the notification and sales functions, and those cannot starve buyers.

@@ -12,7 +12,8 @@ export type FunctionName =
   | 'licenses'
   | 'event-publisher'
   | 'event-delivery'
-  | 'notices';
+  | 'notices'
+  | 'reconcile';
 
 export interface FunctionSettings {
   /** Folder under `functions/`, holding `handler.ts`. */
@@ -29,6 +30,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSettings>> = {
   'event-publisher': { folder: 'event-publisher', timeoutSeconds: 30, memoryMb: 512 },
   'event-delivery': { folder: 'event-delivery', timeoutSeconds: 30, memoryMb: 256 },
   notices: { folder: 'notices', timeoutSeconds: 900, memoryMb: 512 },
+  reconcile: { folder: 'reconcile', timeoutSeconds: 900, memoryMb: 512 },
 };
 
 /** The delivery queue (webhooks, sales mails): each message retried with backoff for about a day, then its DLQ. */
@@ -77,6 +79,16 @@ export const EVENT_STREAM = {
     },
     { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEDGER'] } } } },
   ],
+} as const;
+
+/** The CloudWatch namespace of the sweep's drift metric (embedded metric format) and its alarm. */
+export const SWEEP_METRICS_NAMESPACE = 'MarketplaceCredits';
+
+/** The sweep's schedules: the daily start, and a frequent "go on" that resumes a run that ran out of time. */
+export const SWEEP = {
+  continueEveryMinutes: 15,
+  /** Never two at once: one instance (and a lease in the table, should an invocation outlive it). */
+  reservedConcurrency: 1,
 } as const;
 
 /** Where the deployment-specific parts of the environment come from; the rest is config. */
@@ -139,9 +151,19 @@ export function functionEnvironment(
     };
   }
   if (name === 'sales') return common;
+  if (name === 'reconcile') {
+    return {
+      ...common,
+      SENDER_EMAIL: config.senderEmail,
+      PRODUCT_NAME: config.productName,
+      SWEEP_CALLS_PER_SECOND: String(config.sweep.callsPerSecond),
+      METRICS_NAMESPACE: SWEEP_METRICS_NAMESPACE,
+    };
+  }
   // The consumer and the license API mail a business that became over-allocated (R9).
   const mail = { SENDER_EMAIL: config.senderEmail, PRODUCT_NAME: config.productName };
-  if (name !== 'setup') return { ...common, ...mail };
+  const agreementApi: Record<string, string> = config.agreementApi ? {} : { AGREEMENT_API: 'off' };
+  if (name !== 'setup') return { ...common, ...mail, ...agreementApi };
   return {
     ...common,
     SENDER_EMAIL: config.senderEmail,

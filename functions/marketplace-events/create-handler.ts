@@ -3,8 +3,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logContext } from '../../lib/adapters/lambda/log-context.js';
+import type { AgreementReader } from '../../lib/domain/contract/agreement.js';
+import { syncWithAgreements } from '../../lib/domain/contract/agreement-sync.js';
 import type { Clock, ContractRepository, EntitlementReader } from '../../lib/domain/contract/ports.js';
-import { syncContracts } from '../../lib/domain/contract/sync-contracts.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
 import { marketplaceTopics, NotificationParseError, toSyncCommand } from './schema.js';
 
@@ -13,6 +14,11 @@ export interface MarketplaceEventsOptions {
   readonly contracts: ContractRepository;
   /** Built per invocation so marketplace retries can stop before the invocation's time runs out. */
   readonly entitlementsFor: (remainingMs: () => number) => EntitlementReader;
+  /**
+   * The Agreement API, built the same way: terms, and renewal chains under a new license. Absent
+   * (AGREEMENT_API=off), contracts are kept from GetEntitlements alone.
+   */
+  readonly agreementsFor?: (remainingMs: () => number) => AgreementReader;
   /** The domain's clock: what is expired, what is current. Tests move it through a contract's term. */
   readonly clock: Clock;
   /**
@@ -57,8 +63,14 @@ export function batchHandler(options: MarketplaceEventsOptions) {
         { messageId: record.messageId, sentAt },
         { topicArns, now: received.now() },
       );
-      const entitlements = options.entitlementsFor(() => context.getRemainingTimeInMillis());
-      const outcome = await syncContracts(command, { ...options, entitlements });
+      const remainingMs = () => context.getRemainingTimeInMillis();
+      const entitlements = options.entitlementsFor(remainingMs);
+      const agreements = options.agreementsFor?.(remainingMs);
+      const { outcome, report } = await syncWithAgreements(command, {
+        ...options,
+        entitlements,
+        ...(agreements ? { agreements } : {}),
+      });
       if (outcome.status === 'ignored') {
         logger.warn('Notification for a product this deployment does not sell: acknowledged', {
           ...log,
@@ -66,7 +78,20 @@ export function batchHandler(options: MarketplaceEventsOptions) {
         });
         return;
       }
-      logger.info('Notification synced', { ...log, trigger: command.trigger, contracts: outcome.contracts });
+      logger.info('Notification synced', {
+        ...log,
+        trigger: command.trigger,
+        contracts: outcome.contracts,
+        ...(report.enriched.length > 0 ? { enriched: report.enriched } : {}),
+        ...(report.continued.length > 0 ? { continued: report.continued } : {}),
+        ...(report.awaitingSuccessor.length > 0 ? { awaitingSuccessor: report.awaitingSuccessor } : {}),
+      });
+      if (report.notContinued.length > 0) {
+        logger.warn('A renewal chain was not handed over: sales should look at it', {
+          ...log,
+          notContinued: report.notContinued,
+        });
+      }
     } catch (error) {
       const level = error instanceof NotificationParseError ? 'warn' : 'error';
       logger[level]('Notification failed: SQS will retry it, then dead-letter it', {

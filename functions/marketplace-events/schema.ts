@@ -77,7 +77,13 @@ export const agreementEventSchema = z.object({
   ...eventBase,
   'detail-type': z.enum(AGREEMENT_DETAIL_TYPES),
   detail: z.object({
-    agreement: z.object({ id, autoRenewalEnabled: z.optional(z.boolean()) }),
+    agreement: z.object({
+      id,
+      autoRenewalEnabled: z.optional(z.boolean()),
+      // NEW, RENEW, REPLACE, AMEND …: only RENEW and REPLACE with a previous agreement start a chain.
+      intent: z.optional(z.string().check(z.maxLength(40))),
+      previousAgreementId: z.optional(id),
+    }),
     product,
     acceptor: z.object({ accountId }),
   }),
@@ -219,6 +225,19 @@ function fromAgreementEvent(event: z.infer<typeof agreementEventSchema>, asOf: s
   // An Ending event (days before the end) tells whether it renews only if it carries the flag:
   // nothing is assumed from its arrival.
   const autoRenew = detail.agreement.autoRenewalEnabled;
+  const { intent, previousAgreementId } = detail.agreement;
+  const continues = previousAgreementId && (intent === 'RENEW' || intent === 'REPLACE') ? intent : undefined;
+  const facts: ContractFacts = {
+    ...(autoRenew === undefined ? {} : { autoRenew: { value: autoRenew, asOf } }),
+    // A renewal or replacement names the agreement it continues (R13): the chain's link when the
+    // new agreement comes under a new license and the Agreement API cannot say it.
+    ...(continues && previousAgreementId
+      ? {
+          previousAgreementId: { value: previousAgreementId, asOf },
+          continuationIntent: { value: continues, asOf },
+        }
+      : {}),
+  };
   return {
     product: detail.product?.code
       ? { code: detail.product.code }
@@ -226,7 +245,7 @@ function fromAgreementEvent(event: z.infer<typeof agreementEventSchema>, asOf: s
         ? { id: detail.product.id }
         : { any: true },
     scope: { by: 'account', customerAWSAccountId: detail.acceptor.accountId },
-    facts: autoRenew === undefined ? {} : { autoRenew: { value: autoRenew, asOf } },
+    facts,
     factsApplyTo: { agreementId: detail.agreement.id },
     trigger: { source: 'eventbridge', type: event['detail-type'], id: event.id, at: asOf },
   };

@@ -1,9 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -35,6 +41,8 @@ import {
   type FunctionName,
   functionEnvironment,
   NOTIFICATION_QUEUE,
+  SWEEP,
+  SWEEP_METRICS_NAMESPACE,
 } from '../functions.js';
 
 export { MARKETPLACE_DETAIL_TYPES };
@@ -247,7 +255,64 @@ export class ComputeStack extends Stack {
       ],
     });
 
-    for (const f of [setup, marketplaceEvents, licenses, notices, ...(delivery ? [delivery] : [])]) {
+    // The reconciliation sweep (issue 15): daily, plus a frequent "go on" that resumes a run that
+    // ran out of time (and does nothing otherwise); one instance at a time, and a lease besides.
+    const reconcile = fn('reconcile', SWEEP.reservedConcurrency);
+    const reconcileDlq = new Queue(this, 'ReconcileScheduleDlq', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    reconcile.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+      onFailure: new SqsDestination(reconcileDlq),
+    });
+    const sweepTarget = (input?: Record<string, string>) =>
+      new LambdaFunction(reconcile, {
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: reconcileDlq,
+        ...(input ? { event: RuleTargetInput.fromObject(input) } : {}),
+      });
+    new Rule(this, 'DailyReconciliation', {
+      description: 'Re-syncs agreements updated since the last run and contracts not synced for a day',
+      schedule: Schedule.expression(config.sweep.schedule),
+      targets: [sweepTarget()],
+    });
+    new Rule(this, 'ReconciliationContinue', {
+      description: 'Resumes a reconciliation run that ran out of time; nothing otherwise',
+      schedule: Schedule.rate(Duration.minutes(SWEEP.continueEveryMinutes)),
+      targets: [sweepTarget({ action: 'continue' })],
+    });
+    // The Agreement API actions used: terms (DescribeAgreement, GetAgreementTerms) and the
+    // sweep's and chains' SearchAgreements. They take no resource-level permissions.
+    const agreementActions = [
+      'aws-marketplace:DescribeAgreement',
+      'aws-marketplace:GetAgreementTerms',
+      'aws-marketplace:SearchAgreements',
+    ];
+    reconcile.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['aws-marketplace:GetEntitlements', ...agreementActions],
+        resources: ['*'],
+      }),
+    );
+    if (config.agreementApi) {
+      marketplaceEvents.addToRolePolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions: agreementActions, resources: ['*'] }),
+      );
+    }
+
+    for (const f of [
+      setup,
+      marketplaceEvents,
+      licenses,
+      notices,
+      reconcile,
+      ...(delivery ? [delivery] : []),
+    ]) {
       f.addToRolePolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
@@ -334,17 +399,18 @@ export class ComputeStack extends Stack {
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
 
-    for (const dlq of [streamDlq, noticesDlq]) {
+    for (const dlq of [streamDlq, noticesDlq, reconcileDlq]) {
       Validations.of(dlq).acknowledge({
         id: 'AwsSolutions::AwsSolutions-SQS3',
         reason:
           'It is a DLQ: of the stream event source (on-failure destination) or of the schedule target, which cdk-nag does not see as one.',
       });
     }
-    for (const f of [marketplaceEvents, setup]) {
+    for (const f of [marketplaceEvents, setup, reconcile]) {
       Validations.of(f.role ?? f).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason: 'aws-marketplace:GetEntitlements and ResolveCustomer support no resource-level permissions.',
+        reason:
+          'aws-marketplace:GetEntitlements, ResolveCustomer and the Agreement API actions support no resource-level permissions.',
       });
     }
 
@@ -400,7 +466,27 @@ export class ComputeStack extends Stack {
       1,
       'The daily notices run failed three times or could not be invoked: see the runbook in README (Events).',
     );
+    alarm(
+      'ReconcileScheduleDlqNotEmpty',
+      reconcileDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      1,
+      'The reconciliation sweep failed three times or could not be invoked: see the runbook in README (Reconciliation).',
+    );
+    // The sweep corrected something the notifications had missed: a notification was lost or
+    // the consumer is misconfigured. The drift report in the reconcile logs names the contracts.
+    alarm(
+      'ReconciliationDrift',
+      new Metric({
+        namespace: SWEEP_METRICS_NAMESPACE,
+        metricName: 'SweepDrift',
+        statistic: 'Sum',
+        period: Duration.hours(1),
+      }),
+      1,
+      'The reconciliation sweep corrected contracts that notifications had missed: see the drift report in the reconcile logs.',
+    );
     for (const [name, f] of [
+      ['Reconcile', reconcile],
       ['MarketplaceEvents', marketplaceEvents],
       ['Setup', setup],
       ['Sales', sales],
@@ -472,6 +558,12 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   // notice-store: expiring licenses and stuck setups (Query on byStatus), lapsed ledgers (Query
   // on byExpiry), their refresh (GetItem, TransactWriteItems of Puts), the over-allocated list
   // (Query, BatchGetItem), businesses (GetItem), claims (PutItem, UpdateItem, DeleteItem).
+  // sweep-store: the lease (UpdateItem), stale contracts (Query on byStatus), the sync time
+  // (UpdateItem); contract-store as for marketplace-events (byAccount for chains, byCustomer).
+  reconcile: {
+    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: ['byStatus', 'byAccount', 'byCustomer'],
+  },
   notices: {
     actions: [
       'dynamodb:GetItem',

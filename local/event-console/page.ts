@@ -28,6 +28,8 @@ export interface EventsPageInput {
   readonly pendingFailures: number;
   /** The local stack can run the daily notices (the schedule's job) from a button. */
   readonly canRunNotices?: boolean;
+  /** …and the reconciliation sweep. */
+  readonly canRunSweep?: boolean;
   readonly done?: string | undefined;
 }
 
@@ -62,6 +64,7 @@ ${input.done && html`<p class="status" role="status">${input.done}</p>`}
 <button>Fail them</button>
 </form>
 ${input.canRunNotices ? html`<form method="post" action="/run-notices"><button>Run the daily notices now</button> (expiry notices at 60, 30 and 7 days, lapsed ledgers, the sales digest: what the schedule runs once a day)</form>` : ''}
+${input.canRunSweep ? html`<form method="post" action="/run-sweep"><button name="mode" value="incremental">Run the reconciliation sweep now</button> <button name="mode" value="backfill">Backfill every agreement</button> (heals contracts whose notifications were dropped: tick "drop the notifications" on the marketplace page, then run it)</form>` : ''}
 <form method="post" action="/clear"><button>Clear the list</button></form>
 ${input.pendingFailures > 0 && html`<p class="note">${input.pendingFailures} more webhook deliveries will be answered with 503.</p>`}
 ${input.events.length === 0 ? html`<p>Nothing has arrived yet.</p>` : eventsTable(input.events)}`,

@@ -39,6 +39,8 @@ export interface EventConsoleOptions {
    * its mails reach local SES and its events this page.
    */
   readonly runDailyNotices?: () => void;
+  /** Starts the reconciliation sweep (what its daily schedule runs) or the one-time backfill. */
+  readonly runSweep?: (action: 'incremental' | 'backfill') => void;
 }
 
 export interface RunningEventConsole {
@@ -166,6 +168,7 @@ const ROUTES: Readonly<Record<string, Route>> = {
           webhookUrl: `${state.url}/webhook`,
           pendingFailures: state.failures,
           canRunNotices: state.options.runDailyNotices !== undefined,
+          canRunSweep: state.options.runSweep !== undefined,
           done: url.searchParams.get('done')?.slice(0, 200),
         }),
       ),
@@ -184,6 +187,23 @@ const ROUTES: Readonly<Record<string, Route>> = {
         );
       state.options.runDailyNotices();
       return back('Started the daily notices run: its mails go to local SES, its events appear here');
+    },
+  },
+  '/run-sweep': {
+    POST: (state, request) => {
+      if (!state.options.runSweep)
+        return htmlReply(
+          404,
+          problemPage('Not here', 'This console was started without the sweep function.'),
+        );
+      const backfill =
+        new URLSearchParams(request.body.toString('utf8').slice(0, 200)).get('mode') === 'backfill';
+      state.options.runSweep(backfill ? 'backfill' : 'incremental');
+      return back(
+        backfill
+          ? 'Started the backfill: every agreement is read again; the stack log shows the drift report'
+          : 'Started the reconciliation sweep; the stack log shows the drift report',
+      );
     },
   },
   '/clear': {

@@ -126,12 +126,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     // fresh signing secret per start (what Secrets Manager holds in AWS).
     const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
     const runNotices: { run?: () => void } = {};
+    const runSweep: { run?: (action: 'incremental' | 'backfill') => void } = {};
     const eventConsole = await startEventConsole({
       host: HOST,
       port: options.ports.events,
       webhookSecret,
       log: options.log,
       runDailyNotices: () => runNotices.run?.(),
+      runSweep: (action) => runSweep.run?.(action),
     });
     stops.push(() => eventConsole.stop());
     const simulator = new MarketplaceSimulator();
@@ -211,6 +213,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         tableName: LOCAL_TABLE_NAME,
         consoleUrl: `${product.url}/`,
       }),
+      ...functionEnvironment('reconcile', config, { tableName: LOCAL_TABLE_NAME }),
       ...functionEnvironment('notices', config, {
         tableName: LOCAL_TABLE_NAME,
         consoleUrl: `${product.url}/`,
@@ -237,7 +240,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
 
-    const [events, setup, sales, licenses, publisher, delivery, notices] = await Promise.all([
+    const [events, setup, sales, licenses, publisher, delivery, notices, reconcile] = await Promise.all([
       import('../../functions/marketplace-events/handler.js'),
       import('../../functions/setup/handler.js'),
       import('../../functions/sales/handler.js'),
@@ -245,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       import('../../functions/event-publisher/handler.js'),
       import('../../functions/event-delivery/handler.js'),
       import('../../functions/notices/handler.js'),
+      import('../../functions/reconcile/handler.js'),
     ]);
     handlers.setup = setup.handler as unknown as FunctionUrlHandler;
     handlers.sales = sales.handler as unknown as FunctionUrlHandler;
@@ -337,6 +341,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       await running;
     });
     setTimeout(() => runNotices.run?.(), 1000).unref();
+
+    // The reconciliation sweep (issue 15): daily, and from the event console's buttons (a run or
+    // the one-time backfill). The lease in the table keeps two runs from overlapping.
+    let sweeping: Promise<void> | undefined;
+    runSweep.run = (action) => {
+      sweeping ??= reconcile
+        .handler({ action }, invocationContext('reconcile'))
+        .then((result) => {
+          const c = result.progress?.counts;
+          options.log(
+            result.status === 'busy'
+              ? 'sweep  another run holds the lease: nothing done'
+              : `sweep  ${action} ${result.status}: ${c?.agreements ?? 0} agreements, ${c?.contracts ?? 0} contracts read; drift ${result.drift} (created ${c?.created ?? 0}, changed ${c?.changed ?? 0}, ended ${c?.ended ?? 0}, continued ${c?.continued ?? 0})`,
+          );
+        })
+        .catch((error: unknown) => options.log(`sweep  run failed: ${describe(error)}`))
+        .finally(() => {
+          sweeping = undefined;
+        });
+    };
+    const dailySweep = setInterval(() => runSweep.run?.('incremental'), 24 * 60 * 60 * 1000);
+    dailySweep.unref();
+    stops.push(async () => {
+      clearInterval(dailySweep);
+      await sweeping;
+    });
 
     return {
       urls: {

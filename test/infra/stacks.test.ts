@@ -71,7 +71,7 @@ describe('compute stack', () => {
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
     });
     // Notifications and their DLQ; the delivery queue and its DLQ; the stream's and the schedule's DLQs.
-    compute.resourceCountIs('AWS::SQS::Queue', 6);
+    compute.resourceCountIs('AWS::SQS::Queue', 7);
     compute.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -173,6 +173,26 @@ describe('compute stack', () => {
       'sqs:DeleteMessage': ['queue'],
       'sqs:GetQueueAttributes': ['queue'],
       'aws-marketplace:GetEntitlements': ['*'],
+      // Terms and renewal chains (issue 15): the Agreement API actions it calls, nothing more.
+      'aws-marketplace:DescribeAgreement': ['*'],
+      'aws-marketplace:GetAgreementTerms': ['*'],
+      'aws-marketplace:SearchAgreements': ['*'],
+    });
+    expect(permissionsOf(compute, 'Reconcile')).toEqual({
+      ...logs,
+      ...mail,
+      'dynamodb:GetItem': ['index/byAccount', 'index/byCustomer', 'index/byStatus', 'table'],
+      'dynamodb:Query': ['index/byAccount', 'index/byCustomer', 'index/byStatus', 'table'],
+      'dynamodb:PutItem': ['index/byAccount', 'index/byCustomer', 'index/byStatus', 'table'],
+      'dynamodb:UpdateItem': ['index/byAccount', 'index/byCustomer', 'index/byStatus', 'table'],
+      'aws-marketplace:GetEntitlements': ['*'],
+      'aws-marketplace:DescribeAgreement': ['*'],
+      'aws-marketplace:GetAgreementTerms': ['*'],
+      'aws-marketplace:SearchAgreements': ['*'],
+      // The asynchronous invocation's on-failure destination: its DLQ.
+      'sqs:GetQueueAttributes': [expect.stringContaining('ReconcileScheduleDlq')],
+      'sqs:GetQueueUrl': [expect.stringContaining('ReconcileScheduleDlq')],
+      'sqs:SendMessage': [expect.stringContaining('ReconcileScheduleDlq')],
     });
     expect(permissionsOf(compute, 'Setup')).toEqual({
       ...logs,
@@ -355,8 +375,25 @@ describe('compute stack', () => {
     const alarms = Object.values(compute.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties.MetricName,
     );
-    expect(alarms.filter((m) => m === 'Errors')).toHaveLength(7);
-    expect(alarms.filter((m) => m === 'Throttles')).toHaveLength(7);
+    expect(alarms.filter((m) => m === 'Errors')).toHaveLength(8);
+    expect(alarms.filter((m) => m === 'Throttles')).toHaveLength(8);
+  });
+
+  it('runs the reconciliation sweep daily and resumes it every 15 minutes, one at a time, and alarms on drift', () => {
+    compute.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 3 * * ? *)' });
+    compute.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: Match.arrayWith([Match.objectLike({ Input: JSON.stringify({ action: 'continue' }) })]),
+    });
+    compute.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Environment: { Variables: Match.objectLike({ SWEEP_CALLS_PER_SECOND: '5' }) },
+    });
+    compute.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SweepDrift',
+      Namespace: 'MarketplaceCredits',
+      Threshold: 1,
+    });
   });
 });
 

@@ -6,14 +6,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
 import type { Contract, LicenseItem } from '../../domain/contract/model.js';
-import type { ContractRepository } from '../../domain/contract/ports.js';
+import type { ContractChangeSet, ContractRepository } from '../../domain/contract/ports.js';
 import { emptyLedger, type LedgerTransition, withSources } from '../../domain/credits/ledger.js';
-import type { Ledger } from '../../domain/credits/model.js';
+import type { CreditSource, Ledger } from '../../domain/credits/model.js';
 import { contractSource } from '../../domain/credits/sources.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
 import { jitter, ledgerPuts, readLedger } from './ledger-store.js';
 import { auditRow, contractRow, domainFields, itemRow, queryAllPages } from './rows.js';
-import { MAX_SUMMARY_UPDATES, summaryUpdates } from './summary-counters.js';
+import { MAX_SUMMARY_UPDATES, summaryUpdatesOfAll } from './summary-counters.js';
 
 export interface ContractStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -81,19 +81,32 @@ export function createContractStore({
     },
 
     async save(change) {
-      if (change.touchedItems.length > MAX_ITEMS_PER_CHANGE) {
-        throw new Error(
-          `Contract ${change.next.contract.contractId} change touches ${change.touchedItems.length} items; a transaction holds ${MAX_ITEMS_PER_CHANGE}`,
-        );
-      }
-      const { contract } = change.next;
-      const counters = summaryUpdates(
-        tableName,
-        contract.contractId,
-        change.audit.before,
-        change.audit.after,
+      await saveAll([change]);
+    },
+
+    async saveAll(changes) {
+      await saveAll(changes);
+    },
+  };
+
+  /**
+   * Writes contract changes as one transaction: each contract on its version, its touched items,
+   * its audit entry, the summary counters (merged) and the ledgers of the businesses that hold
+   * them. One change is a sync's or the setup's; two are a renewal chain's hand-over, where the
+   * old contract's credits leave its business's total in the same write that adds the new one's,
+   * so the total never shows a gap or a double count.
+   */
+  async function saveAll(changes: readonly ContractChangeSet[]): Promise<void> {
+    const touched = changes.reduce((n, change) => n + change.touchedItems.length, 0);
+    const limit = MAX_ITEMS_PER_CHANGE - 2 * (changes.length - 1);
+    if (touched > limit) {
+      throw new Error(
+        `Contract ${changes.map((c) => c.next.contract.contractId).join(', ')} change touches ${touched} items; a transaction holds ${limit}`,
       );
-      const contractItems = [
+    }
+    const contractItems = changes.flatMap((change) => {
+      const { contract } = change.next;
+      return [
         {
           Put: {
             TableName: tableName,
@@ -118,54 +131,81 @@ export function createContractStore({
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
-        ...counters,
       ];
+    });
+    const counters = summaryUpdatesOfAll(
+      tableName,
+      changes.map((change) => ({
+        contractId: change.next.contract.contractId,
+        before: change.audit.before,
+        after: change.audit.after,
+      })),
+    );
+    // An activated contract's credits count in its business's total (R2): its ledger source is
+    // set in the same transaction, on the ledger's revision. A contract that a hand-over ends
+    // leaves its business too (its source is removed). When only a ledger moved (an allocation
+    // at that moment), the contracts' reads still hold: read the ledger again and retry the
+    // transaction, without starting the sync over.
+    const patches = new Map<string, { name: string; patch: Record<string, CreditSource | undefined> }>();
+    for (const change of changes) {
+      const { contract } = change.next;
       const businessId = contract.activatedBy;
-      const now = new Date(change.audit.at);
-      // An activated contract's credits count in its business's total (R2): its ledger source
-      // is set in the same transaction, on the ledger's revision. When only the ledger moved
-      // (an allocation at that moment), the contract's read still holds: read the ledger again
-      // and retry the transaction, without starting the sync over.
-      for (let attempt = 1; ; attempt++) {
-        const ledger = businessId ? await readLedger(client, tableName, businessId) : undefined;
-        const write = businessId
-          ? withSources(
-              ledger ?? emptyLedger(businessId, now, { businessName: contract.businessName ?? '' }),
-              { [contract.contractId]: contractSource(contract) },
-              now,
-            )
-          : undefined;
-        try {
-          await client.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                ...contractItems,
-                ...(write ? ledgerPuts(tableName, write.next, ledger?.revision) : []),
-              ],
-            }),
+      if (!businessId) continue;
+      const entry = patches.get(businessId) ?? { name: contract.businessName ?? '', patch: {} };
+      entry.patch[contract.contractId] = contractSource(contract);
+      patches.set(businessId, entry);
+    }
+    const now = new Date(changes[0]?.audit.at ?? Date.now());
+    const firstId = changes[0]?.next.contract.contractId ?? '?';
+    for (let attempt = 1; ; attempt++) {
+      const ledgers = await Promise.all(
+        [...patches].map(async ([businessId, { name, patch }]) => {
+          const ledger = await readLedger(client, tableName, businessId);
+          const write = withSources(
+            ledger ?? emptyLedger(businessId, now, { businessName: name }),
+            patch,
+            now,
           );
-          if (write?.transition && onLedgerTransition) await onLedgerTransition(write.next, write.transition);
-          return;
-        } catch (error) {
-          if (!(error instanceof TransactionCanceledException)) throw error;
-          const reasons = error.CancellationReasons ?? [];
-          const contractMoved = reasons
-            .slice(0, contractItems.length)
-            .some((reason) => reason.Code === 'ConditionalCheckFailed');
-          const retry =
-            !contractMoved &&
-            attempt < ledgerAttempts &&
-            reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
-          if (retry) {
-            await jitter(attempt);
-            continue;
+          return { ledger, write };
+        }),
+      );
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              ...contractItems,
+              ...counters,
+              ...ledgers.flatMap(({ ledger, write }) =>
+                write ? ledgerPuts(tableName, write.next, ledger?.revision) : [],
+              ),
+            ],
+          }),
+        );
+        if (onLedgerTransition) {
+          for (const { write } of ledgers) {
+            if (write?.transition) await onLedgerTransition(write.next, write.transition);
           }
-          if (isLostRace(error)) throw new ConcurrentUpdateError(contract.contractId);
-          throw error;
         }
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const contractMoved = reasons
+          .slice(0, contractItems.length)
+          .some((reason) => reason.Code === 'ConditionalCheckFailed');
+        const retry =
+          !contractMoved &&
+          attempt < ledgerAttempts &&
+          reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
+        if (retry) {
+          await jitter(attempt);
+          continue;
+        }
+        if (isLostRace(error)) throw new ConcurrentUpdateError(firstId);
+        throw error;
       }
-    },
-  };
+    }
+  }
 }
 
 /** A failed version condition, or another transaction on the same item at the same moment. */

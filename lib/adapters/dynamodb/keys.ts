@@ -20,6 +20,7 @@
  * | expiry notice   | CONTRACT#<id> / LICENSE#<ref> | NOTICE#<expiresAt>#<060> |
  * | sales notice    | SALES#<eventId>     | SALES-NOTICE#<recipient hash> |
  * | sales digest    | SALES#digest#<date> | SALES-DIGEST#<recipient hash> |
+ * | sweep state     | SWEEP#reconciliation | SWEEP          |
  *
  * Contract, items and audit share a partition, so one Query reads a contract with its items
  * (sk from CONTRACT to ITEM#~ leaves the AUDIT# rows out) and one transaction writes them.
@@ -108,6 +109,8 @@ export const keys = {
   }),
   directByExpiryPartition: DIRECT_BY_EXPIRY,
   setup: (sessionKey: string): TableKey => ({ pk: `SETUP#${sessionKey}`, sk: 'SETUP' }),
+  /** The reconciliation sweep's lease, watermark and progress (one item). */
+  sweep: (): TableKey => ({ pk: 'SWEEP#reconciliation', sk: 'SWEEP' }),
   /** A returning buyer's sign-in or signed-in session, by a hash of its cookie value. */
   accountSession: (sessionKey: string): TableKey => ({ pk: `ACCOUNT#${sessionKey}`, sk: 'ACCOUNT' }),
   user: (email: string): TableKey => ({ pk: `USER#${email}`, sk: 'USER' }),

@@ -111,7 +111,35 @@ export function summaryUpdates(
   before: CountedState | undefined,
   after: CountedState,
 ) {
-  return [...summaryDeltas(contractId, before, after).values()].map(({ key, add }) => {
+  return counterUpdates(tableName, summaryDeltas(contractId, before, after));
+}
+
+/**
+ * The Updates for several contract changes in one transaction (a renewal chain's hand-over):
+ * their deltas merged per counter item, since a transaction may touch an item only once.
+ */
+export function summaryUpdatesOfAll(
+  tableName: string,
+  changes: readonly { contractId: string; before: CountedState | undefined; after: CountedState }[],
+) {
+  const merged: CounterDeltas = new Map();
+  for (const { contractId, before, after } of changes) {
+    for (const [id, entry] of summaryDeltas(contractId, before, after)) {
+      const into = merged.get(id) ?? { key: entry.key, add: new Map<string, number>() };
+      merged.set(id, into);
+      for (const [attribute, n] of entry.add) {
+        const sum = (into.add.get(attribute) ?? 0) + n;
+        if (sum === 0) into.add.delete(attribute);
+        else into.add.set(attribute, sum);
+      }
+    }
+  }
+  for (const [id, entry] of merged) if (entry.add.size === 0) merged.delete(id);
+  return counterUpdates(tableName, merged);
+}
+
+function counterUpdates(tableName: string, deltas: CounterDeltas) {
+  return [...deltas.values()].map(({ key, add }) => {
     const names: Record<string, string> = {};
     const values: Record<string, number> = {};
     const parts = [...add].map(([attribute, n], i) => {

@@ -1,3 +1,4 @@
+import { MarketplaceAgreementClient } from '@aws-sdk/client-marketplace-agreement';
 import { MarketplaceEntitlementServiceClient } from '@aws-sdk/client-marketplace-entitlement-service';
 import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 
@@ -47,6 +48,21 @@ export function createMeteringClient({
 }: MarketplaceClientOptions & { region?: string } = {}): MarketplaceMeteringClient {
   return new MarketplaceMeteringClient({
     region,
+    maxAttempts: 1,
+    requestHandler: MARKETPLACE_HTTP,
+    ...(endpoint ? { endpoint, credentials: localCredentials } : {}),
+  });
+}
+
+/**
+ * The Agreement API (MARKETPLACE.md §7) is called in us-east-1, as AWS's sample does; the
+ * seller's agreements are global. Retries happen in `withRetry`, as for the other clients.
+ */
+export function createAgreementClient({
+  endpoint,
+}: MarketplaceClientOptions = {}): MarketplaceAgreementClient {
+  return new MarketplaceAgreementClient({
+    region: 'us-east-1',
     maxAttempts: 1,
     requestHandler: MARKETPLACE_HTTP,
     ...(endpoint ? { endpoint, credentials: localCredentials } : {}),

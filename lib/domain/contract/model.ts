@@ -40,6 +40,8 @@ export interface ContractFacts {
   readonly autoRenew?: Fact<boolean>;
   /** The agreement this one renews or replaces (`Purchase Agreement Created`, intent RENEW/REPLACE). */
   readonly previousAgreementId?: Fact<string>;
+  /** Whether that newer agreement renews or replaces the previous one. */
+  readonly continuationIntent?: Fact<'RENEW' | 'REPLACE'>;
   /** The agreement's terms from the Agreement API, dated by when they were read. */
   readonly terms?: Fact<AgreementTerms>;
   /** Why the terms could not be read (a channel partner's offer), dated by when that was learned. */
@@ -109,6 +111,32 @@ export interface StoredContract {
   readonly items: readonly LicenseItem[];
 }
 
+/** Whether the contract is a free trial: the accepted terms say so once read, else the notifications' word. */
+export function freeTrialOf(contract: Pick<Contract, 'facts'>): boolean | undefined {
+  const { terms, freeTrial } = contract.facts;
+  if (terms && (!freeTrial || Date.parse(terms.asOf) >= Date.parse(freeTrial.asOf)))
+    return terms.value.freeTrial !== undefined;
+  return freeTrial?.value;
+}
+
+/** Whether it renews by itself: the latest of the accepted renewal term and the notifications' flag. */
+export function autoRenewOf(contract: Pick<Contract, 'facts'>): boolean | undefined {
+  const { terms, autoRenew } = contract.facts;
+  const fromTerms = terms?.value.renewal?.autoRenew;
+  if (
+    terms &&
+    fromTerms !== undefined &&
+    (!autoRenew || Date.parse(terms.asOf) >= Date.parse(autoRenew.asOf))
+  )
+    return fromTerms;
+  return autoRenew?.value;
+}
+
+/** The agreement the contract belongs to, as a notification or the Agreement API said. */
+export function agreementIdOf(contract: Pick<Contract, 'facts'>): string | undefined {
+  return contract.facts.agreementId?.value ?? contract.facts.terms?.value.agreementId;
+}
+
 export function contractStatus(contract: Pick<Contract, 'term' | 'setupState'>): ContractStatus {
   return contract.term === 'current' ? contract.setupState : contract.term;
 }
@@ -129,7 +157,7 @@ export function contractState(stored: StoredContract): {
     status: contractStatus(contract),
     credits: contract.activeCredits,
     expiresAt: contract.expiresAt,
-    ...(contract.facts.autoRenew ? { autoRenew: contract.facts.autoRenew.value } : {}),
+    ...(autoRenewOf(contract) === undefined ? {} : { autoRenew: autoRenewOf(contract) }),
     ...(contract.activatedBy ? { businessId: contract.activatedBy } : {}),
     items: stored.items
       .filter((item) => item.state === 'active')

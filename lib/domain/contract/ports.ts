@@ -85,6 +85,11 @@ export interface ContractRepository {
   ): Promise<string[]>;
   /** Writes the change atomically, or throws ConcurrentUpdateError if the version moved. */
   save(change: ContractChangeSet): Promise<void>;
+  /**
+   * Writes several contracts' changes in one transaction (a renewal chain's hand-over), or
+   * throws ConcurrentUpdateError if any of their versions moved.
+   */
+  saveAll(changes: readonly ContractChangeSet[]): Promise<void>;
 }
 
 export interface Clock {

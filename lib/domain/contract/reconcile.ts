@@ -93,6 +93,8 @@ const UNCHANGED: ReconcileResult = { changed: false };
  *    entitled quantity (R2, R9) and no history is lost.
  * 6. The setup state (`pending-setup` / `active`) and the activating business are never touched (R3).
  * 7. Facts from notifications (free trial, offer, agreement, auto-renew) are kept when newer.
+ * 8. A contract that ended as renewed or replaced (its successor took over, continuation.ts)
+ *    keeps that end whatever GetEntitlements still returns for it; only facts and identity move.
  */
 export function reconcile(
   stored: StoredContract | undefined,
@@ -133,7 +135,10 @@ export function reconcile(
     return itemNo;
   };
 
-  if (!live) {
+  if (contract.term === 'renewed' || contract.term === 'replaced') {
+    // A contract its successor continues is final: its credits moved to the successor in the
+    // hand-over, so rows the marketplace still returns for it never bring them back (R13).
+  } else if (!live) {
     if (contract.term === 'current') {
       const term: TermState = Date.parse(contract.expiresAt) > now.getTime() ? 'cancelled' : 'expired';
       changes.push({ type: 'ended', term, creditsWithdrawn: contract.activeCredits });
@@ -266,7 +271,14 @@ function learnIdentity(
   return { contract: next, fields };
 }
 
-const FACT_NAMES = ['freeTrial', 'offerId', 'agreementId', 'autoRenew'] as const;
+const FACT_NAMES = [
+  'freeTrial',
+  'offerId',
+  'agreementId',
+  'autoRenew',
+  'previousAgreementId',
+  'continuationIntent',
+] as const;
 
 /** Last-writer-wins by the notification's own timestamp, so late or repeated notifications cannot roll a fact back. */
 export function mergeFacts(

@@ -22,7 +22,7 @@ import type {
   EntitlementReader,
   Trigger,
 } from './ports.js';
-import { type ContractChange, reconcile } from './reconcile.js';
+import { type ContractChange, type ReconcileResult, reconcile } from './reconcile.js';
 
 /** Whose contracts a notification concerns. */
 export type SyncScope =
@@ -60,6 +60,8 @@ export type SyncOutcome =
       readonly contracts: readonly ContractSyncResult[];
       /** Every contract the sync read, as stored once it was done (changed or not). */
       readonly current: readonly StoredContract[];
+      /** Activated contracts whose end was held back because a newer agreement continues them (`holdEnd`). */
+      readonly held: readonly StoredContract[];
     };
 
 /**
@@ -73,6 +75,7 @@ export type Alongside = (current: readonly StoredContract[]) => Promise<unknown>
 interface ProductSync {
   readonly results: ContractSyncResult[];
   readonly current: StoredContract[];
+  readonly held: StoredContract[];
 }
 
 export interface SyncDeps {
@@ -82,6 +85,12 @@ export interface SyncDeps {
   readonly clock: Clock;
   /** How often a contract is re-read and re-synced after losing a race; default 5. */
   readonly maxAttempts?: number;
+  /**
+   * Asked before an activated contract is ended: true holds the end back (nothing is written
+   * for it), because a newer agreement continues it and the hand-over will end it as renewed or
+   * replaced in the same write that moves its credits to the successor (continuation.ts).
+   */
+  readonly holdEnd?: (stored: StoredContract) => Promise<boolean>;
 }
 
 /**
@@ -110,12 +119,14 @@ export async function syncContracts(
     return { status: 'ignored', reason: 'unknown-product', product: command.product };
   const results: ContractSyncResult[] = [];
   const current: StoredContract[] = [];
+  const held: StoredContract[] = [];
   for (const product of products) {
     const synced = await syncProduct(command, product, deps, options.alongside);
     results.push(...synced.results);
     current.push(...synced.current);
+    held.push(...synced.held);
   }
-  return { status: 'synced', contracts: results, current };
+  return { status: 'synced', contracts: results, current, held };
 }
 
 function resolveProducts(ref: ProductRef, catalog: ProductCatalog): ProductConfig[] {
@@ -178,20 +189,31 @@ async function syncOnce(
   });
 
   const now = deps.clock.now();
-  const planned = ids.flatMap((contractId) => {
-    const stored = loaded.get(contractId);
-    const key = stored?.contract.key ?? keys.get(contractId);
-    if (!key) return [];
-    const entitlements = rowsByContract.get(contractId) ?? [];
-    const facts = factsFor(command, stored);
-    return [
-      {
-        contractId,
-        stored,
-        result: reconcile(stored, { key, entitlements, facts, observedAt }, product, now),
-      },
-    ];
-  });
+  const planned: { contractId: string; stored: StoredContract | undefined; result: ReconcileResult }[] =
+    ids.flatMap((contractId) => {
+      const stored = loaded.get(contractId);
+      const key = stored?.contract.key ?? keys.get(contractId);
+      if (!key) return [];
+      const entitlements = rowsByContract.get(contractId) ?? [];
+      const facts = factsFor(command, stored);
+      return [
+        {
+          contractId,
+          stored,
+          result: reconcile(stored, { key, entitlements, facts, observedAt }, product, now),
+        },
+      ];
+    });
+  const held: StoredContract[] = [];
+  if (deps.holdEnd) {
+    for (const plan of planned) {
+      const ends = plan.result.changed && plan.result.changes.some((change) => change.type === 'ended');
+      if (ends && plan.stored?.contract.activatedBy && (await deps.holdEnd(plan.stored))) {
+        plan.result = { changed: false };
+        held.push(plan.stored);
+      }
+    }
+  }
   const current = planned.flatMap(({ stored, result }) =>
     result.changed ? [result.next] : stored ? [stored] : [],
   );
@@ -231,6 +253,7 @@ async function syncOnce(
   return {
     results: writes.map(({ contractId, result }) => ({ contractId, changes: result.changes })),
     current,
+    held,
   };
 }
 

@@ -22,6 +22,8 @@ export const EVENT_TYPES = [
   'contract.cancelled',
   'contract.expired',
   'contract.reinstated',
+  'contract.continued',
+  'contract.handed-over',
   'credits.changed',
   'credits.allocated',
   'credits.over-allocated',
@@ -58,6 +60,10 @@ function contractEventType(change: ContractChange): EventType | undefined {
       return change.term === 'cancelled' ? 'contract.cancelled' : 'contract.expired';
     case 'reinstated':
       return 'contract.reinstated';
+    case 'continued':
+      return 'contract.continued';
+    case 'continued-by':
+      return 'contract.handed-over';
     case 'credits-reduced':
     case 'term-shortened':
       return 'contract.changed';
@@ -81,6 +87,15 @@ function changeData(change: ContractChange): Record<string, unknown> {
       return { type: change.type, previousCredits: change.from, credits: change.to };
     case 'facts-updated':
       return { type: 'auto-renew-changed' };
+    case 'continued':
+      return { type: change.type, previousContractId: change.from, term: change.term };
+    case 'continued-by':
+      return {
+        type: change.type,
+        nextContractId: change.to,
+        term: change.term,
+        creditsHandedOver: change.creditsHandedOver,
+      };
     default: {
       const { type, ...rest } = change;
       return { type, ...rest };

@@ -234,6 +234,8 @@ export async function summaryViolations(
       active: count('active'),
       expired: count('expired'),
       cancelled: count('cancelled'),
+      renewed: count('renewed'),
+      replaced: count('replaced'),
     },
     activeCredits: contracts.filter(isLive).reduce((sum, c) => sum + c.activeCredits, 0),
     expiring: { days30: expiring(30), days60: expiring(60), days90: expiring(90) },

@@ -6,6 +6,8 @@ export const PRODUCT = 'a1b2c3d4e5credits0example';
 export const CONTRACT = `${PRODUCT}~L~l-0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
 export const BUSINESS = 'biz-Q2hhbmdlTWVQbGVhc2U1';
 const EXPIRES = '2027-12-01T00:00:00.000Z';
+const SUCCESSOR = `${PRODUCT}~L~l-99887766554433221100ffeeddccbbaa`;
+const SUCCESSOR_EXPIRES = '2028-12-01T00:00:00.000Z';
 
 const item = (
   itemNo: number,
@@ -141,6 +143,27 @@ export function auditEntries(): Record<string, AuditEntry> {
       before: snap('cancelled', 0),
       after: snap('active', 1200),
       state: state('active', 1200, [item(4, 'reinstatement' as 'purchase', 1200)]),
+    },
+    // A renewal under a new license (R13): the old contract hands over, the new one continues.
+    'contract.handed-over': {
+      contractId: CONTRACT,
+      version: 8,
+      at: '2027-12-01T00:00:05.000Z',
+      trigger: { ...trigger, type: 'Purchase Agreement Created - Proposer', id: 'e-9' },
+      changes: [{ type: 'continued-by', to: SUCCESSOR, term: 'renewed', creditsHandedOver: 1200 }],
+      before: snap('active', 1200),
+      after: snap('renewed', 0),
+      state: { ...state('renewed', 0, []), businessId: BUSINESS },
+    },
+    'contract.continued': {
+      contractId: SUCCESSOR,
+      version: 2,
+      at: '2027-12-01T00:00:05.000Z',
+      trigger: { ...trigger, type: 'Purchase Agreement Created - Proposer', id: 'e-9' },
+      changes: [{ type: 'continued', from: CONTRACT, businessId: BUSINESS, term: 'renewed' }],
+      before: snap('pending-setup', 1200, SUCCESSOR_EXPIRES),
+      after: snap('active', 1200, SUCCESSOR_EXPIRES),
+      state: state('active', 1200, [item(1, 'purchase', 1200, SUCCESSOR_EXPIRES)], SUCCESSOR_EXPIRES),
     },
   };
 }
