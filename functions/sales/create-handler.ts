@@ -4,7 +4,11 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import type { SalesReader } from '../../lib/adapters/dynamodb/sales-reader.js';
+import type {
+  ContractListQuery,
+  ContractRow,
+  SalesReader,
+} from '../../lib/adapters/dynamodb/sales-reader.js';
 import { CONTRACT_STATUSES, InvalidCursorError } from '../../lib/adapters/dynamodb/sales-reader.js';
 import { toCsv } from '../../lib/adapters/http/csv.js';
 import { securityHeaders } from '../../lib/adapters/http/security-headers.js';
@@ -13,8 +17,10 @@ import type { ContractStatus } from '../../lib/domain/contract/model.js';
 import type { Clock } from '../../lib/domain/contract/ports.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
 import {
+  BLANKABLE_FILTERS,
   businessesQuerySchema,
   businessIdSchema,
+  contractsCsvQuerySchema,
   contractsQuerySchema,
   detailQuerySchema,
   setupsQuerySchema,
@@ -45,20 +51,37 @@ class BadRequestError extends Error {
   override readonly name = 'BadRequestError';
 }
 
-const CONTRACT_CSV = [
-  'contractId',
-  'productCode',
-  'status',
-  'activeCredits',
-  'expiresAt',
-  'customerAWSAccountId',
-  'activatedBy',
-  'businessName',
-  'freeTrial',
-  'autoRenew',
-  'createdAt',
-  'updatedAt',
-] as const;
+/** The contract list's CSV columns: the first twelve as they always were, the terms' after them. */
+const CONTRACT_CSV: readonly (readonly [string, (c: ContractRow) => unknown])[] = [
+  ['contractId', (c) => c.contractId],
+  ['productCode', (c) => c.productCode],
+  ['status', (c) => c.status],
+  ['activeCredits', (c) => c.activeCredits],
+  ['expiresAt', (c) => c.expiresAt],
+  ['customerAWSAccountId', (c) => c.customerAWSAccountId],
+  ['activatedBy', (c) => c.activatedBy],
+  ['businessName', (c) => c.businessName],
+  ['freeTrial', (c) => c.freeTrial],
+  ['autoRenew', (c) => c.autoRenew],
+  ['createdAt', (c) => c.createdAt],
+  ['updatedAt', (c) => c.updatedAt],
+  ['contractValue', (c) => c.contractValue?.amount],
+  ['currency', (c) => c.contractValue?.currency],
+  ['endBehavior', (c) => c.endBehavior?.type],
+  ['endBehaviorReason', (c) => c.endBehavior?.reasonCode],
+  ['termsUnavailable', (c) => c.termsUnavailable],
+  ['overAllocatedBy', (c) => c.overAllocatedBy],
+  ['previousContractId', (c) => c.previousContractId],
+  ['nextContractId', (c) => c.nextContractId],
+];
+/** The CSV download holds at most this many contracts (read 100 a page); a header says where to go on. */
+export const CSV_MAX_ROWS = 5000;
+const CSV_PAGE = 100;
+const contractsCsv = (rows: readonly ContractRow[]) =>
+  toCsv(
+    CONTRACT_CSV.map(([name]) => name),
+    rows.map((row) => CONTRACT_CSV.map(([, get]) => get(row))),
+  );
 const OVER_ALLOCATED_CSV = [
   'businessId',
   'name',
@@ -134,7 +157,7 @@ export function salesRouter(options: SalesOptions) {
     notFoundResponse: ({ method, path }) =>
       method === 'GET'
         ? json(404, {
-            message: `No route ${path}: try /contracts, /contracts/{id}, /setups, /summary, /businesses/{id}, /businesses?overAllocated=true`,
+            message: `No route ${path}: try /contracts, /contracts.csv, /contracts/{id}, /setups, /summary, /businesses/{id}, /businesses?overAllocated=true`,
           })
         : json(405, { message: 'Only GET is supported' }),
   });
@@ -163,30 +186,93 @@ function salesRoutes(options: SalesOptions): Route<Event, Result>[] {
   const query = (event: Event) => new URLSearchParams(event.rawQueryString ?? '');
   const detailFormat = (event: Event) => formatOf(event, parse(detailQuerySchema, event).format);
 
-  const contracts = async (event: Event): Promise<Result> => {
-    const q = parse(contractsQuerySchema, event);
+  /** The reader's query of a list's filters; an unknown product is the caller's mistake. */
+  const listQuery = (
+    q: z.infer<typeof contractsCsvQuerySchema>,
+    limit: number,
+    withOverAllocation: boolean,
+  ): ContractListQuery => {
     if (q.product && !productCodes.includes(q.product))
       throw new BadRequestError(`Unknown product ${q.product}`);
-    const page = await options.reader.listContracts({
+    const search = q.q
+      ? /^\d{12}$/.test(q.q)
+        ? ({ kind: 'account', accountId: q.q } as const)
+        : ({ kind: 'name', text: q.q } as const)
+      : undefined;
+    return {
       productCodes: q.product ? [q.product] : productCodes,
       statuses: q.status ? [q.status as ContractStatus] : CONTRACT_STATUSES,
       ...(q.expiringBefore ? { expiringBefore: q.expiringBefore } : {}),
       ...(q.business ? { businessId: q.business } : {}),
       ...(q.freeTrial !== undefined ? { freeTrial: q.freeTrial } : {}),
-      limit: q.limit,
+      ...(q.autoRenew !== undefined ? { autoRenew: q.autoRenew } : {}),
+      ...(search ? { search } : {}),
+      limit,
       ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
-    return respond(formatOf(event, q.format), {
+      withOverAllocation,
+      now: options.clock.now(),
+    };
+  };
+
+  const contracts = async (event: Event): Promise<Result> => {
+    const q = parse(contractsQuerySchema, event, BLANKABLE_FILTERS);
+    const format = formatOf(event, q.format);
+    // Over-allocation costs a BatchGet of ledgers: for the views a person reads, not the JSON API.
+    const page = await options.reader.listContracts(listQuery(q, q.limit, format !== 'json'));
+    return respond(format, {
       json: page,
       nextCursor: page.nextCursor,
-      csv: csvOf(CONTRACT_CSV, page.contracts),
-      html: () => contractsHtml(page.contracts, page.nextCursor, query(event)),
+      csv: () => contractsCsv(page.contracts),
+      html: () =>
+        contractsHtml({
+          contracts: page.contracts,
+          nextCursor: page.nextCursor,
+          query: query(event),
+          filters: q,
+          productCodes,
+          statuses: CONTRACT_STATUSES,
+          csvMaxRows: CSV_MAX_ROWS,
+        }),
     });
+  };
+
+  /**
+   * Every contract of the filtered list, up to CSV_MAX_ROWS, read page by page (each page the
+   * list's cost at 100 rows, plus its ledgers): one file, the header once. When the cap stops
+   * it, `x-truncated: true` and `x-next-cursor` say where a second download goes on.
+   */
+  const contractsCsvDownload = async (event: Event): Promise<Result> => {
+    const q = parse(contractsCsvQuerySchema, event, BLANKABLE_FILTERS);
+    const rows: ContractRow[] = [];
+    let cursor = q.cursor;
+    do {
+      const page = await options.reader.listContracts(
+        listQuery(
+          { ...q, ...(cursor ? { cursor } : {}) },
+          Math.min(CSV_PAGE, CSV_MAX_ROWS - rows.length),
+          true,
+        ),
+      );
+      rows.push(...page.contracts);
+      cursor = page.nextCursor;
+    } while (cursor && rows.length < CSV_MAX_ROWS);
+    const day = options.clock.now().toISOString().slice(0, 10);
+    return {
+      statusCode: 200,
+      headers: {
+        ...headers('text/csv; charset=utf-8'),
+        'content-disposition': `attachment; filename="contracts-${day}.csv"`,
+        'x-next-cursor': cursor ?? '',
+        'x-truncated': cursor ? 'true' : 'false',
+      },
+      body: contractsCsv(rows),
+    };
   };
 
   return [
     { method: 'GET', path: '/', handler: contracts },
     { method: 'GET', path: '/contracts', handler: contracts },
+    { method: 'GET', path: '/contracts.csv', handler: contractsCsvDownload },
     {
       method: 'GET',
       path: '/contracts/{id}',
@@ -225,11 +311,15 @@ function salesRoutes(options: SalesOptions): Route<Event, Result>[] {
       path: '/summary',
       handler: async (event: Event) => {
         const format = detailFormat(event);
-        const summary = await options.reader.summary({ productCodes, now: options.clock.now() });
-        return respond(format, {
-          json: summary,
-          html: () => summaryHtml(summary),
-        });
+        const now = options.clock.now();
+        // The page's charts cost a bounded read of the expiry index (sales-reader summaryWithCharts);
+        // the JSON stays the counters-only summary.
+        if (format === 'html') {
+          const { summary, charts } = await options.reader.summaryWithCharts({ productCodes, now });
+          return respond(format, { json: summary, html: () => summaryHtml(summary, charts) });
+        }
+        const summary = await options.reader.summary({ productCodes, now });
+        return respond(format, { json: summary, html: () => '' });
       },
     },
     {
@@ -280,8 +370,16 @@ function formatOf(event: Event, requested: Format | undefined): Format {
   return (event.headers.accept ?? '').includes('text/html') ? 'html' : 'json';
 }
 
-function parse<T extends z.ZodMiniType>(schema: T, event: Event): z.infer<T> {
-  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+/** Parses the query; parameters named in `blankable` that came empty (a form's `any`) are left out. */
+function parse<T extends z.ZodMiniType>(
+  schema: T,
+  event: Event,
+  blankable: ReadonlySet<string> = new Set(),
+): z.infer<T> {
+  const params = Object.fromEntries(
+    Object.entries(event.queryStringParameters ?? {}).filter(([k, v]) => !(blankable.has(k) && v === '')),
+  );
+  const parsed = schema.safeParse(params);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw new BadRequestError(`Invalid ${String(issue?.path[0] ?? 'query')}: ${issue?.message ?? 'bad value'}`);

@@ -15,29 +15,57 @@ const format = z.optional(z.enum(['json', 'csv', 'html']));
 /** Business ids exactly as the setup makes them (lib/domain/setup/model.ts); anything else is refused before a read. */
 export const businessIdSchema = z.string().check(z.regex(BUSINESS_ID, 'a business id such as biz-Xq3v…'));
 
-export const contractsQuerySchema = z.strictObject({
+/** yes / no / any (true / false accepted too); `any` is no filter. */
+const yesNoAny = z.optional(
+  z.pipe(
+    z.enum(['true', 'false', 'yes', 'no', 'any']),
+    z.transform((v) => (v === 'any' ? undefined : v === 'true' || v === 'yes')),
+  ),
+);
+
+/** A day (`2027-01-31`, the start of that day in UTC) or an instant with its zone. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** The contract list's filters: the same for the page, its JSON and its CSV download. */
+const contractFilters = {
   status: z.optional(z.enum(CONTRACT_STATUSES as [string, ...string[]])),
   product: z.optional(z.string().check(z.maxLength(255))),
   expiringBefore: z.optional(
     z.pipe(
       z.string().check(
         z.maxLength(40),
-        z.refine((s) => !Number.isNaN(Date.parse(s)), 'a date such as 2027-01-31'),
+        z.refine((s) => ISO_DATE.test(s) && !Number.isNaN(Date.parse(s)), 'a date such as 2027-01-31'),
       ),
       z.transform((s: string) => new Date(s).toISOString()),
     ),
   ),
-  business: z.optional(z.string().check(z.maxLength(100))),
-  freeTrial: z.optional(
+  business: z.optional(
+    z.string().check(z.maxLength(100), z.regex(/^[\x21-\x7e]+$/, 'a business id such as biz-Xq3v…')),
+  ),
+  freeTrial: yesNoAny,
+  autoRenew: yesNoAny,
+  /** A 12-digit AWS account id, or a piece of a business name (any case). */
+  q: z.optional(
     z.pipe(
-      z.enum(['true', 'false']),
-      z.transform((v) => v === 'true'),
+      z.string().check(
+        z.maxLength(100, 'at most 100 characters: an AWS account id or a piece of a business name'),
+        z.refine(
+          (s) => ![...s].some((ch) => ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127),
+          'text without control characters',
+        ),
+      ),
+      z.transform((s: string) => s.trim()),
     ),
   ),
-  limit,
-  cursor,
-  format,
-});
+};
+
+/** The names an HTML form may send empty (a select's `any`, an empty box): empty means no filter. */
+export const BLANKABLE_FILTERS: ReadonlySet<string> = new Set(Object.keys(contractFilters));
+
+export const contractsQuerySchema = z.strictObject({ ...contractFilters, limit, cursor, format });
+
+/** The CSV download of a list: its filters, and a cursor to go on where a capped download stopped. */
+export const contractsCsvQuerySchema = z.strictObject({ ...contractFilters, cursor });
 
 export const setupsQuerySchema = z.strictObject({
   state: z._default(z.enum(['open', 'expired']), 'open'),

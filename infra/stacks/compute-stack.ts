@@ -541,11 +541,11 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
     actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: ['byBusiness'],
   },
-  // sales-reader: lists (Query on byStatus, byExpiry, byBusiness), a contract (Query on the
+  // sales-reader: lists (Query on byStatus, byExpiry, byBusiness; byAccount for a search by AWS account), a contract (Query on the
   // table, GetItem of its business), the summary counters (BatchGetItem).
   sales: {
     actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-    indexes: ['byStatus', 'byExpiry', 'byBusiness'],
+    indexes: ['byStatus', 'byExpiry', 'byBusiness', 'byAccount'],
   },
   // Reads only the stream (granted by its event source), never the table.
   'event-publisher': { actions: [], indexes: [] },

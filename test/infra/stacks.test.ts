@@ -206,9 +206,21 @@ describe('compute stack', () => {
     });
     expect(permissionsOf(compute, 'Sales')).toEqual({
       ...logs,
-      'dynamodb:GetItem': ['index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
-      'dynamodb:BatchGetItem': ['index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
-      'dynamodb:Query': ['index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
+      'dynamodb:GetItem': [
+        'index/byAccount',
+        'index/byBusiness',
+        'index/byExpiry',
+        'index/byStatus',
+        'table',
+      ],
+      'dynamodb:BatchGetItem': [
+        'index/byAccount',
+        'index/byBusiness',
+        'index/byExpiry',
+        'index/byStatus',
+        'table',
+      ],
+      'dynamodb:Query': ['index/byAccount', 'index/byBusiness', 'index/byExpiry', 'index/byStatus', 'table'],
     });
     expect(permissionsOf(compute, 'Licenses')).toEqual({
       ...logs,

@@ -92,7 +92,14 @@ describe('sales summary after an activation', () => {
     expect(failure).toBeUndefined();
     const reader = createSalesReader({ client: table.client, tableName: table.tableName });
     const running = await reader.summary({ productCodes: [PRODUCT], now: NOW });
-    expect(running.byStatus).toEqual({ 'pending-setup': 0, active: 1, expired: 0, cancelled: 0 });
+    expect(running.byStatus).toEqual({
+      'pending-setup': 0,
+      active: 1,
+      expired: 0,
+      cancelled: 0,
+      renewed: 0,
+      replaced: 0,
+    });
     expect(running.expiring).toEqual({ days30: 0, days60: 0, days90: 0 });
     // A minute after the end (that hour's contracts are read), and a day after (only the buckets count).
     for (const after of [60_000, 24 * 3600 * 1000]) {
@@ -102,6 +109,8 @@ describe('sales summary after an activation', () => {
         active: 0,
         expired: 1,
         cancelled: 0,
+        renewed: 0,
+        replaced: 0,
       });
       expect(over.activeCredits).toBe(0);
     }

@@ -226,7 +226,7 @@ describe('sales view', () => {
     expect(response.type).toContain('text/csv');
     const lines = response.body.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'contractId,productCode,status,activeCredits,expiresAt,customerAWSAccountId,activatedBy,businessName,freeTrial,autoRenew,createdAt,updatedAt',
+      'contractId,productCode,status,activeCredits,expiresAt,customerAWSAccountId,activatedBy,businessName,freeTrial,autoRenew,createdAt,updatedAt,contractValue,currency,endBehavior,endBehaviorReason,termsUnavailable,overAllocatedBy,previousContractId,nextContractId',
     );
     expect(lines).toHaveLength(6);
     expect(response.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/); // the next page's cursor rides in a header
@@ -248,8 +248,8 @@ describe('sales view', () => {
     expect(response.type).toContain('text/html');
     expect(response.body).toContain('<table>');
     const { contractsHtml } = await import('../../functions/sales/views.js');
-    const hostile = contractsHtml(
-      [
+    const hostile = contractsHtml({
+      contracts: [
         {
           contractId: '<script>x</script>',
           productCode: 'p',
@@ -261,9 +261,10 @@ describe('sales view', () => {
           updatedAt: '',
         },
       ],
-      undefined,
-      new URLSearchParams(),
-    );
+      nextCursor: undefined,
+      query: new URLSearchParams({ q: '"><script>q</script>' }),
+    });
+    expect(hostile).not.toContain('<script>q');
     expect(hostile).not.toContain('<script>x');
     expect(hostile).not.toContain('<img onerror');
     expect(hostile).toContain('&lt;script&gt;');
@@ -349,6 +350,8 @@ describe('sales view', () => {
       active: count('active'),
       expired: 0,
       cancelled: count('cancelled'),
+      renewed: 0,
+      replaced: 0,
     });
     const live = seeded.filter((s) => s.status === 'active' || s.status === 'pending-setup');
     const within = (days: number) =>

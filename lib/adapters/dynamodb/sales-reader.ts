@@ -7,10 +7,17 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type {
+  AgreementTerms,
+  ContractValue,
+  EndBehavior,
+  TermsUnavailable,
+} from '../../domain/contract/agreement.js';
 import {
   type Contract,
   type ContractStatus,
   contractStatus,
+  type Fact,
   type LicenseItem,
 } from '../../domain/contract/model.js';
 import type { AuditEntry } from '../../domain/contract/ports.js';
@@ -26,6 +33,7 @@ import {
   BUCKET_LENGTHS,
   BUCKET_MEASURES,
   type BucketMeasure,
+  bucketAttribute,
   bucketsOf,
   countAttribute,
   LIVE_STATUSES,
@@ -53,11 +61,28 @@ export interface ContractRow {
   readonly activatedBy?: string;
   readonly businessName?: string;
   readonly activatedAt?: string;
+  /** A free trial: the agreement's terms hold a free-trial term, else the notification's fact. */
   readonly freeTrial?: boolean;
+  /** Auto-renewal: the agreement's renewal term when read after the notification's fact, else the fact. */
   readonly autoRenew?: boolean;
+  /** The total contract value from the agreement's terms. */
+  readonly contractValue?: ContractValue;
+  /** What happens at the end of the term, and why (the agreement's end-time behaviour). */
+  readonly endBehavior?: EndBehavior;
+  /** Why the agreement's terms could not be read (a channel partner's offer). */
+  readonly termsUnavailable?: TermsUnavailable['reason'];
+  readonly previousContractId?: string;
+  readonly nextContractId?: string;
+  /** By how many credits the activating business's allocations exceed its credits (only when asked for). */
+  readonly overAllocatedBy?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
+
+/** A search box's words: a 12-digit AWS account id, or a piece of a business name (any case). */
+export type ContractSearch =
+  | { readonly kind: 'account'; readonly accountId: string }
+  | { readonly kind: 'name'; readonly text: string };
 
 export interface ContractListQuery {
   readonly productCodes: readonly string[];
@@ -66,8 +91,14 @@ export interface ContractListQuery {
   readonly expiringBefore?: string;
   readonly businessId?: string;
   readonly freeTrial?: boolean;
+  readonly autoRenew?: boolean;
+  readonly search?: ContractSearch;
   readonly limit: number;
   readonly cursor?: string;
+  /** Add each row's business over-allocation (one BatchGet of the page's ledgers). */
+  readonly withOverAllocation?: boolean;
+  /** The instant over-allocation is judged at (lapsed credits left out). */
+  readonly now?: Date;
 }
 
 export interface ContractPage {
@@ -84,8 +115,20 @@ export interface BusinessCredits {
   readonly overAllocatedSince?: string;
 }
 
+/** What the agreement behind a contract says, as far as we know it. */
+export interface AgreementView {
+  readonly agreementId?: string;
+  readonly previousAgreementId?: string;
+  readonly offerId?: string;
+  readonly terms?: Fact<AgreementTerms>;
+  readonly termsUnavailable?: Fact<TermsUnavailable>;
+}
+
 export interface ContractDetail {
   readonly contract: ContractRow;
+  readonly agreement: AgreementView;
+  /** Entitled quantity per marketplace dimension. */
+  readonly dimensions: Readonly<Record<string, number>>;
   readonly items: LicenseItem[];
   readonly audit: AuditEntry[];
   readonly business?: Business;
@@ -131,6 +174,48 @@ export interface Summary {
   readonly asOf: string;
 }
 
+/** Live contracts ending in one calendar month (UTC); the current month from now on. */
+export interface MonthExpiry {
+  /** `2026-06`. */
+  readonly month: string;
+  readonly contracts: number;
+  readonly credits: number;
+  /** Total contract value per currency (decimal strings), of the contracts whose terms we know. */
+  readonly value: Readonly<Record<string, string>>;
+}
+
+export interface SetupAge {
+  readonly label: string;
+  readonly count: number;
+}
+
+/** What the summary page draws, besides the summary itself. */
+export interface SummaryCharts {
+  /** This month (from now) and the next eleven. */
+  readonly months: MonthExpiry[];
+  /** The value query read every contract of the twelve months (else it stopped at its cap). */
+  readonly valueComplete: boolean;
+  /** When incomplete: contract value is counted for contracts ending before this instant only. */
+  readonly valueReadUntil?: string;
+  /** Contracts the value query read (its cost). */
+  readonly contractsRead: number;
+  /** Open setups by age, then the setups that expired in the last day. */
+  readonly setupsByAge: SetupAge[];
+  readonly setupsComplete: boolean;
+}
+
+export interface SummaryWithCharts {
+  readonly summary: Summary;
+  readonly charts: SummaryCharts;
+}
+
+/** The contract-value query of the summary charts reads at most this many contracts per product. */
+export const VALUE_READ_CAP = 5000;
+/** The setup-age chart reads at most this many setups per range. */
+export const SETUP_READ_CAP = 2000;
+/** A list filtered after reading (free trial, auto-renew, a name) reads at least this many rows per partition and round. */
+const FILTERED_READ = 100;
+
 /** The cursor was not made by us (or was tampered with). */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -160,21 +245,6 @@ export function createSalesReader({
   const getBusinessRow = async (businessId: string) =>
     (await client.send(new GetCommand({ TableName: tableName, Key: keys.business(businessId) }))).Item;
 
-  function freeTrialFilter(freeTrial: boolean | undefined): Partial<QueryCommandInput> {
-    if (freeTrial === undefined) return {};
-    return freeTrial
-      ? {
-          FilterExpression: 'facts.freeTrial.#v = :t',
-          ExpressionAttributeNames: { '#v': 'value' },
-          ExpressionAttributeValues: { ':t': true },
-        }
-      : {
-          FilterExpression: 'attribute_not_exists(facts.freeTrial) OR facts.freeTrial.#v = :f',
-          ExpressionAttributeNames: { '#v': 'value' },
-          ExpressionAttributeValues: { ':f': false },
-        };
-  }
-
   /**
    * One page of contracts in expiry order across index partitions: one byExpiry partition
    * per product when every status is wanted, else one byStatus partition per (product ×
@@ -196,7 +266,15 @@ export function createSalesReader({
     );
     const partitions = [...productOf.keys()];
     // Cursor: per partition the last sort key handed out, or null once the partition is done.
-    const fingerprint = queryFingerprint(['list', index.name, partitions, q.expiringBefore, q.freeTrial]);
+    const fingerprint = queryFingerprint([
+      'list',
+      index.name,
+      partitions,
+      q.expiringBefore,
+      q.freeTrial,
+      q.autoRenew,
+      q.search,
+    ]);
     const positions = new Map<string, string | null | undefined>(partitions.map((p) => [p, undefined]));
     if (q.cursor) {
       const cursor = decodeCursor(q.cursor, fingerprint);
@@ -206,6 +284,8 @@ export function createSalesReader({
       for (const [p, sk] of Object.entries(at)) {
         const product = productOf.get(p);
         if (product === undefined) throw new InvalidCursorError('The cursor belongs to another query');
+        // false: nothing of the partition handed out yet (it is read from its start again).
+        if (sk === false) continue;
         if (sk !== null && !isListPosition(sk, product, q.expiringBefore))
           throw new InvalidCursorError('The cursor is not valid for this query');
         positions.set(p, sk);
@@ -243,68 +323,95 @@ export function createSalesReader({
       positions.set(source.partition, position);
     }
     const done = [...positions.values()].every((v) => v === null);
+    // A partition nothing was handed out of yet keeps its place as false (JSON drops undefined).
+    const at = Object.fromEntries([...positions].map(([p, sk]) => [p, sk === undefined ? false : sk]));
     return {
       contracts: emitted.map(toContractRow),
-      ...(done ? {} : { nextCursor: encodeCursor(fingerprint, { p: Object.fromEntries(positions) }) }),
+      ...(done ? {} : { nextCursor: encodeCursor(fingerprint, { p: at }) }),
     };
   }
 
   /** Reads up to `limit` more rows of one partition into its buffer. */
   async function fill(source: MergeSource, q: ContractListQuery, limit: number): Promise<void> {
     const before = q.expiringBefore;
-    const filter = freeTrialFilter(q.freeTrial);
+    const keep = rowFilter(q);
     const page = await query({
       IndexName: source.index.name,
       KeyConditionExpression: before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
       ExpressionAttributeNames: {
         '#pk': source.index.pk,
         ...(before ? { '#sk': source.index.sk } : {}),
-        ...filter.ExpressionAttributeNames,
         ...LIST_PROJECTION.names,
       },
       ExpressionAttributeValues: {
         ':pk': source.partition,
         ...(before ? { ':before': before } : {}),
-        ...filter.ExpressionAttributeValues,
       },
-      ...(filter.FilterExpression ? { FilterExpression: filter.FilterExpression } : {}),
       ProjectionExpression: LIST_PROJECTION.expression,
-      Limit: limit,
+      // Filters applied after reading (their rules span several facts, a name has no case in
+      // DynamoDB): a Query's Limit counts the rows read either way, so read more per round.
+      Limit: keep ? Math.max(limit, FILTERED_READ) : limit,
       ...(source.next ? { ExclusiveStartKey: indexKey(source.index, source.partition, source.next) } : {}),
     });
-    for (const row of page.Items ?? []) source.buffer.push({ row, sk: String(row[source.index.sk]) });
+    for (const row of page.Items ?? [])
+      if (!keep || keep(toContractRow(row))) source.buffer.push({ row, sk: String(row[source.index.sk]) });
     const lastEvaluated = page.LastEvaluatedKey?.[source.index.sk] as string | undefined;
     if (lastEvaluated === undefined) source.done = true;
     else source.next = lastEvaluated;
   }
 
-  /** A business has a handful of contracts: read them all from its index, filter and page in memory. */
-  async function listByBusiness(q: ContractListQuery & { businessId: string }): Promise<ContractPage> {
-    const rows = await queryAll({
-      IndexName: INDEXES.byBusiness.name,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': INDEXES.byBusiness.pk },
-      ExpressionAttributeValues: { ':pk': keys.byBusiness(q.businessId, '').gsi3pk },
-    });
-    // The partition also holds the contracts' items and the direct licenses: contracts only.
+  /**
+   * A business or an AWS account has a handful of contracts: read them all from its index
+   * (byBusiness holds whole rows; byAccount only ids, so one BatchGet of the contracts), then
+   * filter, sort and page in memory.
+   */
+  async function listSmallSet(q: ContractListQuery): Promise<ContractPage> {
+    const account = q.search?.kind === 'account' ? q.search.accountId : undefined;
+    let rows: Row[];
+    if (account) {
+      const ids = await queryAll({
+        IndexName: INDEXES.byAccount.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEXES.byAccount.pk },
+        ExpressionAttributeValues: { ':pk': keys.byAccount(account, '').gsi2pk },
+      });
+      rows = await batchGetAll(
+        ids.map((r) => keys.contract(String(r.contractId))),
+        LIST_PROJECTION,
+      );
+    } else {
+      rows = (
+        await queryAll({
+          IndexName: INDEXES.byBusiness.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': INDEXES.byBusiness.pk },
+          ExpressionAttributeValues: { ':pk': keys.byBusiness(q.businessId ?? '', '').gsi3pk },
+        })
+      ).filter((r) => r.sk === CONTRACT_SK); // the partition also holds items and direct licenses
+    }
+    const keep = rowFilter(q);
     const matching = rows
-      .filter((r) => r.sk === CONTRACT_SK)
+      .filter((r) => r.sk === undefined || r.sk === CONTRACT_SK)
       .map(toContractRow)
       .filter(
         (c) =>
           q.productCodes.includes(c.productCode) &&
           q.statuses.includes(c.status) &&
           (!q.expiringBefore || c.expiresAt < q.expiringBefore) &&
-          (q.freeTrial === undefined || (c.freeTrial ?? false) === q.freeTrial),
+          (!q.businessId || c.activatedBy === q.businessId) &&
+          (!keep || keep(c)),
       )
       .sort((a, b) => (a.expiresAt + a.contractId < b.expiresAt + b.contractId ? -1 : 1));
     const fingerprint = queryFingerprint([
-      'business',
+      account ? 'account' : 'business',
+      account ?? q.businessId,
       q.businessId,
       q.productCodes,
       q.statuses,
       q.expiringBefore,
       q.freeTrial,
+      q.autoRenew,
+      q.search,
     ]);
     const offset = q.cursor ? decodeCursor(q.cursor, fingerprint).offset : 0;
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
@@ -317,9 +424,33 @@ export function createSalesReader({
     };
   }
 
+  /** Each row's business over-allocation, from one BatchGet of the page's businesses' ledgers. */
+  async function withOverAllocation(page: ContractPage, now: Date): Promise<ContractPage> {
+    const businesses = [...new Set(page.contracts.flatMap((c) => (c.activatedBy ? [c.activatedBy] : [])))];
+    if (businesses.length === 0) return page;
+    const over = new Map<string, number>();
+    for (const row of await batchGetAll(businesses.map((b) => keys.ledger(b)))) {
+      const ledger = domainFields<Ledger>(row);
+      over.set(ledger.businessId, creditUsage(ledger, now).overAllocatedBy);
+    }
+    return {
+      ...page,
+      contracts: page.contracts.map((c) =>
+        c.activatedBy ? { ...c, overAllocatedBy: over.get(c.activatedBy) ?? 0 } : c,
+      ),
+    };
+  }
+
   return {
-    listContracts(q: ContractListQuery): Promise<ContractPage> {
-      return q.businessId ? listByBusiness({ ...q, businessId: q.businessId }) : listByStatus(q);
+    /**
+     * One page of contracts. A business or an account searched for: its few contracts from
+     * its index. Else the merge over the list partitions (listByStatus). With
+     * `withOverAllocation`, one BatchGet of the page's businesses' ledgers.
+     */
+    async listContracts(q: ContractListQuery): Promise<ContractPage> {
+      const page =
+        q.businessId || q.search?.kind === 'account' ? await listSmallSet(q) : await listByStatus(q);
+      return q.withOverAllocation ? withOverAllocation(page, q.now ?? new Date()) : page;
     },
 
     /** One Query of the contract's partition, then its business and that business's ledger together. */
@@ -331,11 +462,21 @@ export function createSalesReader({
       const contractRow = rows.find((r) => r.sk === CONTRACT_SK);
       if (!contractRow) return undefined;
       const contract = toContractRow(contractRow);
+      const stored = domainFields<Contract>(contractRow);
+      const facts = stored.facts ?? {};
       const [business, ledger] = contract.activatedBy
         ? await Promise.all([getBusinessRow(contract.activatedBy), ledgers.get(contract.activatedBy)])
         : [undefined, undefined];
       return {
         contract,
+        agreement: {
+          ...(facts.agreementId ? { agreementId: facts.agreementId.value } : {}),
+          ...(facts.previousAgreementId ? { previousAgreementId: facts.previousAgreementId.value } : {}),
+          ...(facts.offerId ? { offerId: facts.offerId.value } : {}),
+          ...(facts.terms ? { terms: facts.terms } : {}),
+          ...(facts.termsUnavailable ? { termsUnavailable: facts.termsUnavailable } : {}),
+        },
+        dimensions: stored.dimensions ?? {},
         items: rows.filter((r) => r.entity === 'license-item').map((r) => domainFields<LicenseItem>(r)),
         audit: rows.filter((r) => r.entity === 'audit').map((r) => domainFields<AuditEntry>(r)),
         ...(business ? { business: domainFields<Business>(business) } : {}),
@@ -437,6 +578,58 @@ export function createSalesReader({
      * horizon for the contracts ending in that hour before it.
      */
     async summary(q: { productCodes: readonly string[]; now: Date }): Promise<Summary> {
+      return (await readSummary(q)).summary;
+    },
+
+    /**
+     * The summary and what its page draws. Contracts and credits ending per month come from the
+     * counters the summary reads anyway (the shard totals hold one attribute per month). Contract
+     * value has no counter: one Query of the expiry index per product over the twelve months,
+     * projecting the contract value only, paged up to VALUE_READ_CAP contracts per product (it
+     * reads every contract of the product ending in that window, ended ones too: about every
+     * live contract for twelve-month terms). Setups by age: one Query of the open setups of
+     * the last four hours and one of those expired in the day before (up to SETUP_READ_CAP each).
+     */
+    async summaryWithCharts(q: { productCodes: readonly string[]; now: Date }): Promise<SummaryWithCharts> {
+      const months = Array.from({ length: 12 }, (_, i) => {
+        const d = new Date(Date.UTC(q.now.getUTCFullYear(), q.now.getUTCMonth() + i, 1));
+        return d.toISOString().slice(0, 7);
+      });
+      const windowEnd = new Date(Date.UTC(q.now.getUTCFullYear(), q.now.getUTCMonth() + 12, 1)).toISOString();
+      const [read, values, setups] = await Promise.all([
+        readSummary(q),
+        contractValueByMonth(q.productCodes, q.now.toISOString(), windowEnd),
+        setupAges(q.now),
+      ]);
+      const monthly = (month: string, measure: BucketMeasure) => {
+        const inBucket = read.totals.get(bucketAttribute(month, measure)) ?? 0;
+        // This month: without the live contracts that already ended before now.
+        return month === months[0]
+          ? inBucket - (read.endingBefore(0, measure) - read.monthsBefore(month, measure))
+          : inBucket;
+      };
+      return {
+        summary: read.summary,
+        charts: {
+          months: months.map((month) => ({
+            month,
+            contracts: LIVE_STATUSES.reduce((sum, s) => sum + monthly(month, s), 0),
+            credits: monthly(month, 'credits'),
+            value: values.byMonth.get(month) ?? {},
+          })),
+          valueComplete: values.complete,
+          ...(values.readUntil ? { valueReadUntil: values.readUntil } : {}),
+          contractsRead: values.read,
+          setupsByAge: setups.buckets,
+          setupsComplete: setups.complete,
+        },
+      };
+    },
+  };
+
+  /** The counters behind the summary, and what it adds up from them. */
+  async function readSummary(q: { productCodes: readonly string[]; now: Date }) {
+    {
       const nowIso = q.now.toISOString();
       const horizons = [0, 30, 60, 90].map((days) => new Date(q.now.getTime() + days * DAY).toISOString());
       const wanted = new Map<string, TableKey>();
@@ -482,10 +675,26 @@ export function createSalesReader({
           (partials[i]?.[measure] ?? 0)
         );
       };
+      /** Live contracts (or their credits) whose term ends in a month before `month`. */
+      const monthsBefore = (month: string, measure: BucketMeasure) => {
+        let sum = 0;
+        for (const [name, value] of totals) {
+          const [kind, b, m] = name.split(':');
+          if (
+            kind === 'exp' &&
+            m === measure &&
+            b !== undefined &&
+            b.length === BUCKET_LENGTHS.month &&
+            b < month
+          )
+            sum += value;
+        }
+        return sum;
+      };
       const total = (name: string) => totals.get(name) ?? 0;
       const ended = { 'pending-setup': endingBefore(0, 'pending-setup'), active: endingBefore(0, 'active') };
       const live = (i: number) => LIVE_STATUSES.reduce((sum, s) => sum + endingBefore(i, s), 0);
-      return {
+      const summary: Summary = {
         byStatus: {
           'pending-setup': total(countAttribute('pending-setup')) - ended['pending-setup'],
           active: total(countAttribute('active')) - ended.active,
@@ -498,11 +707,121 @@ export function createSalesReader({
         expiring: { days30: live(1) - live(0), days60: live(2) - live(0), days90: live(3) - live(0) },
         asOf: nowIso,
       };
-    },
-  };
+      return { summary, totals, endingBefore, monthsBefore };
+    }
+  }
+
+  /** Contract value per month and currency of the current contracts ending in [from, to). */
+  async function contractValueByMonth(productCodes: readonly string[], from: string, to: string) {
+    const byMonth = new Map<string, Record<string, string>>();
+    let read = 0;
+    let complete = true;
+    let readUntil: string | undefined;
+    await Promise.all(
+      productCodes.map(async (p) => {
+        let start: Row | undefined;
+        let count = 0;
+        do {
+          const page = await query({
+            IndexName: INDEXES.byExpiry.name,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            FilterExpression: '#term = :current',
+            ExpressionAttributeNames: {
+              '#pk': INDEXES.byExpiry.pk,
+              '#sk': INDEXES.byExpiry.sk,
+              '#term': 'term',
+              '#exp': 'expiresAt',
+              '#facts': 'facts',
+              '#terms': 'terms',
+              '#v': 'value',
+              '#cv': 'contractValue',
+            },
+            ExpressionAttributeValues: {
+              ':pk': keys.expiryPartition(p),
+              ':from': from,
+              ':to': to,
+              ':current': 'current',
+            },
+            ProjectionExpression: '#exp, #facts.#terms.#v.#cv',
+            Limit: Math.min(1000, VALUE_READ_CAP - count),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          });
+          count += page.ScannedCount ?? page.Items?.length ?? 0;
+          for (const row of page.Items ?? []) {
+            const value = (row.facts as Contract['facts'] | undefined)?.terms?.value.contractValue;
+            if (!value) continue;
+            const month = String(row.expiresAt).slice(0, 7);
+            const sums = byMonth.get(month) ?? {};
+            sums[value.currency] = addDecimal(sums[value.currency] ?? '0', value.amount);
+            byMonth.set(month, sums);
+          }
+          start = page.LastEvaluatedKey;
+          if (start && count >= VALUE_READ_CAP) {
+            complete = false;
+            const at = String(start[INDEXES.byExpiry.sk]).slice(0, 24);
+            if (!readUntil || at < readUntil) readUntil = at;
+            start = undefined;
+          }
+        } while (start);
+        read += count;
+      }),
+    );
+    return { byMonth, read, complete, readUntil };
+  }
+
+  /** Open setups by age (the four hours of R4), and those that expired in the day before. */
+  async function setupAges(now: Date) {
+    const hour = 3600 * 1000;
+    const at = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const range = async (from: string, to: string) => {
+      const rows: Row[] = [];
+      let start: Row | undefined;
+      do {
+        const page = await query({
+          IndexName: INDEXES.byStatus.name,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#pk': INDEXES.byStatus.pk, '#sk': INDEXES.byStatus.sk },
+          ExpressionAttributeValues: {
+            ':pk': keys.setupsByState('open', '', '').gsi1pk,
+            ':from': from,
+            ':to': to,
+          },
+          ProjectionExpression: '#sk',
+          Limit: SETUP_READ_CAP - rows.length,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        });
+        rows.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start && rows.length < SETUP_READ_CAP);
+      return {
+        created: rows.map((r) => Date.parse(String(r[INDEXES.byStatus.sk]).slice(0, 24))),
+        complete: !start,
+      };
+    };
+    const [open, expired] = await Promise.all([
+      range(at(SETUP_WINDOW_MS), `${now.toISOString()}~`),
+      range(at(SETUP_WINDOW_MS + 24 * hour), at(SETUP_WINDOW_MS)),
+    ]);
+    const age = (created: number) => now.getTime() - created;
+    const bucket = (lo: number, hi: number) =>
+      open.created.filter((c) => age(c) >= lo * hour && age(c) < hi * hour).length;
+    return {
+      buckets: [
+        { label: 'under 1 h', count: bucket(Number.NEGATIVE_INFINITY, 1) },
+        { label: '1–2 h', count: bucket(1, 2) },
+        { label: '2–3 h', count: bucket(2, 3) },
+        { label: '3–4 h', count: bucket(3, 4) },
+        { label: 'expired, last day', count: expired.created.length },
+      ],
+      complete: open.complete && expired.complete,
+    };
+  }
 
   /** Every item of the keys (any number), strongly consistent, unprocessed keys retried. */
-  async function batchGetAll(wanted: readonly TableKey[]): Promise<Row[]> {
+  async function batchGetAll(
+    wanted: readonly TableKey[],
+    projection?: { readonly expression: string; readonly names: Record<string, string> },
+  ): Promise<Row[]> {
     const rows: Row[] = [];
     for (let i = 0; i < wanted.length; i += 100) {
       let pending: Record<string, unknown>[] | undefined = wanted.slice(i, i + 100).map((k) => ({ ...k }));
@@ -510,7 +829,20 @@ export function createSalesReader({
         if (attempt > 0)
           await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
         const out: BatchGetCommandOutput = await client.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: {
+              [tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ...(projection
+                  ? {
+                      ProjectionExpression: projection.expression,
+                      ExpressionAttributeNames: projection.names,
+                    }
+                  : {}),
+              },
+            },
+          }),
         );
         rows.push(...(out.Responses?.[tableName] ?? []));
         pending = out.UnprocessedKeys?.[tableName]?.Keys;
@@ -587,6 +919,10 @@ const LIST_PROJECTION = (() => {
     ['activatedAt'],
     ['facts', 'freeTrial'],
     ['facts', 'autoRenew'],
+    ['facts', 'terms'],
+    ['facts', 'termsUnavailable'],
+    ['previousContractId'],
+    ['nextContractId'],
     ['createdAt'],
     ['updatedAt'],
     [INDEXES.byStatus.sk],
@@ -699,6 +1035,24 @@ function isListPosition(sk: unknown, productCode: string, expiringBefore: string
   );
 }
 
+/** Adds two decimal strings exactly (money is never a float here); the result keeps the longer scale. */
+export function addDecimal(a: string, b: string): string {
+  const parse = (s: string) => {
+    const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s.trim());
+    if (!m) return { units: 0n, scale: 0 };
+    const fraction = m[3] ?? '';
+    return { units: BigInt(`${m[1]}${m[2]}${fraction}`), scale: fraction.length };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  const scale = Math.max(x.scale, y.scale);
+  const sum = x.units * 10n ** BigInt(scale - x.scale) + y.units * 10n ** BigInt(scale - y.scale);
+  const negative = sum < 0n;
+  const digits = (negative ? -sum : sum).toString().padStart(scale + 1, '0');
+  const whole = digits.slice(0, digits.length - scale);
+  return `${negative ? '-' : ''}${whole}${scale > 0 ? `.${digits.slice(digits.length - scale)}` : ''}`;
+}
+
 function creditsOf(usage: CreditUsage): BusinessCredits {
   return {
     total: usage.total,
@@ -733,9 +1087,44 @@ function toContractRow(row: Row): ContractRow {
     ...(c.activatedBy ? { activatedBy: c.activatedBy } : {}),
     ...(c.businessName ? { businessName: c.businessName } : {}),
     ...(c.activatedAt ? { activatedAt: c.activatedAt } : {}),
-    ...(c.facts?.freeTrial ? { freeTrial: c.facts.freeTrial.value } : {}),
-    ...(c.facts?.autoRenew ? { autoRenew: c.facts.autoRenew.value } : {}),
+    ...optional('freeTrial', freeTrialOf(c.facts)),
+    ...optional('autoRenew', autoRenewOf(c.facts)),
+    ...optional('contractValue', c.facts?.terms?.value.contractValue),
+    ...optional('endBehavior', c.facts?.terms?.value.endBehavior),
+    ...optional('termsUnavailable', c.facts?.termsUnavailable?.value.reason),
+    ...optional('previousContractId', c.previousContractId),
+    ...optional('nextContractId', c.nextContractId),
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
   };
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+
+/** A free trial: the agreement's terms decide when we have them (a free-trial term or none), else the notification's fact. */
+export function freeTrialOf(facts: Contract['facts'] | undefined): boolean | undefined {
+  if (facts?.terms) return facts.terms.value.freeTrial !== undefined;
+  return facts?.freeTrial?.value;
+}
+
+/** Auto-renewal: the agreement's renewal term when read after the notification's fact (or without one), else the fact. */
+export function autoRenewOf(facts: Contract['facts'] | undefined): boolean | undefined {
+  const fromTerms = facts?.terms?.value.renewal?.autoRenew;
+  const fact = facts?.autoRenew;
+  if (fromTerms !== undefined && (!fact || (facts?.terms?.asOf ?? '') >= fact.asOf)) return fromTerms;
+  return fact?.value;
+}
+
+/** The filters a Query cannot apply (free trial, auto-renew, a piece of a name); undefined when none is asked. */
+function rowFilter(q: ContractListQuery): ((c: ContractRow) => boolean) | undefined {
+  const name = q.search?.kind === 'name' ? q.search.text.toLowerCase() : undefined;
+  const account = q.search?.kind === 'account' ? q.search.accountId : undefined;
+  if (q.freeTrial === undefined && q.autoRenew === undefined && name === undefined && account === undefined)
+    return undefined;
+  return (c) =>
+    (q.freeTrial === undefined || (c.freeTrial ?? false) === q.freeTrial) &&
+    (q.autoRenew === undefined || (c.autoRenew ?? false) === q.autoRenew) &&
+    (name === undefined || (c.businessName ?? '').toLowerCase().includes(name)) &&
+    (account === undefined || c.customerAWSAccountId === account);
 }
