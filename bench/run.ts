@@ -9,12 +9,13 @@ import type { ColdRequestResult } from './cold-request.js';
 import type { FlowCalls } from './dynamodb-calls.js';
 import type { EventsThroughputResult } from './events-throughput.js';
 import type { NoticeSweepResult } from './notice-sweep.js';
+import type { ReconcileSweepResult } from './reconcile-sweep.js';
 import type { ScaleResult } from './scale.js';
 import type { ThroughputResult } from './throughput.js';
 
 /**
  * `npm run bench`: every measurement side by side in one run on one machine, the goals of
- * issues 7, 11, 13 and 14 checked against them, a table printed and `bench/results.json` written (and
+ * issues 7, 11, 13, 14 and 15 checked against them, a table printed and `bench/results.json` written (and
  * the table in the README between its bench markers). `--baseline <ref>` also builds the
  * functions as they were at a git ref and measures each against itself there. `--quick` runs
  * each part briefly, writes its JSON elsewhere and touches nothing in the repository: `npm
@@ -53,6 +54,7 @@ const [
   { LICENSE_FLOWS, measureDynamoDbCalls },
   { measureEventsThroughput },
   { measureNoticeSweep },
+  { measureReconcileSweep },
   { measureScale },
   { startBenchEnvironment },
   { measureThroughput },
@@ -66,6 +68,7 @@ const [
   import('./dynamodb-calls.js'),
   import('./events-throughput.js'),
   import('./notice-sweep.js'),
+  import('./reconcile-sweep.js'),
   import('./scale.js'),
   import('./support.js'),
   import('./throughput.js'),
@@ -94,6 +97,7 @@ let allocations: AllocationThroughputResult;
 let scale: ScaleResult;
 let events: EventsThroughputResult;
 let notices: NoticeSweepResult;
+let reconciliation: ReconcileSweepResult;
 try {
   // Cold starts first, before DynamoDB Local runs: a busy JVM next door would blur them.
   log('built-ins …');
@@ -121,6 +125,16 @@ try {
       inWindow: 100,
       runs: quick ? 3 : 30,
     });
+    log('reconciliation sweep …');
+    // The sweep is sequential: ~21 ms per agreement (3 marketplace calls, 3 Queries) and ~9 ms per
+    // contract on DynamoDB Local, about what a 150/s pacer allows, so a faster limit saves nothing
+    // (measured at 1000/s with the pacer at 800/s: the same time per contract).
+    reconciliation = await measureReconcileSweep(env, {
+      small: quick ? 20 : 100,
+      large: quick ? 200 : 10_000,
+      rateLimit: { perSecond: 200, burst: 50 },
+      pacerPerSecond: 150,
+    });
   } finally {
     await env.stop();
   }
@@ -133,6 +147,7 @@ const goals = [
   ...checkGoals(calls, throughput, scale),
   ...creditGoals(calls, allocations),
   ...eventGoals(events, notices),
+  ...reconcileGoals(reconciliation),
 ];
 const results = {
   date: new Date().toISOString(),
@@ -154,6 +169,7 @@ const results = {
   scale,
   eventsThroughput: events,
   noticeSweep: notices,
+  reconcileSweep: reconciliation,
   goals,
 };
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
@@ -324,6 +340,64 @@ function renderEvents(e: EventsThroughputResult, n: NoticeSweepResult): string[]
   ];
 }
 
+/** Issue 15's goals: the reconciliation sweep scales linearly, stays inside the rate limit and reruns as a no-op. */
+function reconcileGoals(x: ReconcileSweepResult): Goal[] {
+  const { small, large } = x;
+  const sizes = [small, large];
+  const throttled = sizes.reduce((t, s) => t + s.backfill.total.throttled + s.rerun.throttled, 0);
+  const failed = sizes.reduce((t, s) => t + s.backfill.counts.failed + s.rerun.counts.failed, 0);
+  return [
+    {
+      goal: `reconciliation sweep: time per contract at ${large.contracts.toLocaleString('en-US')} ≤ 1.2 × at ${small.contracts}`,
+      measured: `${x.ratio.total.toFixed(2)}× (${small.backfill.total.msPerItem.toFixed(1)} / ${large.backfill.total.msPerItem.toFixed(1)} ms per contract; agreements phase ${x.ratio.agreements.toFixed(2)}×, contracts phase ${x.ratio.contracts.toFixed(2)}×; limit ${x.rateLimit.perSecond}/s, pacer ${x.pacerPerSecond}/s)`,
+      holds: x.ratio.total <= 1.2,
+    },
+    {
+      goal: 'reconciliation sweep under the rate limit: every throttled call retried, none failed',
+      measured: `${throttled} ThrottlingException, ${failed} failed syncs`,
+      holds: failed === 0,
+    },
+    {
+      goal: 'reconciliation sweep: drift seeded is drift found',
+      measured: sizes
+        .map(
+          (s) =>
+            `${s.backfill.drift} of ${s.driftSeeded.agreements + s.driftSeeded.contracts} at ${s.contracts.toLocaleString('en-US')}`,
+        )
+        .join(', '),
+      holds: sizes.every((s) => s.backfill.drift === s.driftSeeded.agreements + s.driftSeeded.contracts),
+    },
+    {
+      goal: 'reconciliation sweep: an incremental run right after is a no-op',
+      measured: sizes
+        .map(
+          (s) =>
+            `drift ${s.rerun.drift}, ${s.rerun.contractWrites} contract writes, ${s.rerun.marketplacePerItem * s.contracts} marketplace calls at ${s.contracts.toLocaleString('en-US')}`,
+        )
+        .join('; '),
+      holds: sizes.every((s) => s.rerun.drift === 0 && s.rerun.contractWrites === 0),
+    },
+  ];
+}
+
+function renderReconcile(x: ReconcileSweepResult): string[] {
+  const ops = (calls: Record<string, number>, items: number) =>
+    Object.entries(calls)
+      .map(([name, k]) => `${name.replace(/(Item)?Command$/, '')} ${(k / items).toFixed(2)}`)
+      .join(', ');
+  const row = (s: ReconcileSweepResult['small'], phase: 'agreements' | 'contracts' | 'total') => {
+    const c = s.backfill[phase];
+    return `| ${s.contracts.toLocaleString('en-US')} | ${phase} | ${c.items.toLocaleString('en-US')} | ${(c.ms / 1000).toFixed(1)} s | ${c.msPerItem.toFixed(2)} ms | ${ops(c.marketplace, c.items)} | ${ops(c.dynamodb, c.items)} | ${c.throttled} |`;
+  };
+  return [
+    `Reconciliation sweep (a backfill, steady state: every contract already in step but 1 % changed unannounced before the run and 1 % between its phases), simulator rate limit ${x.rateLimit.perSecond}/s (burst ${x.rateLimit.burst}), pacer ${x.pacerPerSecond}/s; calls per contract (agreements phase: per agreement). Time per contract ${x.large.contracts.toLocaleString('en-US')} ÷ ${x.small.contracts}: ${x.ratio.total.toFixed(2)}× (agreements ${x.ratio.agreements.toFixed(2)}×, contracts ${x.ratio.contracts.toFixed(2)}×). The incremental rerun: ${[x.small, x.large].map((s) => `${s.rerun.ms} ms, drift ${s.rerun.drift}, ${s.rerun.contractWrites} contract writes`).join(' / ')}. Seeding took ${x.small.seedSeconds} / ${x.large.seedSeconds} s.`,
+    '',
+    '| contracts | phase | items | time | per item | marketplace calls per item | DynamoDB calls per item | throttled |',
+    '| ---: | --- | ---: | ---: | ---: | --- | --- | ---: |',
+    ...[x.small, x.large].flatMap((s) => [row(s, 'agreements'), row(s, 'contracts'), row(s, 'total')]),
+  ];
+}
+
 function renderTables(r: typeof results): string {
   const lines = [
     `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC, Node ${r.node}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.mode} mode, ${r.seconds} s.${r.baseline ? ` Baseline: ${r.baseline.commit.startsWith(r.baseline.ref) ? r.baseline.ref : `${r.baseline.ref} (${r.baseline.commit.slice(0, 7)})`}.` : ''}`,
@@ -352,6 +426,8 @@ function renderTables(r: typeof results): string {
     `Scale: sales first page ${r.scale.firstPage.smallMs.toFixed(1)} ms at ${r.scale.small.toLocaleString('en-US')} contracts, ${r.scale.firstPage.largeMs.toFixed(1)} ms at ${r.scale.large.toLocaleString('en-US')} (${r.scale.firstPage.ratio.toFixed(2)}×; ${r.scale.firstPage.queries.small} / ${r.scale.firstPage.queries.large} Queries reading ${r.scale.firstPage.itemsRead.small} / ${r.scale.firstPage.itemsRead.large} items); one product's active contracts expiring before a date: ${r.scale.filteredPage.smallMs.toFixed(1)} / ${r.scale.filteredPage.largeMs.toFixed(1)} ms (${r.scale.filteredPage.ratio.toFixed(2)}×); summary ${r.scale.summary.smallMs.toFixed(1)} / ${r.scale.summary.largeMs.toFixed(1)} ms (${r.scale.summary.ratio.toFixed(2)}×; ${r.scale.summary.counterItems.small} / ${r.scale.summary.counterItems.large} counter items and ${r.scale.summary.queries.small} / ${r.scale.summary.queries.large} Queries reading ${r.scale.summary.itemsRead.small} / ${r.scale.summary.itemsRead.large} contracts, where reading every live contract ending within 90 days took ${r.scale.summary.liveWithin90Days.small} / ${r.scale.summary.liveWithin90Days.large}). Seeding took ${r.scale.seedSeconds} s.`,
     '',
     ...renderEvents(r.eventsThroughput, r.noticeSweep),
+    '',
+    ...renderReconcile(r.reconcileSweep),
     '',
     'Goals:',
     '',

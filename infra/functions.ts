@@ -154,6 +154,7 @@ export function functionEnvironment(
   if (name === 'reconcile') {
     return {
       ...common,
+      ...(config.agreementApi ? {} : { AGREEMENT_API: 'off' }),
       SENDER_EMAIL: config.senderEmail,
       PRODUCT_NAME: config.productName,
       SWEEP_CALLS_PER_SECOND: String(config.sweep.callsPerSecond),

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { parseDeploymentConfig } from '../../infra/config.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
-import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { createSweepStore } from '../../lib/adapters/dynamodb/sweep-store.js';
+import { createNotifyingContractStore } from '../../lib/adapters/lambda/notifying-contract-store.js';
 import { createAgreementReader } from '../../lib/adapters/marketplace/agreement-reader.js';
 import { createAgreementClient, createEntitlementClient } from '../../lib/adapters/marketplace/clients.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
@@ -135,11 +136,19 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const client = createDocumentClient({ endpoint: local?.dynamo });
+  // The over-allocation mail (R9) goes out as from the scheduled function.
+  process.env.SENDER_EMAIL ??= config.senderEmail;
+  process.env.PRODUCT_NAME ??= config.productName;
+  if (local) process.env.SES_ENDPOINT ??= `http://127.0.0.1:${ports.ses}`;
   const pace = createPacer(args.rate ?? config.sweep.callsPerSecond);
   const results = await sweepToTheEnd(
     {
       catalog: { products: config.products },
-      contracts: createContractStore({ client, tableName }),
+      contracts: createNotifyingContractStore(
+        client,
+        tableName,
+        new Logger({ serviceName: 'reconcile-cli' }),
+      ),
       entitlements: pacedEntitlements(
         createEntitlementReader({ client: createEntitlementClient({ endpoint: local?.marketplace }) }),
         pace,

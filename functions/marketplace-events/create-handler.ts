@@ -86,6 +86,15 @@ export function batchHandler(options: MarketplaceEventsOptions) {
         ...(report.continued.length > 0 ? { continued: report.continued } : {}),
         ...(report.awaitingSuccessor.length > 0 ? { awaitingSuccessor: report.awaitingSuccessor } : {}),
       });
+      if (report.failed.length > 0) {
+        logger.warn(
+          'Agreement API steps failed: the entitlements are synced; the sweep reads the terms later',
+          {
+            ...log,
+            failed: report.failed,
+          },
+        );
+      }
       if (report.notContinued.length > 0) {
         logger.warn('A renewal chain was not handed over: sales should look at it', {
           ...log,

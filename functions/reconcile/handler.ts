@@ -21,7 +21,11 @@ const documents = createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT
 const tableName = requireEnv('TABLE_NAME');
 const catalog = parseProductCatalog(process.env.PRODUCTS);
 const entitlementClient = createEntitlementClient({ endpoint: process.env.MARKETPLACE_ENDPOINT });
-const agreementClient = createAgreementClient({ endpoint: process.env.MARKETPLACE_ENDPOINT });
+// AGREEMENT_API=off (config agreementApi: false): the contracts phase only.
+const agreementClient =
+  process.env.AGREEMENT_API === 'off'
+    ? undefined
+    : createAgreementClient({ endpoint: process.env.MARKETPLACE_ENDPOINT });
 // Marketplace calls per second for the whole sweep: well inside the APIs' limits, which the
 // notifications and setups share (README "Reconciliation sweep").
 const ratePerSecond = Number(process.env.SWEEP_CALLS_PER_SECOND ?? '5');
@@ -36,7 +40,9 @@ const options: ReconcileOptions = {
       catalog,
       contracts,
       entitlements: pacedEntitlements(createEntitlementReader({ client: entitlementClient, retry }), pace),
-      agreements: pacedAgreements(createAgreementReader({ client: agreementClient, retry }), pace),
+      ...(agreementClient
+        ? { agreements: pacedAgreements(createAgreementReader({ client: agreementClient, retry }), pace) }
+        : {}),
       store,
       clock: { now: () => new Date() },
       newRunId: randomUUID,

@@ -295,7 +295,7 @@ export class ComputeStack extends Stack {
     reconcile.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ['aws-marketplace:GetEntitlements', ...agreementActions],
+        actions: ['aws-marketplace:GetEntitlements', ...(config.agreementApi ? agreementActions : [])],
         resources: ['*'],
       }),
     );
@@ -555,15 +555,15 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexes: [],
   },
-  // notice-store: expiring licenses and stuck setups (Query on byStatus), lapsed ledgers (Query
-  // on byExpiry), their refresh (GetItem, TransactWriteItems of Puts), the over-allocated list
-  // (Query, BatchGetItem), businesses (GetItem), claims (PutItem, UpdateItem, DeleteItem).
   // sweep-store: the lease (UpdateItem), stale contracts (Query on byStatus), the sync time
   // (UpdateItem); contract-store as for marketplace-events (byAccount for chains, byCustomer).
   reconcile: {
     actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: ['byStatus', 'byAccount', 'byCustomer'],
   },
+  // notice-store: expiring licenses and stuck setups (Query on byStatus), lapsed ledgers (Query
+  // on byExpiry), their refresh (GetItem, TransactWriteItems of Puts), the over-allocated list
+  // (Query, BatchGetItem), businesses (GetItem), claims (PutItem, UpdateItem, DeleteItem).
   notices: {
     actions: [
       'dynamodb:GetItem',

@@ -94,6 +94,11 @@ describe('npm run bench (quick mode)', () => {
       expect(results.allocationThroughput.retriesPerAllocation).toBeGreaterThanOrEqual(0);
       expect(results.allocationThroughput.wcuPerAllocation.table).toBeGreaterThan(0);
       expect(results.scale.firstPage.largeMs).toBeGreaterThan(0);
+      expect(results.reconcileSweep).toMatchObject({
+        small: { contracts: 20, rerun: { drift: 0, contractWrites: 0 } },
+        large: { contracts: 200, rerun: { drift: 0, contractWrites: 0 } },
+      });
+      expect(results.reconcileSweep.large.backfill.counts.failed).toBe(0);
       const goals = results.goals.map((g: { goal: string }) => g.goal);
       for (const f of FUNCTIONS) {
         for (const goal of [
@@ -112,6 +117,8 @@ describe('npm run bench (quick mode)', () => {
         'credit usage, 50 licenses',
         'licenses, 50 licenses',
         '20 concurrent writers on one business',
+        'reconciliation sweep: time per contract',
+        'reconciliation sweep: an incremental run right after is a no-op',
       ])
         expect(
           goals.some((g: string) => g.startsWith(prefix)),

@@ -8,7 +8,7 @@ import { createAgreementReader } from '../../lib/adapters/marketplace/agreement-
 import { createAgreementClient, createEntitlementClient } from '../../lib/adapters/marketplace/clients.js';
 import { createEntitlementReader } from '../../lib/adapters/marketplace/entitlement-reader.js';
 import { contractIdOf, licenseIdFromArn } from '../../lib/domain/contract/identity.js';
-import type { StoredContract } from '../../lib/domain/contract/model.js';
+import { freeTrialOf, type StoredContract } from '../../lib/domain/contract/model.js';
 import { runSweep, type SweepDeps } from '../../lib/domain/contract/sweep.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
 import { createMarketplaceConsole, type MarketplaceConsole } from '../../local/marketplace-console/index.js';
@@ -86,6 +86,19 @@ function handler() {
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
   });
 }
+
+let runs = 0;
+/** The sweep over this test's table and simulator, with as much time left as `remainingMs` says. */
+const sweepDeps = (remainingMs: () => number = () => 600_000): SweepDeps => ({
+  catalog,
+  contracts: contracts(),
+  entitlements: entitlements(),
+  agreements: agreements(),
+  store: createSweepStore({ client: table.client, tableName: table.tableName }),
+  clock: { now },
+  remainingMs,
+  newRunId: () => `run-${++runs}`,
+});
 
 /** Delivers SQS bodies to the consumer, one batch; every record must succeed. */
 async function deliver(...bodies: string[]): Promise<void> {
@@ -176,7 +189,7 @@ describe('terms from the Agreement API', () => {
       renewal: { autoRenew: true, lockoutPeriod: 'P30D' },
       endBehavior: { type: 'RENEW' },
     });
-    expect(stored.contract.facts.freeTrial?.value).toBe(false);
+    expect(freeTrialOf(stored.contract)).toBe(false);
     // Credits still come from GetEntitlements (R1).
     expect(stored.contract.activeCredits).toBe(100);
     const version = stored.contract.version;
@@ -195,7 +208,7 @@ describe('terms from the Agreement API', () => {
     });
     await deliver(...bought.sent);
     const { facts } = (await load(bought.license.licenseArn)).contract;
-    expect(facts.freeTrial?.value).toBe(true);
+    expect(freeTrialOf({ facts })).toBe(true);
     expect(facts.terms?.value.freeTrial).toBeDefined();
   });
 
@@ -218,7 +231,7 @@ describe('terms from the Agreement API', () => {
     expect(simulator.calls.filter((c) => c.operation === 'DescribeAgreement')).toEqual([]);
   });
 
-  it('a refusal of the terms never blocks the entitlement sync: throttled past the retries, the record is retried', async () => {
+  it('the Agreement API failing never fails the notification: the entitlements are synced, the sweep reads the terms', async () => {
     const buyer = market.createBuyer('Throttled');
     const bought = await market.purchase({
       accountId: buyer.accountId,
@@ -227,12 +240,12 @@ describe('terms from the Agreement API', () => {
       months: 12,
     });
     simulator.failNext(10, 'throttle', 'DescribeAgreement');
-    const out = await handler()(sqsEvent(...bought.sent.map((b) => sqsRecord(b))), lambdaContext());
-    // The contract exists from GetEntitlements; the terms come on the redelivery.
-    expect((await load(bought.license.licenseArn)).contract.activeCredits).toBe(10);
-    expect(out.batchItemFailures.length).toBeGreaterThan(0);
-    simulator.clearFaults();
     await deliver(...bought.sent);
+    const synced = await load(bought.license.licenseArn);
+    expect(synced.contract.activeCredits).toBe(10);
+    expect(synced.contract.facts.terms).toBeUndefined();
+    simulator.clearFaults();
+    await runSweep(sweepDeps(), { mode: 'incremental' });
     expect((await load(bought.license.licenseArn)).contract.facts.terms).toBeDefined();
   });
 });
@@ -329,18 +342,6 @@ describe('renewal under a new license (R3, R13)', () => {
 });
 
 describe('reconciliation sweep', () => {
-  let runs = 0;
-  const sweepDeps = (remainingMs: () => number = () => 600_000): SweepDeps => ({
-    catalog,
-    contracts: contracts(),
-    entitlements: entitlements(),
-    agreements: agreements(),
-    store: createSweepStore({ client: table.client, tableName: table.tableName }),
-    clock: { now },
-    remainingMs,
-    newRunId: () => `run-${++runs}`,
-  });
-
   it('heals a purchase whose notifications were dropped; the second run in a row changes nothing', async () => {
     const buyer = market.createBuyer('Dropped');
     const bought = await market.purchase({
@@ -441,6 +442,35 @@ describe('reconciliation sweep', () => {
     expect(resumed.progress?.counts.created).toBe(3);
     // Nothing unfinished: a continue does nothing.
     expect(await runSweep(sweepDeps(), { mode: 'continue' })).toMatchObject({ status: 'finished', drift: 0 });
+  });
+
+  it('an agreement whose sync failed keeps the watermark before it: the next run lists it again', async () => {
+    const buyer = market.createBuyer('Flaky');
+    const bought = await market.purchase({
+      accountId: buyer.accountId,
+      productCode: PRODUCT,
+      credits: 70,
+      months: 12,
+      dropNotifications: true,
+    });
+    simulator.failNext(10, 'server-error', 'GetEntitlements');
+    const failed = await runSweep(sweepDeps(), { mode: 'incremental' });
+    expect(failed.progress?.counts.failed).toBeGreaterThan(0);
+    simulator.clearFaults();
+    clock.ms += 60_000;
+    const healed = await runSweep(sweepDeps(), { mode: 'incremental' });
+    expect(healed.progress?.counts.created).toBe(1);
+    expect((await load(bought.license.licenseArn)).contract.activeCredits).toBe(70);
+  });
+
+  it('without the Agreement API it still re-reads stale contracts', async () => {
+    const license = await buyAndActivate(100);
+    simulator.cancel(license.licenseArn);
+    clock.ms += 25 * 3_600_000;
+    const { agreements: _, ...withoutApi } = sweepDeps();
+    const result = await runSweep(withoutApi, { mode: 'incremental' });
+    expect(result).toMatchObject({ status: 'finished' });
+    expect(result.progress?.counts).toMatchObject({ agreements: 0, ended: 1 });
   });
 
   it('stays inside the rate limit: throttling is retried, nothing is lost', async () => {

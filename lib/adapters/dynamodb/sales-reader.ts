@@ -16,6 +16,8 @@ import type {
 import {
   type Contract,
   type ContractStatus,
+  autoRenewOf as contractAutoRenew,
+  freeTrialOf as contractFreeTrial,
   contractStatus,
   type Fact,
   type LicenseItem,
@@ -1104,16 +1106,12 @@ const optional = <K extends string, V>(key: K, value: V | undefined) =>
 
 /** A free trial: the agreement's terms decide when we have them (a free-trial term or none), else the notification's fact. */
 export function freeTrialOf(facts: Contract['facts'] | undefined): boolean | undefined {
-  if (facts?.terms) return facts.terms.value.freeTrial !== undefined;
-  return facts?.freeTrial?.value;
+  return facts ? contractFreeTrial({ facts }) : undefined;
 }
 
 /** Auto-renewal: the agreement's renewal term when read after the notification's fact (or without one), else the fact. */
 export function autoRenewOf(facts: Contract['facts'] | undefined): boolean | undefined {
-  const fromTerms = facts?.terms?.value.renewal?.autoRenew;
-  const fact = facts?.autoRenew;
-  if (fromTerms !== undefined && (!fact || (facts?.terms?.asOf ?? '') >= fact.asOf)) return fromTerms;
-  return fact?.value;
+  return facts ? contractAutoRenew({ facts }) : undefined;
 }
 
 /** The filters a Query cannot apply (free trial, auto-renew, a piece of a name); undefined when none is asked. */

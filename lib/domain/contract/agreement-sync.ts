@@ -15,7 +15,7 @@ import {
   type StoredContract,
 } from './model.js';
 import type { AuditEntry, Trigger } from './ports.js';
-import type { ContractChange } from './reconcile.js';
+import { type ContractChange, mergeFacts } from './reconcile.js';
 import {
   type Alongside,
   type SyncCommand,
@@ -33,7 +33,7 @@ export interface AgreementSyncOptions {
   readonly alongside?: Alongside;
   /** Read the terms of every contract the sync touched, not only new ones (the sweep). */
   readonly enrichAll?: boolean;
-  /** Ask again for terms that were refused before (the sweep, weekly); a notification never does. */
+  /** Ask again for terms that were refused before (the backfill); notifications and the daily sweep do not. */
   readonly retryUnavailable?: boolean;
 }
 
@@ -56,7 +56,18 @@ export interface AgreementSyncReport {
     readonly to: string;
     readonly why: NoContinuation;
   }[];
+  /** Agreement API steps that failed (after their retries); the entitlements were synced all the same. */
+  readonly failed: readonly {
+    readonly contractId: string;
+    readonly stage: 'hold' | 'terms';
+    readonly error: string;
+  }[];
 }
+
+/** How long an activated contract's end is held back for its successor after its agreement was seen continued. */
+export const MAX_HOLD_MS = 24 * 60 * 60 * 1000;
+
+const nameOf = (error: unknown): string => (error instanceof Error ? error.name : typeof error);
 
 /** Agreement statuses that no longer continue anything. */
 const OVER = new Set(['CANCELLED', 'EXPIRED', 'TERMINATED', 'ROLLED_BACK', 'SUPERSEDED', 'ARCHIVED']);
@@ -91,6 +102,7 @@ export async function syncWithAgreements(
     continued: [] as Continuation[],
     awaitingSuccessor: [] as string[],
     notContinued: [] as AgreementSyncReport['notContinued'][number][],
+    failed: [] as AgreementSyncReport['failed'][number][],
   };
   const reads = new Map<string, Promise<AgreementRead>>();
   const readOnce = (agreementId: string): Promise<AgreementRead> => {
@@ -107,8 +119,21 @@ export async function syncWithAgreements(
     ? async (stored: StoredContract): Promise<boolean> => {
         const agreementId = agreementIdOf(stored.contract);
         if (!agreementId || refused(stored, agreementId)) return false;
-        const read = await readOnce(agreementId);
-        return read.kind === 'found' && CONTINUED_STATUSES.has(read.terms.status);
+        // Held for a day at most after its agreement was first seen continued: a successor that
+        // never comes must not keep the credits counted twice.
+        const seen = stored.contract.facts.terms;
+        if (seen && agreementContinued(stored.contract)) {
+          if (deps.clock.now().getTime() - Date.parse(seen.asOf) > MAX_HOLD_MS) return false;
+        }
+        try {
+          const read = await readOnce(agreementId);
+          return read.kind === 'found' && CONTINUED_STATUSES.has(read.terms.status);
+        } catch (error) {
+          // The Agreement API is down: the entitlements still decide (the end is written); a
+          // hand-over then comes from the successor's notifications or the sweep.
+          report.failed.push({ contractId: stored.contract.contractId, stage: 'hold', error: nameOf(error) });
+          return false;
+        }
       }
     : undefined;
   const outcome = await syncContracts(command, { ...deps, ...(holdEnd ? { holdEnd } : {}) }, options);
@@ -159,6 +184,38 @@ export async function syncWithAgreements(
     return deps.contracts.load(contractId);
   }
 
+  /** Merges the command's facts (auto-renew, the previous agreement) into a contract, on its version. */
+  async function mergeEventFacts(contractId: string): Promise<StoredContract | undefined> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const stored = await deps.contracts.load(contractId);
+      if (!stored) return undefined;
+      const merged = mergeFacts(stored.contract.facts, command.facts);
+      if (merged.updated.length === 0) return stored;
+      const now = deps.clock.now();
+      const next: StoredContract = {
+        contract: {
+          ...stored.contract,
+          facts: merged.facts,
+          updatedAt: now.toISOString(),
+          version: stored.contract.version + 1,
+        },
+        items: stored.items,
+      };
+      try {
+        await deps.contracts.save({
+          next,
+          touchedItems: [],
+          expectedVersion: stored.contract.version,
+          audit: auditOf(stored, next, [{ type: 'facts-updated', facts: merged.updated }], trigger, now),
+        });
+        return next;
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError)) throw error;
+      }
+    }
+    return deps.contracts.load(contractId);
+  }
+
   /** A contract that knows no agreement yet (a legacy SNS one, a setup's): its license's agreement. */
   async function agreementOfLicense(stored: StoredContract): Promise<string | undefined> {
     const licenseArn = stored.contract.licenseArn;
@@ -199,7 +256,13 @@ export async function syncWithAgreements(
       try {
         await deps.contracts.saveAll(plan.changes);
         const term = plan.changes[0].next.contract.term as ContinuedTerm;
-        report.continued.push({ from: predecessorId, to: successorId, term });
+        if (plan.takesOver) report.continued.push({ from: predecessorId, to: successorId, term });
+        else
+          report.notContinued.push({
+            from: predecessorId,
+            to: successorId,
+            why: 'successor-activated-elsewhere',
+          });
         return;
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError)) throw error;
@@ -213,9 +276,21 @@ export async function syncWithAgreements(
     const account = contract.customerAWSAccountId;
     if (!account) return undefined;
     const ids = await deps.contracts.findContractIds(contract.productCode, { customerAWSAccountId: account });
-    const candidates = (
-      await Promise.all(ids.filter((id) => id !== contract.contractId).map((id) => deps.contracts.load(id)))
-    ).filter((p): p is StoredContract => p !== undefined && continues(contract, p.contract));
+    const loaded = await Promise.all(
+      ids.filter((id) => id !== contract.contractId).map((id) => deps.contracts.load(id)),
+    );
+    const candidates: StoredContract[] = [];
+    for (const p of loaded) {
+      if (!p || p.contract.nextContractId) continue;
+      // A contract of the same chain whose stored terms still say ACTIVE may have been renewed
+      // since they were read: read them again before deciding which way the chain runs.
+      const chain = contract.facts.terms?.value.initialAgreementId;
+      const sameChain =
+        chain !== undefined &&
+        (p.contract.facts.terms?.value.initialAgreementId ?? agreementIdOf(p.contract)) === chain;
+      const fresh = sameChain && !agreementContinued(p.contract) ? await enrich(p.contract.contractId) : p;
+      if (fresh && continues(contract, fresh.contract)) candidates.push(fresh);
+    }
     return candidates.sort((a, b) => Date.parse(b.contract.expiresAt) - Date.parse(a.contract.expiresAt))[0];
   }
 
@@ -254,21 +329,32 @@ export async function syncWithAgreements(
 
   for (const target of targets) {
     const id = target.contract.contractId;
-    const enriched = await enrich(id);
-    if (!enriched) continue;
-    const { contract } = enriched;
-    if (contract.previousContractId || contract.nextContractId) continue;
-    if (
-      heldIds.has(id) ||
-      (contract.activatedBy && agreementContinued(contract) && contract.term !== 'current')
-    ) {
-      const successorId = await syncSuccessorOf(enriched);
-      if (successorId) await link(id, successorId);
-      else report.awaitingSuccessor.push(id);
-      continue;
+    // The entitlements' writes are done: a failure here (the Agreement API down) is reported,
+    // not thrown, and the next notification or the sweep does the rest.
+    try {
+      let enriched = await enrich(id);
+      if (!enriched) continue;
+      // An agreement event that created the contract could not give it its facts (the contract
+      // did not know its agreement yet): now that the terms name it, they are merged.
+      if (created.has(id) && eventAgreement && agreementIdOf(enriched.contract) === eventAgreement)
+        enriched = await mergeEventFacts(id);
+      if (!enriched) continue;
+      const { contract } = enriched;
+      if (contract.previousContractId || contract.nextContractId) continue;
+      if (
+        heldIds.has(id) ||
+        (contract.activatedBy && agreementContinued(contract) && contract.term !== 'current')
+      ) {
+        const successorId = await syncSuccessorOf(enriched);
+        if (successorId) await link(id, successorId);
+        else report.awaitingSuccessor.push(id);
+        continue;
+      }
+      const predecessor = await predecessorOf(enriched);
+      if (predecessor) await link(predecessor.contract.contractId, id);
+    } catch (error) {
+      report.failed.push({ contractId: id, stage: 'terms', error: nameOf(error) });
     }
-    const predecessor = await predecessorOf(enriched);
-    if (predecessor) await link(predecessor.contract.contractId, id);
   }
   return { outcome, report };
 }

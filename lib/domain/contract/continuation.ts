@@ -1,4 +1,4 @@
-import { CONTINUED_STATUSES } from './agreement.js';
+import { type AgreementTerms, CONTINUED_STATUSES } from './agreement.js';
 import {
   agreementIdOf,
   type ContinuedTerm,
@@ -25,24 +25,40 @@ export type NoContinuation =
   | 'successor-activated-elsewhere'
   | 'not-a-successor';
 
-/** Whether `successor`'s agreement continues `predecessor`'s, by the notification's link or the chain's id. */
+/**
+ * Whether `successor`'s agreement continues `predecessor`'s: the same buyer account (both must
+ * name it) and product, and either the Created event's `previousAgreementId` names the
+ * predecessor's agreement, or both are in one chain (`initialAgreementId`) and it is the
+ * predecessor that was continued: its agreement says RENEWED or REPLACED, the successor's does
+ * not, and the successor did not start before it. One way only: a newer contract is never
+ * handed over to an older one.
+ */
 export function continues(successor: Contract, predecessor: Contract): boolean {
   if (successor.contractId === predecessor.contractId) return false;
   if (successor.productCode !== predecessor.productCode) return false;
-  if (
-    successor.customerAWSAccountId &&
-    predecessor.customerAWSAccountId &&
-    successor.customerAWSAccountId !== predecessor.customerAWSAccountId
-  )
+  if (!successor.customerAWSAccountId || successor.customerAWSAccountId !== predecessor.customerAWSAccountId)
     return false;
+  const successorTerms = successor.facts.terms?.value;
+  const predecessorTerms = predecessor.facts.terms?.value;
+  // Terms read for another buyer's agreement never link anything.
+  for (const [contract, terms] of [
+    [successor, successorTerms],
+    [predecessor, predecessorTerms],
+  ] as const) {
+    if (terms?.acceptorAccountId && terms.acceptorAccountId !== contract.customerAWSAccountId) return false;
+  }
   const previous = successor.facts.previousAgreementId?.value;
   const predecessorAgreement = agreementIdOf(predecessor);
-  if (previous && predecessorAgreement === previous) return true;
-  const chain = successor.facts.terms?.value.initialAgreementId;
   const ownAgreement = agreementIdOf(successor);
-  if (!chain || chain === ownAgreement || !predecessorAgreement) return false;
-  const predecessorChain = predecessor.facts.terms?.value.initialAgreementId ?? predecessorAgreement;
-  return predecessorChain === chain && predecessorAgreement !== ownAgreement;
+  if (!predecessorAgreement || predecessorAgreement === ownAgreement) return false;
+  if (previous && predecessorAgreement === previous) return true;
+  const chain = successorTerms?.initialAgreementId;
+  if (!chain || chain === ownAgreement) return false;
+  const predecessorChain = predecessorTerms?.initialAgreementId ?? predecessorAgreement;
+  if (predecessorChain !== chain) return false;
+  if (!agreementContinued(predecessor) || agreementContinued(successor)) return false;
+  const started = (terms: AgreementTerms | undefined) => Date.parse(terms?.startTime ?? '');
+  return !(started(successorTerms) < started(predecessorTerms));
 }
 
 /** Whether a contract's own agreement says a newer agreement continues it. */
@@ -67,14 +83,22 @@ export function planContinuation(
   successor: StoredContract,
   trigger: Trigger,
   now: Date,
-): { readonly changes: readonly [ContractChangeSet, ContractChangeSet] } | { readonly none: NoContinuation } {
+):
+  | {
+      readonly changes: readonly [ContractChangeSet, ContractChangeSet];
+      /** False when the successor was activated by another business: the old one only ends. */
+      readonly takesOver: boolean;
+    }
+  | { readonly none: NoContinuation } {
   const old = predecessor.contract;
   const next = successor.contract;
   if (old.nextContractId || next.previousContractId) return { none: 'already-linked' };
   if (!continues(next, old)) return { none: 'not-a-successor' };
   const businessId = old.activatedBy;
   if (!businessId) return { none: 'predecessor-not-activated' };
-  if (next.activatedBy && next.activatedBy !== businessId) return { none: 'successor-activated-elsewhere' };
+  // A successor another business activated keeps its activation (R3: never transferred but by
+  // support); the old contract still ends as renewed, so its credits are not counted twice.
+  const takesOver = !next.activatedBy || next.activatedBy === businessId;
   const term = continuedTerm(next, old);
   const nowIso = now.toISOString();
 
@@ -100,10 +124,14 @@ export function planContinuation(
   const newNext: StoredContract = {
     contract: {
       ...next,
-      setupState: 'active',
-      activatedBy: businessId,
-      activatedAt: next.activatedAt ?? nowIso,
-      ...(old.businessName ? { businessName: old.businessName } : {}),
+      ...(takesOver
+        ? {
+            setupState: 'active' as const,
+            activatedBy: businessId,
+            activatedAt: next.activatedAt ?? nowIso,
+            ...(old.businessName ? { businessName: old.businessName } : {}),
+          }
+        : {}),
       previousContractId: old.contractId,
       updatedAt: nowIso,
       version: next.version + 1,
@@ -139,9 +167,17 @@ export function planContinuation(
         next: newNext,
         touchedItems: successor.items,
         expectedVersion: next.version,
-        audit: audit(successor, newNext, [{ type: 'continued', from: old.contractId, businessId, term }]),
+        audit: audit(successor, newNext, [
+          {
+            type: 'continued',
+            from: old.contractId,
+            businessId: newNext.contract.activatedBy ?? businessId,
+            term,
+          },
+        ]),
       },
     ],
+    takesOver,
   };
 }
 

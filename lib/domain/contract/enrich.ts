@@ -4,9 +4,8 @@ import type { ReconcileResult } from './reconcile.js';
 
 /**
  * Brings what the Agreement API said about a contract's agreement into its facts: the terms
- * (contract value, renewal, end behaviour, free trial, units), the free-trial and auto-renew
- * flags they imply (replacing the guesses from the registration POST and the notifications when
- * the read is newer), the agreement and offer ids, or why the terms could not be read.
+ * (contract value, renewal, end behaviour, free trial, units; `freeTrialOf` and `autoRenewOf`
+ * read the flags from them), the agreement and offer ids, or why the terms could not be read.
  *
  * Pure, and a fact changes only when its value does: the same terms read again (a daily sweep, a
  * duplicate notification) change nothing, and a read older than a fact never rolls it back.
@@ -29,9 +28,9 @@ export function applyTerms(
   };
   if (read.kind === 'found') {
     const { terms } = read;
+    // The free-trial and auto-renew flags are read from the terms (`freeTrialOf`, `autoRenewOf`),
+    // not copied into the notifications' facts.
     offer('terms', terms);
-    offer('freeTrial', terms.freeTrial !== undefined);
-    if (terms.renewal?.autoRenew !== undefined) offer('autoRenew', terms.renewal.autoRenew);
     if (!contract.facts.agreementId) offer('agreementId', terms.agreementId);
     if (terms.offerId && !contract.facts.offerId) offer('offerId', terms.offerId);
     if (facts.termsUnavailable) {

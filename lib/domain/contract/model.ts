@@ -111,11 +111,13 @@ export interface StoredContract {
   readonly items: readonly LicenseItem[];
 }
 
-/** Whether the contract is a free trial: the accepted terms say so once read, else the notifications' word. */
+/**
+ * Whether the contract is a free trial: the accepted terms decide once read (they replace the
+ * registration POST's and the notifications' guesses), else the latest guess.
+ */
 export function freeTrialOf(contract: Pick<Contract, 'facts'>): boolean | undefined {
   const { terms, freeTrial } = contract.facts;
-  if (terms && (!freeTrial || Date.parse(terms.asOf) >= Date.parse(freeTrial.asOf)))
-    return terms.value.freeTrial !== undefined;
+  if (terms) return terms.value.freeTrial !== undefined;
   return freeTrial?.value;
 }
 

@@ -31,6 +31,10 @@ export interface SweepProgress {
   /** The latest `lastUpdateTime` seen so far: the next run's watermark once this one finishes. */
   readonly seenUpTo?: string;
   readonly agreementsToken?: string;
+  /** Summaries of the current page already done: a run that stops mid-page goes on after them. */
+  readonly agreementsDone?: number;
+  /** The earliest `lastUpdateTime` of an agreement whose sync failed: the watermark stays before it. */
+  readonly failedFrom?: string;
   readonly contractsCursor?: string;
   readonly counts: SweepCounts;
 }
@@ -105,7 +109,8 @@ export interface SweepDeps {
   readonly catalog: ProductCatalog;
   readonly contracts: ContractRepository;
   readonly entitlements: EntitlementReader;
-  readonly agreements: AgreementReader;
+  /** Absent (the Agreement API off): only the contracts phase runs. */
+  readonly agreements?: AgreementReader;
   readonly store: SweepStore;
   readonly clock: Clock;
   /** How long the run may still go on (ms); it stops and saves its place when less than `reserveMs` is left. */
@@ -188,34 +193,55 @@ export async function runSweep(
         retryUnavailable: progress.mode === 'backfill',
       });
       count(outcome, report);
-      return outcome;
+      if (report.failed.length > 0) {
+        progress = { ...progress, counts: { ...progress.counts, failed: progress.counts.failed + 1 } };
+        return { outcome, ok: false };
+      }
+      return { outcome, ok: true };
     } catch (error) {
       if (error instanceof SweepLeaseLostError) throw error;
       progress = { ...progress, counts: { ...progress.counts, failed: progress.counts.failed + 1 } };
-      return undefined;
+      return { outcome: undefined, ok: false };
     }
   };
+  const agreements = deps.agreements;
+  if (!agreements && progress.phase === 'agreements') progress = { ...progress, phase: 'contracts' };
 
   try {
-    while (progress.phase === 'agreements' && timeLeft()) {
-      const page = await deps.agreements.search({
+    while (agreements && progress.phase === 'agreements' && timeLeft()) {
+      const page = await agreements.search({
         ...(progress.since ? { afterLastUpdateTime: progress.since } : {}),
         ...(progress.agreementsToken ? { nextToken: progress.agreementsToken } : {}),
       });
-      for (const summary of page.summaries) {
+      let done = progress.agreementsDone ?? 0;
+      let stopped = false;
+      for (const summary of page.summaries.slice(done)) {
+        if (!timeLeft()) {
+          stopped = true;
+          break;
+        }
+        let ok = true;
         for (const command of commandsOf(summary, deps.catalog, trigger(summary.agreementId)))
-          await sync(command, true);
+          ok = (await sync(command, true)).ok && ok;
         const seenUpTo = later(progress.seenUpTo, summary.lastUpdateTime);
+        const failedFrom = ok ? progress.failedFrom : earlier(progress.failedFrom, summary.lastUpdateTime);
+        done++;
         progress = {
           ...progress,
           counts: { ...progress.counts, agreements: progress.counts.agreements + 1 },
           ...(seenUpTo ? { seenUpTo } : {}),
+          ...(failedFrom ? { failedFrom } : {}),
+          agreementsDone: done,
         };
+        // The lease is extended as the run goes, not only between pages.
+        if (done % 10 === 0) await deps.store.checkpoint(owner, progress, leaseUntil());
       }
-      const { agreementsToken: _, ...rest } = progress;
-      progress = page.nextToken
-        ? { ...rest, agreementsToken: page.nextToken }
-        : { ...rest, phase: 'contracts' };
+      if (!stopped) {
+        const { agreementsToken: _, agreementsDone: __, ...rest } = progress;
+        progress = page.nextToken
+          ? { ...rest, agreementsToken: page.nextToken }
+          : { ...rest, phase: 'contracts' };
+      }
       await deps.store.checkpoint(owner, progress, leaseUntil());
     }
     const productCodes = deps.catalog.products.map((p) => p.productCode);
@@ -227,17 +253,27 @@ export async function runSweep(
         progress.contractsCursor,
         deps.pageSize ?? 25,
       );
+      let stopped = false;
       for (const stale of page.contracts) {
-        if (!timeLeft()) break;
-        const outcome = await sync(commandOfContract(stale, trigger(stale.contractId)), false);
+        if (!timeLeft()) {
+          stopped = true;
+          break;
+        }
+        const command = commandOfContract(stale, trigger(stale.contractId));
+        // A contract with no license and no buyer account cannot be asked for: left to notifications.
+        if (!command) continue;
+        const { outcome } = await sync(command, false);
         progress = { ...progress, counts: { ...progress.counts, contracts: progress.counts.contracts + 1 } };
         const unchanged =
           outcome?.status === 'synced' && !outcome.contracts.some((c) => c.contractId === stale.contractId);
         if (unchanged)
           await deps.store.touchSynced(stale.contractId, stale.version, deps.clock.now().toISOString());
       }
-      const { contractsCursor: _, ...rest } = progress;
-      progress = page.cursor ? { ...rest, contractsCursor: page.cursor } : { ...rest, phase: 'done' };
+      // Stopped mid-page: the same page again next time (the ones done are no longer stale).
+      if (!stopped) {
+        const { contractsCursor: _, ...rest } = progress;
+        progress = page.cursor ? { ...rest, contractsCursor: page.cursor } : { ...rest, phase: 'done' };
+      }
       await deps.store.checkpoint(owner, progress, leaseUntil());
     }
   } catch (error) {
@@ -253,13 +289,23 @@ export async function runSweep(
   // The next run lists agreements updated after the latest one seen. No overlap: an overlap would
   // list the latest agreement again on every run. One updated in the same instant but listed
   // late is caught by the contracts phase within a day.
-  const watermark = progress.seenUpTo ?? progress.since;
+  // An agreement whose sync failed is listed again by the next run: the watermark stays before it.
+  const failedBefore = progress.failedFrom
+    ? new Date(Date.parse(progress.failedFrom) - 1).toISOString()
+    : undefined;
+  const watermark = earlier(progress.seenUpTo, failedBefore) ?? progress.since;
   await deps.store.finish(owner, watermark, progress);
   return { status: 'finished', progress, drift: driftOf(progress.counts), drifted };
 }
 
 export function driftOf(counts: SweepCounts): number {
   return counts.created + counts.changed + counts.ended + counts.continued;
+}
+
+function earlier(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return Date.parse(b) < Date.parse(a) ? b : a;
 }
 
 function later(a: string | undefined, b: string | undefined): string | undefined {
@@ -286,14 +332,16 @@ function commandsOf(summary: AgreementSummary, catalog: ProductCatalog, trigger:
   }));
 }
 
-function commandOfContract(stale: StaleContract, trigger: Trigger): SyncCommand {
-  const scope: SyncCommand['scope'] =
-    stale.key.kind === 'license' && stale.licenseArn
-      ? stale.customerAWSAccountId
-        ? { by: 'license', licenseArn: stale.licenseArn, customerAWSAccountId: stale.customerAWSAccountId }
-        : { by: 'license', licenseArn: stale.licenseArn }
-      : stale.key.kind === 'customer'
-        ? { by: 'customer', customerIdentifier: stale.key.customerIdentifier }
-        : { by: 'account', customerAWSAccountId: stale.customerAWSAccountId ?? '' };
+function commandOfContract(stale: StaleContract, trigger: Trigger): SyncCommand | undefined {
+  let scope: SyncCommand['scope'];
+  if (stale.key.kind === 'customer')
+    scope = { by: 'customer', customerIdentifier: stale.key.customerIdentifier };
+  else if (stale.licenseArn)
+    scope = stale.customerAWSAccountId
+      ? { by: 'license', licenseArn: stale.licenseArn, customerAWSAccountId: stale.customerAWSAccountId }
+      : { by: 'license', licenseArn: stale.licenseArn };
+  else if (stale.customerAWSAccountId)
+    scope = { by: 'account', customerAWSAccountId: stale.customerAWSAccountId };
+  else return undefined;
   return { product: { code: stale.productCode }, scope, facts: {}, factsApplyTo: 'scope', trigger };
 }
