@@ -309,6 +309,16 @@ describe('renewal under a new license (R3, R13)', () => {
     });
   }
 
+  it('a renewal on the same license that is then cancelled ends at once: nothing is held', async () => {
+    const license = await buyAndActivate(100);
+    const renewed = await market.renew({ licenseArn: license.licenseArn, months: 12 });
+    await deliver(...renewed.sent);
+    const cancelled = await market.cancel({ licenseArn: license.licenseArn });
+    await deliver(...cancelled.sent);
+    expect((await load(license.licenseArn)).contract).toMatchObject({ term: 'cancelled', activeCredits: 0 });
+    expect(await total()).toBe(0);
+  });
+
   it('a replacement by a private offer ends the old contract as replaced', async () => {
     const old = await buyAndActivate(100);
     clock.ms += 30 * 86_400_000;

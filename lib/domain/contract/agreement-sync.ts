@@ -7,6 +7,7 @@ import {
 import { agreementContinued, continues, type NoContinuation, planContinuation } from './continuation.js';
 import { applyTerms } from './enrich.js';
 import { ConcurrentUpdateError } from './errors.js';
+import { licenseIdFromArn } from './identity.js';
 import {
   agreementIdOf,
   type ContinuedTerm,
@@ -127,7 +128,11 @@ export async function syncWithAgreements(
         }
         try {
           const read = await readOnce(agreementId);
-          return read.kind === 'found' && CONTINUED_STATUSES.has(read.terms.status);
+          if (read.kind !== 'found' || !CONTINUED_STATUSES.has(read.terms.status)) return false;
+          // Only a successor under another license takes the credits over: a renewal on the same
+          // license that then ends (cancelled) is a real end, and so is a chain whose successor
+          // is not listed yet (the hand-over then comes later, with a gap: see Known limits).
+          return (await liveSuccessors(stored, read.terms.initialAgreementId ?? agreementId)).length > 0;
         } catch (error) {
           // The Agreement API is down: the entitlements still decide (the end is written); a
           // hand-over then comes from the successor's notifications or the sweep.
@@ -294,14 +299,25 @@ export async function syncWithAgreements(
     return candidates.sort((a, b) => Date.parse(b.contract.expiresAt) - Date.parse(a.contract.expiresAt))[0];
   }
 
+  /** The chain's live agreements under a license other than the contract's own. */
+  async function liveSuccessors(stored: StoredContract, chain: string): Promise<AgreementSummary[]> {
+    const own = agreementIdOf(stored.contract);
+    const ownLicense = stored.contract.key.kind === 'license' ? stored.contract.key.licenseId : undefined;
+    return (await searchAll({ initialAgreementId: chain }))
+      .filter((s) => s.agreementId !== own && !OVER.has(s.status) && !CONTINUED_STATUSES.has(s.status))
+      .map((s) => ({
+        ...s,
+        licenseArns: s.licenseArns.filter((arn) => licenseIdFromArn(arn) !== ownLicense),
+      }))
+      .filter((s) => s.licenseArns.length > 0);
+  }
+
   /** A held contract's successor: the chain's live agreement under another license, synced now. */
   async function syncSuccessorOf(held: StoredContract): Promise<string | undefined> {
     const own = agreementIdOf(held.contract);
     const chain = held.contract.facts.terms?.value.initialAgreementId ?? own;
     if (!chain) return undefined;
-    const summaries = (await searchAll({ initialAgreementId: chain })).filter(
-      (s) => s.agreementId !== own && !OVER.has(s.status) && !CONTINUED_STATUSES.has(s.status),
-    );
+    const summaries = await liveSuccessors(held, chain);
     for (const summary of summaries) {
       for (const licenseArn of summary.licenseArns) {
         const synced = await syncContracts(
