@@ -4,19 +4,13 @@ import {
   type AgreementSummary,
   CONTINUED_STATUSES,
 } from './agreement.js';
+import { auditEntryOf } from './audit.js';
 import { agreementContinued, continues, type NoContinuation, planContinuation } from './continuation.js';
 import { applyTerms } from './enrich.js';
 import { ConcurrentUpdateError } from './errors.js';
 import { licenseIdFromArn } from './identity.js';
-import {
-  agreementIdOf,
-  type ContinuedTerm,
-  contractState,
-  contractStatus,
-  type StoredContract,
-} from './model.js';
-import type { AuditEntry, Trigger } from './ports.js';
-import { type ContractChange, mergeFacts } from './reconcile.js';
+import { agreementIdOf, type ContinuedTerm, type StoredContract } from './model.js';
+import { mergeFacts, type ReconcileResult } from './reconcile.js';
 import {
   type Alongside,
   type SyncCommand,
@@ -161,26 +155,26 @@ export async function syncWithAgreements(
   );
   for (const stored of outcome.held) if (!targets.includes(stored)) targets.push(stored);
 
-  /** Reads the contract's agreement and writes what changed; returns the contract as stored after. */
-  async function enrich(contractId: string, agreementHint?: string): Promise<StoredContract | undefined> {
+  /**
+   * Writes what `change` makes of the contract as stored, on its version; a lost race reads it
+   * again and asks once more. Returns the contract as stored after.
+   */
+  async function update(
+    contractId: string,
+    change: (stored: StoredContract) => Promise<ReconcileResult | undefined>,
+  ): Promise<StoredContract | undefined> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       const stored = await deps.contracts.load(contractId);
       if (!stored) return undefined;
-      const agreementId =
-        agreementIdOf(stored.contract) ?? agreementHint ?? (await agreementOfLicense(stored));
-      if (!agreementId || refused(stored, agreementId)) return stored;
-      const read = await readOnce(agreementId);
-      const now = deps.clock.now();
-      const result = applyTerms(stored, read, now.toISOString(), now);
-      if (!result.changed) return stored;
+      const result = await change(stored);
+      if (!result?.changed) return stored;
       try {
         await deps.contracts.save({
           next: result.next,
-          touchedItems: [],
+          touchedItems: result.touchedItems,
           expectedVersion: stored.contract.version,
-          audit: auditOf(stored, result.next, result.changes, trigger, now),
+          audit: auditEntryOf(stored, result.next, result.changes, trigger, deps.clock.now()),
         });
-        report.enriched.push(contractId);
         return result.next;
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError)) throw error;
@@ -189,36 +183,44 @@ export async function syncWithAgreements(
     return deps.contracts.load(contractId);
   }
 
-  /** Merges the command's facts (auto-renew, the previous agreement) into a contract, on its version. */
-  async function mergeEventFacts(contractId: string): Promise<StoredContract | undefined> {
-    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      const stored = await deps.contracts.load(contractId);
-      if (!stored) return undefined;
-      const merged = mergeFacts(stored.contract.facts, command.facts);
-      if (merged.updated.length === 0) return stored;
+  /** Reads the contract's agreement and writes what changed; returns the contract as stored after. */
+  async function enrich(contractId: string, agreementHint?: string): Promise<StoredContract | undefined> {
+    let enriched = false;
+    const after = await update(contractId, async (stored) => {
+      const agreementId =
+        agreementIdOf(stored.contract) ?? agreementHint ?? (await agreementOfLicense(stored));
+      if (!agreementId || refused(stored, agreementId)) return undefined;
+      const read = await readOnce(agreementId);
       const now = deps.clock.now();
-      const next: StoredContract = {
-        contract: {
-          ...stored.contract,
-          facts: merged.facts,
-          updatedAt: now.toISOString(),
-          version: stored.contract.version + 1,
+      const result = applyTerms(stored, read, now.toISOString(), now);
+      enriched = result.changed;
+      return result;
+    });
+    if (enriched) report.enriched.push(contractId);
+    return after;
+  }
+
+  /** Merges the command's facts (auto-renew, the previous agreement) into a contract, on its version. */
+  function mergeEventFacts(contractId: string): Promise<StoredContract | undefined> {
+    return update(contractId, async (stored) => {
+      const merged = mergeFacts(stored.contract.facts, command.facts);
+      if (merged.updated.length === 0) return undefined;
+      const now = deps.clock.now().toISOString();
+      return {
+        changed: true,
+        next: {
+          contract: {
+            ...stored.contract,
+            facts: merged.facts,
+            updatedAt: now,
+            version: stored.contract.version + 1,
+          },
+          items: stored.items,
         },
-        items: stored.items,
+        touchedItems: [],
+        changes: [{ type: 'facts-updated', facts: merged.updated }],
       };
-      try {
-        await deps.contracts.save({
-          next,
-          touchedItems: [],
-          expectedVersion: stored.contract.version,
-          audit: auditOf(stored, next, [{ type: 'facts-updated', facts: merged.updated }], trigger, now),
-        });
-        return next;
-      } catch (error) {
-        if (!(error instanceof ConcurrentUpdateError)) throw error;
-      }
-    }
-    return deps.contracts.load(contractId);
+    });
   }
 
   /** A contract that knows no agreement yet (a legacy SNS one, a setup's): its license's agreement. */
@@ -380,28 +382,4 @@ function pickCurrent(summaries: readonly AgreementSummary[]): AgreementSummary |
   const live = summaries.filter((s) => s.status === 'ACTIVE');
   const pool = live.length > 0 ? live : summaries;
   return [...pool].sort((a, b) => Date.parse(b.lastUpdateTime ?? '') - Date.parse(a.lastUpdateTime ?? ''))[0];
-}
-
-function auditOf(
-  before: StoredContract,
-  after: StoredContract,
-  changes: readonly ContractChange[],
-  trigger: Trigger,
-  now: Date,
-): AuditEntry {
-  const snap = ({ contract }: StoredContract) => ({
-    status: contractStatus(contract),
-    activeCredits: contract.activeCredits,
-    expiresAt: contract.expiresAt,
-  });
-  return {
-    contractId: after.contract.contractId,
-    version: after.contract.version,
-    at: now.toISOString(),
-    changes,
-    trigger,
-    before: snap(before),
-    after: snap(after),
-    state: contractState(after),
-  };
 }

@@ -1,14 +1,13 @@
 import { type AgreementTerms, CONTINUED_STATUSES } from './agreement.js';
+import { auditEntryOf } from './audit.js';
 import {
   agreementIdOf,
   type ContinuedTerm,
   type Contract,
-  contractState,
-  contractStatus,
   type LicenseItem,
   type StoredContract,
 } from './model.js';
-import type { ContractChangeSet, ContractSnapshot, Trigger } from './ports.js';
+import type { ContractChangeSet, Trigger } from './ports.js';
 
 /**
  * Renewal and replacement chains (R3, R13). A renewal or a replacement offer may come as a new
@@ -143,16 +142,7 @@ export function planContinuation(
     before: StoredContract,
     after: StoredContract,
     changes: ContractChangeSet['audit']['changes'],
-  ) => ({
-    contractId: after.contract.contractId,
-    version: after.contract.version,
-    at: nowIso,
-    changes,
-    trigger,
-    before: snapshotOf(before),
-    after: snapshotOf(after),
-    state: contractState(after),
-  });
+  ) => auditEntryOf(before, after, changes, trigger, now);
   return {
     changes: [
       {
@@ -178,14 +168,5 @@ export function planContinuation(
       },
     ],
     takesOver,
-  };
-}
-
-function snapshotOf(stored: StoredContract): ContractSnapshot {
-  const { contract } = stored;
-  return {
-    status: contractStatus(contract),
-    activeCredits: contract.activeCredits,
-    expiresAt: contract.expiresAt,
   };
 }

@@ -4,24 +4,12 @@ import {
   type ProductCatalog,
   type ProductConfig,
 } from '../product/catalog.js';
+import { auditEntryOf } from './audit.js';
 import type { Entitlement } from './entitlement.js';
 import { ConcurrentUpdateError, SyncConflictError } from './errors.js';
 import { contractIdOf, licenseIdFromArn } from './identity.js';
-import {
-  type ContractFacts,
-  type ContractKey,
-  contractState,
-  contractStatus,
-  type StoredContract,
-} from './model.js';
-import type {
-  Clock,
-  ContractRepository,
-  ContractSnapshot,
-  EntitlementFilter,
-  EntitlementReader,
-  Trigger,
-} from './ports.js';
+import type { ContractFacts, ContractKey, StoredContract } from './model.js';
+import type { Clock, ContractRepository, EntitlementFilter, EntitlementReader, Trigger } from './ports.js';
 import { type ContractChange, type ReconcileResult, reconcile } from './reconcile.js';
 
 /** Whose contracts a notification concerns. */
@@ -228,21 +216,12 @@ async function syncOnce(
   );
   const [written, beside] = await Promise.all([
     settle(async () => {
-      for (const { contractId, stored, result } of writes) {
+      for (const { stored, result } of writes) {
         await deps.contracts.save({
           next: result.next,
           touchedItems: result.touchedItems,
           expectedVersion: stored?.contract.version,
-          audit: {
-            contractId,
-            version: result.next.contract.version,
-            at: now.toISOString(),
-            changes: result.changes,
-            trigger: command.trigger,
-            ...(stored ? { before: snapshotOf(stored) } : {}),
-            after: snapshotOf(result.next),
-            state: contractState(result.next),
-          },
+          audit: auditEntryOf(stored, result.next, result.changes, command.trigger, now),
         });
       }
     }),
@@ -334,13 +313,4 @@ async function storedContractIds(
 function factsFor(command: SyncCommand, stored: StoredContract | undefined): ContractFacts {
   if (command.factsApplyTo === 'scope') return command.facts;
   return stored?.contract.facts.agreementId?.value === command.factsApplyTo.agreementId ? command.facts : {};
-}
-
-function snapshotOf(stored: StoredContract): ContractSnapshot {
-  const { contract } = stored;
-  return {
-    status: contractStatus(contract),
-    activeCredits: contract.activeCredits,
-    expiresAt: contract.expiresAt,
-  };
 }
