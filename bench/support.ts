@@ -4,6 +4,9 @@ import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createLicensesHandler } from '../functions/licenses/create-handler.js';
+import { cryptoRandomBytes } from '../lib/adapters/crypto/code-random.js';
+import { createBudgetCounter } from '../lib/adapters/dynamodb/budgets.js';
+import { createOrderStore } from '../lib/adapters/dynamodb/order-store.js';
 import { createMarketplaceEventsHandler } from '../functions/marketplace-events/create-handler.js';
 import { createSalesHandler } from '../functions/sales/create-handler.js';
 import { createDocumentClient } from '../lib/adapters/dynamodb/client.js';
@@ -390,6 +393,9 @@ export function licensesHandler(env: BenchEnvironment, table: BenchTable, catalo
   const logger = silentLogger('licenses');
   const handler = createLicensesHandler({
     catalog,
+    orders: createOrderStore(documents),
+    budgets: createBudgetCounter(documents),
+    random: cryptoRandomBytes,
     ledgers: createLedgerStore(documents),
     businesses: createBusinessDirectory(documents),
     notices: createCreditNotices({

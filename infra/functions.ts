@@ -13,7 +13,8 @@ export type FunctionName =
   | 'event-publisher'
   | 'event-delivery'
   | 'notices'
-  | 'reconcile';
+  | 'reconcile'
+  | 'support';
 
 export interface FunctionSettings {
   /** Folder under `functions/`, holding `handler.ts`. */
@@ -31,6 +32,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSettings>> = {
   'event-delivery': { folder: 'event-delivery', timeoutSeconds: 30, memoryMb: 256 },
   notices: { folder: 'notices', timeoutSeconds: 900, memoryMb: 512 },
   reconcile: { folder: 'reconcile', timeoutSeconds: 900, memoryMb: 512 },
+  support: { folder: 'support', timeoutSeconds: 15, memoryMb: 512 },
 };
 
 /** The delivery queue (webhooks, sales mails): each message retried with backoff for about a day, then its DLQ. */
@@ -75,7 +77,9 @@ export const EVENT_STREAM = {
   filters: [
     {
       eventName: ['INSERT'],
-      dynamodb: { Keys: { sk: { S: [{ prefix: 'AUDIT#' }, { prefix: 'NOTICE#' }] } } },
+      dynamodb: {
+        Keys: { sk: { S: [{ prefix: 'AUDIT#' }, { prefix: 'NOTICE#' }, { prefix: 'HISTORY#' }] } },
+      },
     },
     { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEDGER'] } } } },
   ],
@@ -151,6 +155,15 @@ export function functionEnvironment(
     };
   }
   if (name === 'sales') return common;
+  // Support moves licenses and replaces codes (R3, R11); a transfer can leave the old business
+  // over-allocated, and its primary user is mailed (R9). It needs no product catalog.
+  if (name === 'support') {
+    return {
+      TABLE_NAME: sources.tableName,
+      SENDER_EMAIL: config.senderEmail,
+      PRODUCT_NAME: config.productName,
+    };
+  }
   if (name === 'reconcile') {
     return {
       ...common,

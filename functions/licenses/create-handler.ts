@@ -1,17 +1,24 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type * as z from 'zod/mini';
+import { InvalidOrderCursorError } from '../../lib/adapters/dynamodb/order-store.js';
 import {
-  MalformedBodyError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-} from '../../lib/adapters/http/form-body.js';
-import { parseJsonBody } from '../../lib/adapters/http/json-body.js';
+  ApiError,
+  callerOf,
+  JSON_CSP_DIRECTIVES,
+  json,
+  jsonBody,
+  jsonErrors,
+  noQuery,
+  notFoundAnswer,
+  pathParam,
+  valid,
+} from '../../lib/adapters/http/json-api.js';
 import { securityHeaders } from '../../lib/adapters/http/security-headers.js';
 import { logContext } from '../../lib/adapters/lambda/log-context.js';
+import type { RandomBytes } from '../../lib/domain/codes/codes.js';
 import {
   InsufficientCreditsError,
   LedgerContentionError,
@@ -30,46 +37,63 @@ import {
   setServiceAllocation,
   UnknownProductCodeError,
 } from '../../lib/domain/credits/use-cases.js';
+import {
+  CodeLookupLimitError,
+  CodeReplacedError,
+  InvalidCodeError,
+  InvalidOrderError,
+  OrderConflictError,
+} from '../../lib/domain/orders/errors.js';
+import { importOrder } from '../../lib/domain/orders/import-order.js';
+import { type Order, orderState } from '../../lib/domain/orders/model.js';
+import type { CodeReader, OrderStore } from '../../lib/domain/orders/ports.js';
+import { lookupCode } from '../../lib/domain/orders/register-order.js';
 import { servicesOf } from '../../lib/domain/product/catalog.js';
+import type { BudgetCounter, SetupLimits } from '../../lib/domain/setup/limits.js';
 import {
   allocationBodySchema,
   businessIdSchema,
+  codeLookupBodySchema,
   directLicenseBodySchema,
   emailQuerySchema,
   estimateBodySchema,
+  orderBodySchema,
+  orderIdSchema,
+  orderListQuerySchema,
   serviceIdSchema,
 } from './schema.js';
 
 export interface LicensesOptions extends CreditsDeps {
   readonly logger: Logger;
+  /** Orders from other channels and their codes (R11, R12). */
+  readonly orders: OrderStore & CodeReader;
+  /** The wrong-code budget of code lookups (R11). */
+  readonly budgets: BudgetCounter;
+  readonly limits?: SetupLimits;
+  /** A CSPRNG in production: Registration Keys are drawn from it (R11). */
+  readonly random: RandomBytes;
+  readonly codePrefix?: string;
+}
+
+/** An order as the API answers it: its state and each line with its Registration Key. */
+function orderView(order: Order) {
+  return {
+    orderId: order.orderId,
+    company: order.company,
+    state: orderState(order),
+    importedAt: order.importedAt,
+    ...(order.importedBy ? { importedBy: order.importedBy } : {}),
+    lines: order.lines.map(({ licenseReference, ...line }) => ({
+      ...line,
+      ...(licenseReference ? { licenseId: `direct~${licenseReference}` } : {}),
+    })),
+  };
 }
 
 export type LicensesEvent = APIGatewayProxyEventV2;
 export type LicensesResult = APIGatewayProxyStructuredResultV2;
 type Event = LicensesEvent;
 type Result = LicensesResult;
-
-/** A request the caller can correct: a stable `code`, a message, and details to act on. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-const json = (status: number, body: unknown): Result => ({
-  statusCode: status,
-  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  body: JSON.stringify(body),
-});
-
-/** JSON only: nothing to load, nothing to frame. */
-const CSP_DIRECTIVES = { 'default-src': "'none'", 'frame-ancestors': "'none'" };
 
 /**
  * The license API for the vendor's product backend, behind an IAM-authenticated function URL
@@ -82,58 +106,24 @@ export function licensesMiddlewares(options: LicensesOptions) {
   return [
     logContext(options.logger),
     httpHeaderNormalizer(),
-    securityHeaders(CSP_DIRECTIVES),
-    licensesErrors(options.logger),
+    securityHeaders(JSON_CSP_DIRECTIVES),
+    jsonErrors(options.logger, 'License API', licensesErrorOf),
   ];
 }
 
 const ROUTES_HINT =
-  'routes: GET /services, POST /estimate, GET /businesses?email=, GET /businesses/{id}, GET /businesses/{id}/licenses, GET /businesses/{id}/usage, PUT|DELETE /businesses/{id}/allocations/{service}, POST /businesses/{id}/licenses';
+  'routes: GET /services, POST /estimate, GET /businesses?email=, GET /businesses/{id}, GET /businesses/{id}/licenses, GET /businesses/{id}/usage, PUT|DELETE /businesses/{id}/allocations/{service}, POST /businesses/{id}/licenses, POST|GET /orders, GET /orders/{id}, POST /codes/lookup';
 
 export function licensesRouter(options: LicensesOptions) {
   const routes = licensesRoutes(options);
-  return httpRouterHandler<Event, Result>({
-    routes,
-    notFoundResponse: ({ method, path }) => {
-      const known = routes.some((r) => matches(r.path, path));
-      return known
-        ? json(405, {
-            code: 'method-not-allowed',
-            message: `${method} is not supported on ${path}; ${ROUTES_HINT}`,
-          })
-        : json(404, { code: 'not-found', message: `No route ${path}; ${ROUTES_HINT}` });
-    },
-  });
+  return httpRouterHandler<Event, Result>({ routes, notFoundResponse: notFoundAnswer(routes, ROUTES_HINT) });
 }
 
 export const createLicensesHandler = (options: LicensesOptions) =>
   middy<Event, Result, Error, Context>().use(licensesMiddlewares(options)).handler(licensesRouter(options));
 
-function licensesErrors(logger: Logger): MiddlewareObj<Event, Result, Error, Context> {
-  return {
-    onError: (request) => {
-      const { error } = request;
-      const mapped = apiErrorOf(error);
-      if (mapped) {
-        request.response = json(mapped.status, {
-          code: mapped.code,
-          message: mapped.message,
-          ...mapped.details,
-        });
-        return;
-      }
-      logger.error('License API request failed', { error });
-      request.response = json(500, {
-        code: 'internal',
-        message: `Internal error; request id ${request.context.awsRequestId}`,
-        requestId: request.context.awsRequestId,
-      });
-    },
-  };
-}
-
-function apiErrorOf(error: unknown): ApiError | undefined {
-  if (error instanceof ApiError) return error;
+/** The license API's domain errors, each with its stable code. */
+function licensesErrorOf(error: unknown): ApiError | undefined {
   if (error instanceof InsufficientCreditsError)
     return new ApiError(409, 'insufficient-credits', error.message, {
       needed: error.needed,
@@ -151,28 +141,24 @@ function apiErrorOf(error: unknown): ApiError | undefined {
     return new ApiError(409, 'license-reference-conflict', error.message, { reference: error.reference });
   if (error instanceof LedgerContentionError)
     return new ApiError(503, 'busy', 'Too many changes at once; retry');
-  if (error instanceof PayloadTooLargeError) return new ApiError(413, 'payload-too-large', error.message);
-  if (error instanceof UnsupportedMediaTypeError)
-    return new ApiError(415, 'unsupported-media-type', error.message);
-  if (error instanceof MalformedBodyError) return new ApiError(400, 'bad-request', error.message);
+  if (error instanceof InvalidOrderError)
+    return new ApiError(400, 'invalid-order', error.message, { fields: error.fields });
+  if (error instanceof OrderConflictError)
+    return new ApiError(409, 'order-conflict', error.message, { orderId: error.orderId });
+  if (error instanceof InvalidOrderCursorError) return new ApiError(400, 'bad-request', error.message);
+  if (error instanceof InvalidCodeError)
+    return error.reason === 'unknown'
+      ? new ApiError(404, 'unknown-code', error.message)
+      : new ApiError(400, 'bad-code', error.message, { reason: error.reason });
+  if (error instanceof CodeReplacedError) return new ApiError(410, 'code-replaced', error.message);
+  if (error instanceof CodeLookupLimitError)
+    return new ApiError(429, 'too-many-codes', error.message, { retryAfterSeconds: error.retryAfterSeconds });
   return undefined;
 }
 
 function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
   const businessId = (event: Event) => valid(businessIdSchema, pathParam(event, 'businessId'), 'business id');
-  const body = <T extends z.ZodMiniType>(schema: T, event: Event) =>
-    valid(
-      schema,
-      parseJsonBody({
-        body: event.body,
-        isBase64Encoded: event.isBase64Encoded,
-        contentType: event.headers['content-type'],
-      }),
-      'body',
-    );
-  const noQuery = (event: Event) => {
-    if (event.rawQueryString) throw new ApiError(400, 'bad-request', 'This route takes no query parameters');
-  };
+  const body = jsonBody;
   const allocation = async (event: Event, units: number): Promise<Result> => {
     noQuery(event);
     const id = businessId(event);
@@ -274,30 +260,82 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
       path: '/businesses/{businessId}/allocations/{service}',
       handler: async (event: Event) => allocation(event, 0),
     },
+    // R12: an order from another channel, imported by sales or the vendor's backend; the same
+    // order again is a 200 with the stored order and its keys, changing nothing.
+    {
+      method: 'POST',
+      path: '/orders',
+      handler: async (event: Event) => {
+        noQuery(event);
+        const input = body(orderBodySchema, event);
+        const result = await importOrder(
+          {
+            orderId: input.orderId,
+            company: input.company,
+            lines: input.lines,
+            importedBy: callerOf(event),
+          },
+          options,
+        );
+        return json(result.created ? 201 : 200, { created: result.created, order: orderView(result.order) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/orders',
+      handler: async (event: Event) => {
+        const q = valid(orderListQuerySchema, event.queryStringParameters ?? {}, 'query');
+        const page = await options.orders.list({
+          limit: q.limit === undefined ? 50 : Number(q.limit),
+          ...(q.state ? { state: q.state } : {}),
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+        });
+        return json(200, {
+          orders: page.orders.map(orderView),
+          ...(page.cursor ? { nextCursor: page.cursor } : {}),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/orders/{orderId}',
+      handler: async (event: Event) => {
+        noQuery(event);
+        const orderId = valid(orderIdSchema, pathParam(event, 'orderId'), 'order id');
+        const order = await options.orders.get(orderId);
+        if (!order) throw new ApiError(404, 'unknown-order', `No order ${orderId}`, { orderId });
+        return json(200, { order: orderView(order) });
+      },
+    },
+    // R11: what a code opens, for the product's own activation screen. Budgeted per caller and
+    // the end client it names (its user's address or id), so codes cannot be enumerated.
+    {
+      method: 'POST',
+      path: '/codes/lookup',
+      handler: async (event: Event) => {
+        noQuery(event);
+        const input = body(codeLookupBodySchema, event);
+        const client = `${callerOf(event)}|${input.client ?? '-'}`;
+        const record = await lookupCode(input.code, client, { ...options, codes: options.orders });
+        if (record.target.kind === 'registration-key') {
+          const order = await options.orders.get(record.target.orderId);
+          const line = order?.lines.find((l) => l.lineNo === (record.target as { lineNo: number }).lineNo);
+          return json(200, {
+            code: record.code,
+            kind: 'registration-key',
+            orderId: record.target.orderId,
+            lineNo: record.target.lineNo,
+            registered: Boolean(line?.registeredBy),
+            ...(line?.registeredBy ? { businessId: line.registeredBy } : {}),
+          });
+        }
+        return json(200, {
+          code: record.code,
+          kind: 'activation-code',
+          licenseId: record.target.licenseId,
+          itemNo: record.target.itemNo,
+        });
+      },
+    },
   ];
-}
-
-function valid<T extends z.ZodMiniType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const where = issue?.path.length ? `${what}.${issue.path.join('.')}` : what;
-  throw new ApiError(400, 'bad-request', `Invalid ${where}: ${issue?.message ?? 'bad value'}`);
-}
-
-/** A path parameter, %-decoded; a malformed escape is the caller's mistake, not a 500. */
-function pathParam(event: Event, name: string): string {
-  const raw = event.pathParameters?.[name] ?? '';
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new ApiError(400, 'bad-request', `Invalid ${name}: malformed %-escape in the path`);
-  }
-}
-
-/** Whether a concrete path fits a route template (`{name}` stands for one non-empty segment). */
-function matches(template: string, path: string): boolean {
-  const a = template.split('/');
-  const b = path.replace(/\/$/, '').split('/');
-  return a.length === b.length && a.every((part, i) => (part.startsWith('{') ? !!b[i] : part === b[i]));
 }

@@ -3,7 +3,10 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
+import { cryptoRandomBytes } from '../../lib/adapters/crypto/code-random.js';
+import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
+import { createOrderStore } from '../../lib/adapters/dynamodb/order-store.js';
 import { createBusinessDirectory, createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createCreditNotices } from '../../lib/adapters/email/credit-notices.js';
@@ -36,6 +39,9 @@ const options: LicensesOptions = {
   }),
   clock: { now: () => new Date() },
   logger,
+  orders: createOrderStore({ client, tableName }),
+  budgets: createBudgetCounter({ client, tableName }),
+  random: cryptoRandomBytes,
 };
 
 /** The middy chain: logContext → header normalizer → security headers → errors, then the router. */

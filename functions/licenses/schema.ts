@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { MAX_LICENSE_CREDITS, MAX_UNITS } from '../../lib/domain/credits/use-cases.js';
+import { MAX_ORDER_LINES, ORDER_ID } from '../../lib/domain/orders/model.js';
 import { BUSINESS_ID } from '../../lib/domain/setup/model.js';
 import '../../lib/adapters/validation/messages.js';
 
@@ -33,6 +34,52 @@ const instant = z.string().check(
     );
   }, 'a day that exists'),
 );
+
+const text = (max: number) =>
+  z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(max),
+      z.regex(/^[^\p{Cc}\p{Cf}]*$/u, 'text without control or hidden characters'),
+    );
+
+/** Order ids as the vendor's systems name them (lib/domain/orders/model.ts ORDER_ID). */
+export const orderIdSchema = z.string().check(z.regex(ORDER_ID, 'an order id of letters, digits and . _ : - (at most 64)'));
+
+/** An order from another channel (R12): the buyer's company and its lines. */
+export const orderBodySchema = z.strictObject({
+  orderId: orderIdSchema,
+  company: z.strictObject({
+    name: text(200),
+    email: z.optional(z.string().check(z.maxLength(254), z.regex(/^[^\s@]+@[^\s@]+$/, 'an email address'))),
+    country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as DE'))),
+  }),
+  lines: z
+    .array(
+      z.strictObject({
+        productCode: z.string().check(z.minLength(1), z.maxLength(255)),
+        service: serviceIdSchema,
+        credits: z.optional(z.number().check(z.int(), z.positive(), z.maximum(MAX_LICENSE_CREDITS))),
+        units: z.optional(z.number().check(z.int(), z.positive(), z.maximum(MAX_UNITS))),
+        startsAt: z.optional(instant),
+        expiresAt: instant,
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(MAX_ORDER_LINES)),
+});
+
+export const orderListQuerySchema = z.strictObject({
+  state: z.optional(z.enum(['open', 'partly-registered', 'registered'])),
+  limit: z.optional(z.string().check(z.regex(/^(?:[1-9]\d?|100)$/, 'a whole number from 1 to 100'))),
+  cursor: z.optional(z.string().check(z.maxLength(400))),
+});
+
+/** A code to look up (R11), and the end client the product asks for (its budget's key). */
+export const codeLookupBodySchema = z.strictObject({
+  code: z.string().check(z.maxLength(80)),
+  client: z.optional(z.string().check(z.regex(/^[\x21-\x7e]{1,100}$/, 'at most 100 visible ASCII characters'))),
+});
 
 export const directLicenseBodySchema = z.strictObject({
   reference: z

@@ -173,6 +173,8 @@ export class ComputeStack extends Stack {
     // keeps that much for buyers whatever the other functions do (issue 12, item 4).
     const setup = fn('setup', config.setupReservedConcurrency || undefined);
     const licenses = fn('licenses');
+    // The audited support operations (R3 transfers, R11 code replacement), behind their own URL.
+    const support = fn('support');
     // Setup mails codes and confirmations; the consumer and the license API mail a business
     // that became over-allocated (R9). Only from the configured sender's identity.
     // Events out: the table's stream (only outbox records pass the filters) → the publisher →
@@ -309,6 +311,7 @@ export class ComputeStack extends Stack {
       setup,
       marketplaceEvents,
       licenses,
+      support,
       notices,
       reconcile,
       ...(delivery ? [delivery] : []),
@@ -346,6 +349,7 @@ export class ComputeStack extends Stack {
     const setupUrl = setup.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     const salesUrl = sales.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
     const licensesUrl = licenses.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+    const supportUrl = support.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
     new CfnOutput(this, 'FulfillmentUrl', {
       value: setupUrl.url,
       description: 'Enter this as the fulfillment URL in the AWS Marketplace Management Portal',
@@ -357,6 +361,10 @@ export class ComputeStack extends Stack {
     new CfnOutput(this, 'LicensesUrl', {
       value: licensesUrl.url,
       description: "LICENSES_URL: the license API for the vendor's product backend (IAM-signed)",
+    });
+    new CfnOutput(this, 'SupportUrl', {
+      value: supportUrl.url,
+      description: 'SUPPORT_URL for npm run support: license transfers and code replacement (IAM-signed)',
     });
     // What a caller's role needs for an IAM-authenticated URL. Function URLs created since
     // October 2025 check lambda:InvokeFunction as well as lambda:InvokeFunctionUrl; each is
@@ -396,6 +404,17 @@ export class ComputeStack extends Stack {
     new CfnOutput(this, 'LicensesInvokePolicyArn', {
       value: licensesInvoke.managedPolicyArn,
       description: "Attach this managed policy to the role the vendor's product backend uses",
+    });
+    // Its own policy: moving a license (R3) or replacing a code (R11) is a permission of its own,
+    // which neither the product's role (license API) nor sales' role has.
+    const supportInvoke = invokePolicy(
+      'SupportInvokePolicy',
+      'Lets a support role transfer licenses and replace codes through the IAM-authenticated support function URL',
+      support,
+    );
+    new CfnOutput(this, 'SupportInvokePolicyArn', {
+      value: supportInvoke.managedPolicyArn,
+      description: 'Attach this managed policy only to the role (or permission set) support staff use',
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
 
@@ -491,6 +510,7 @@ export class ComputeStack extends Stack {
       ['Setup', setup],
       ['Sales', sales],
       ['Licenses', licenses],
+      ['Support', support],
       ['EventPublisher', publisher],
       ['Notices', notices],
       ...(delivery ? ([['EventDelivery', delivery]] as const) : []),
@@ -529,17 +549,28 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   // setup-store: sessions, users, businesses (GetItem, PutItem, TransactWriteItems of Puts and
   // Updates), the budget and attempt counters (UpdateItem); contract-store as above, a legacy
   // customer's contracts by byCustomer (a license is read by its key); the signed-in buyer's
-  // licenses (Query on byBusiness).
+  // licenses (Query on byBusiness); order-store: a key's code and its order (GetItem), the
+  // registration (TransactWriteItems of Puts).
   setup: {
     actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: ['byCustomer', 'byBusiness'],
   },
   // ledger-store: ledgers, businesses and users (GetItem), allocations (UpdateItem, or PutItem
   // of the whole ledger), direct licenses (TransactWriteItems of Puts), a business's licenses
-  // (Query on byBusiness).
+  // (Query on byBusiness); order-store: an import (TransactWriteItems of Puts), an order and a
+  // code (GetItem), the orders list (Query on byStatus, partition ORDERS); the code lookups'
+  // wrong-code budget (UpdateItem).
   licenses: {
     actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    indexes: ['byBusiness'],
+    indexes: ['byBusiness', 'byStatus'],
+  },
+  // support-store: a contract with its items (Query on the table), licenses, orders, codes,
+  // ledgers and businesses (GetItem); a transfer (TransactWriteItems of Puts, and Updates of a
+  // direct license and its order line) and a code replacement (Updates and Puts). No index: a
+  // transfer writes the index keys, it never reads an index.
+  support: {
+    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: [],
   },
   // sales-reader: lists (Query on byStatus, byExpiry, byBusiness; byAccount for a search by AWS account), a contract (Query on the
   // table, GetItem of its business), the summary counters (BatchGetItem).

@@ -12,6 +12,7 @@ export const SERVICES = [
   'licenses',
   'product',
   'events',
+  'support',
 ] as const;
 export type Service = (typeof SERVICES)[number];
 export type Ports = Record<Service, number>;
@@ -27,6 +28,7 @@ export const SERVICE_LABELS: Readonly<Record<Service, string>> = {
   licenses: 'license API function URL',
   product: 'product stand-in',
   events: 'event console (bus, webhooks)',
+  support: 'support function URL',
 };
 
 export const DEFAULT_PORT_BASE = 3000;

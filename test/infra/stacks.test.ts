@@ -110,8 +110,8 @@ describe('compute stack', () => {
     for (const f of app) expect(f.Properties.Environment?.Variables?.NODE_OPTIONS).toBeUndefined();
   });
 
-  it('opens the setup URL to the marketplace and keeps the sales URL and the license API behind IAM', () => {
-    compute.resourceCountIs('AWS::Lambda::Url', 3);
+  it('opens the setup URL to the marketplace and keeps the sales URL, the license API and support behind IAM', () => {
+    compute.resourceCountIs('AWS::Lambda::Url', 4);
     const urls = Object.values(compute.findResources('AWS::Lambda::Url')).map((u) => ({
       auth: u.Properties.AuthType,
       target: JSON.stringify(u.Properties.TargetFunctionArn),
@@ -119,7 +119,7 @@ describe('compute stack', () => {
     expect(urls.filter((u) => u.auth === 'NONE').map((u) => u.target)).toEqual([
       expect.stringContaining(functionId(compute, 'Setup')),
     ]);
-    expect(urls.filter((u) => u.auth === 'AWS_IAM')).toHaveLength(2);
+    expect(urls.filter((u) => u.auth === 'AWS_IAM')).toHaveLength(3);
     const outputs = compute.findOutputs('*');
     expect(Object.keys(outputs)).toEqual(
       expect.arrayContaining([
@@ -127,6 +127,8 @@ describe('compute stack', () => {
         'SalesUrl',
         'LicensesUrl',
         'LicensesInvokePolicyArn',
+        'SupportUrl',
+        'SupportInvokePolicyArn',
         'DeadLetterQueueUrl',
       ]),
     );
@@ -225,10 +227,20 @@ describe('compute stack', () => {
     expect(permissionsOf(compute, 'Licenses')).toEqual({
       ...logs,
       ...mail,
-      'dynamodb:GetItem': ['index/byBusiness', 'table'],
-      'dynamodb:Query': ['index/byBusiness', 'table'],
-      'dynamodb:PutItem': ['index/byBusiness', 'table'],
-      'dynamodb:UpdateItem': ['index/byBusiness', 'table'],
+      'dynamodb:GetItem': ['index/byBusiness', 'index/byStatus', 'table'],
+      'dynamodb:Query': ['index/byBusiness', 'index/byStatus', 'table'],
+      'dynamodb:PutItem': ['index/byBusiness', 'index/byStatus', 'table'],
+      'dynamodb:UpdateItem': ['index/byBusiness', 'index/byStatus', 'table'],
+    });
+    // support-store (R3, R11): reads by key and the contract's partition, two kinds of
+    // transaction; it writes index keys but reads no index. Mail: the over-allocation notice.
+    expect(permissionsOf(compute, 'Support')).toEqual({
+      ...logs,
+      ...mail,
+      'dynamodb:GetItem': ['table'],
+      'dynamodb:Query': ['table'],
+      'dynamodb:PutItem': ['table'],
+      'dynamodb:UpdateItem': ['table'],
     });
   });
 
@@ -299,6 +311,7 @@ describe('compute stack', () => {
       'Setup',
       'Sales',
       'Licenses',
+      'Support',
       'EventPublisher',
       'EventDelivery',
       'Notices',
@@ -330,12 +343,13 @@ describe('compute stack', () => {
     expect(permissions).toHaveLength(2);
   });
 
-  it('outputs a sales policy and a license API policy, each with both actions its IAM URL checks, usable only through that URL', () => {
+  it('outputs a sales, a license API and a support policy, each with both actions its IAM URL checks, usable only through that URL', () => {
     const policies = Object.entries(compute.findResources('AWS::IAM::ManagedPolicy'));
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(3);
     for (const [name, output] of [
       ['Sales', 'SalesInvokePolicyArn'],
       ['Licenses', 'LicensesInvokePolicyArn'],
+      ['Support', 'SupportInvokePolicyArn'],
     ] as const) {
       const target = { 'Fn::GetAtt': [functionId(compute, name), 'Arn'] };
       const [id, policy] =
@@ -358,6 +372,20 @@ describe('compute stack', () => {
       ]);
       expect(compute.findOutputs(output)[output]?.Value).toEqual({ Ref: id });
     }
+  });
+
+  it('lets only the support policy invoke the support function: no other policy, role or permission names it (R3, R11)', () => {
+    const support = functionId(compute, 'Support');
+    const naming = (type: string) =>
+      Object.entries(compute.findResources(type))
+        .filter(([, r]) => JSON.stringify(r.Properties).includes(support))
+        .map(([id]) => id);
+    expect(naming('AWS::IAM::ManagedPolicy')).toEqual([expect.stringMatching(/^SupportInvokePolicy/)]);
+    // Role policies grant the table, logs and mail; none lets a role call the support function.
+    expect(naming('AWS::IAM::Policy')).toEqual([]);
+    // Its URL is the only way in (no public permission, unlike the setup URL's).
+    expect(naming('AWS::Lambda::Permission')).toEqual([]);
+    expect(naming('AWS::Lambda::Url')).toHaveLength(1);
   });
 
   it('reserves 20 concurrent executions for the setup function unless the stage says otherwise, none when false', () => {
@@ -387,8 +415,8 @@ describe('compute stack', () => {
     const alarms = Object.values(compute.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties.MetricName,
     );
-    expect(alarms.filter((m) => m === 'Errors')).toHaveLength(8);
-    expect(alarms.filter((m) => m === 'Throttles')).toHaveLength(8);
+    expect(alarms.filter((m) => m === 'Errors')).toHaveLength(9);
+    expect(alarms.filter((m) => m === 'Throttles')).toHaveLength(9);
   });
 
   it('runs the reconciliation sweep daily and resumes it every 15 minutes, one at a time, and alarms on drift', () => {

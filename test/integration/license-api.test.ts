@@ -4,11 +4,15 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLicensesHandler, type LicensesOptions } from '../../functions/licenses/create-handler.js';
 import { parseDeploymentConfig } from '../../infra/config.js';
+import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { createBusinessDirectory, createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
+import { createOrderStore } from '../../lib/adapters/dynamodb/order-store.js';
+import { drawCode } from '../../lib/domain/codes/codes.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
 import { activatedContract, CREDITS_PRODUCT, creation, registerBusiness } from '../support/credits.js';
 import { lambdaContext } from '../support/lambda-context.js';
+import { seededRandom } from '../support/random.js';
 import { createTestTable, type TestTable } from '../support/table.js';
 
 /**
@@ -30,6 +34,9 @@ interface Example {
 }
 
 let table: TestTable;
+/** Repeatable Activation Codes, so the recorded examples hold them. */
+const codeSource = seededRandom('license-api-activation-codes');
+const drawActivationCode = () => drawCode('activation-code', codeSource);
 let handle: (event: APIGatewayProxyEventV2) => Promise<{ status: number; body: Record<string, unknown> }>;
 
 function event(
@@ -71,11 +78,15 @@ beforeAll(async () => {
   table = await createTestTable(inject('dynamoEndpoint'));
   const options: LicensesOptions = {
     catalog,
-    ledgers: createLedgerStore({ client: table.client, tableName: table.tableName }),
+    ledgers: createLedgerStore({ client: table.client, tableName: table.tableName, drawActivationCode }),
     businesses: createBusinessDirectory({ client: table.client, tableName: table.tableName }),
     notices: { overAllocated: async () => undefined },
     clock: { now: () => NOW },
     logger: new Logger({ serviceName: 'licenses-test', logLevel: 'SILENT' }),
+    orders: createOrderStore({ client: table.client, tableName: table.tableName }),
+    budgets: createBudgetCounter({ client: table.client, tableName: table.tableName }),
+    // Repeatable keys, so the recorded examples hold them.
+    random: seededRandom('license-api-examples'),
   };
   const handler = createLicensesHandler(options);
   handle = async (e) => {
@@ -90,7 +101,9 @@ beforeAll(async () => {
     NOW,
     BUSINESS,
   );
-  await createContractStore({ client: table.client, tableName: table.tableName }).save(creation(stored));
+  await createContractStore({ client: table.client, tableName: table.tableName, drawActivationCode }).save(
+    creation(stored),
+  );
 });
 afterAll(async () => {
   await table.drop();
@@ -178,6 +191,23 @@ describe('license API', () => {
           ...body,
         }),
       });
+    const orderLine = {
+      productCode: CREDITS_PRODUCT,
+      service: 'endpoint-security',
+      units: 1,
+      expiresAt: '2027-01-01T00:00:00Z',
+    };
+    const order = (body: Record<string, unknown>) =>
+      event('POST', '/orders', {
+        body: JSON.stringify({
+          orderId: 'SO-hostile',
+          company: { name: 'Acme' },
+          lines: [orderLine],
+          ...body,
+        }),
+      });
+    const lookup = (body: Record<string, unknown>) =>
+      event('POST', '/codes/lookup', { body: JSON.stringify(body) });
     const cases: [string, APIGatewayProxyEventV2, number, string][] = [
       ['unknown business', event('GET', '/businesses/biz-doesnotexist00000000'), 404, 'unknown-business'],
       ['malformed business id', event('GET', '/businesses/not-a-business'), 400, 'bad-request'],
@@ -285,6 +315,74 @@ describe('license API', () => {
       [
         'a query on a route that takes none',
         event('GET', `/businesses/${BUSINESS}/usage`, { query: { x: '1' } }),
+        400,
+        'bad-request',
+      ],
+      // Orders and codes (R11, R12)
+      ['an order of no lines', order({ lines: [] }), 400, 'bad-request'],
+      [
+        'an order of 41 lines',
+        order({ lines: Array.from({ length: 41 }, () => orderLine) }),
+        400,
+        'bad-request',
+      ],
+      ['an order id with a key separator', order({ orderId: 'SO#1' }), 400, 'bad-request'],
+      ['an order id with a tilde', order({ orderId: 'SO~1~2' }), 400, 'bad-request'],
+      ['an order id of 65 characters', order({ orderId: 'S'.repeat(65) }), 400, 'bad-request'],
+      ['a company with hidden characters', order({ company: { name: 'Acme\u202e' } }), 400, 'bad-request'],
+      [
+        'a line with both credits and units',
+        order({ lines: [{ ...orderLine, credits: 5 }] }),
+        400,
+        'invalid-order',
+      ],
+      [
+        'a line of an unknown service',
+        order({ lines: [{ ...orderLine, service: 'nope' }] }),
+        400,
+        'invalid-order',
+      ],
+      [
+        'a line of an Object property',
+        order({ lines: [{ ...orderLine, service: 'constructor' }] }),
+        400,
+        'invalid-order',
+      ],
+      [
+        'a line already ended',
+        order({ lines: [{ ...orderLine, expiresAt: '2020-01-01T00:00:00Z' }] }),
+        400,
+        'invalid-order',
+      ],
+      ['a line of an unknown field', order({ lines: [{ ...orderLine, price: 1 }] }), 400, 'bad-request'],
+      ['an unknown order', event('GET', '/orders/SO-unknown'), 404, 'unknown-order'],
+      ['an order id with a bad escape', event('GET', '/orders/SO-%E0%A4%A'), 400, 'bad-request'],
+      ['an order id with a NUL', event('GET', '/orders/SO-%00'), 400, 'bad-request'],
+      [
+        'a forged orders cursor',
+        event('GET', '/orders', { query: { cursor: 'eyJvIjoiQ09OVFJBQ1QjeCJ9' } }),
+        400,
+        'bad-request',
+      ],
+      [
+        'an orders list with an unknown state',
+        event('GET', '/orders', { query: { state: 'all' } }),
+        400,
+        'bad-request',
+      ],
+      ['an orders list of 101', event('GET', '/orders', { query: { limit: '101' } }), 400, 'bad-request'],
+      ['a code of 81 characters', lookup({ code: 'P'.repeat(81) }), 400, 'bad-request'],
+      ['a code with a wrong check character', lookup({ code: 'PC-1234-5678-9012-3451' }), 400, 'bad-code'],
+      ['a code of lookalike characters', lookup({ code: 'РС-1234-5678-9012-3450' }), 400, 'bad-code'],
+      [
+        'a code lookup with an unknown field',
+        lookup({ code: 'PC-1234-5678-9012-3450', business: BUSINESS }),
+        400,
+        'bad-request',
+      ],
+      [
+        'a code lookup client with spaces',
+        lookup({ code: 'PC-1234-5678-9012-3450', client: 'a b' }),
         400,
         'bad-request',
       ],

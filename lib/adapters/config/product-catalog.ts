@@ -22,6 +22,7 @@ export const productSchema = z.object({
       }),
     ),
   ),
+  orderConflict: z.optional(z.enum(['overlapping-term', 'same-service', 'none'])),
 });
 
 const catalogSchema = z.array(productSchema).check(

@@ -46,5 +46,8 @@ export function createBudgetCounter({
         throw error;
       }
     },
+    async giveBack(budget, now) {
+      await client.send(new UpdateCommand(budgetUpdate(tableName, budget, now, -1))).catch(() => undefined);
+    },
   };
 }

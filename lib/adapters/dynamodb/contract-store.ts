@@ -4,12 +4,14 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { drawCode } from '../../domain/codes/codes.js';
 import { ConcurrentUpdateError } from '../../domain/contract/errors.js';
 import type { Contract, LicenseItem } from '../../domain/contract/model.js';
 import type { ContractChangeSet, ContractRepository } from '../../domain/contract/ports.js';
 import { emptyLedger, type LedgerTransition, withSources } from '../../domain/credits/ledger.js';
 import type { CreditSource, Ledger } from '../../domain/credits/model.js';
 import { contractSource } from '../../domain/credits/sources.js';
+import { cryptoRandomBytes } from '../crypto/code-random.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
 import { jitter, ledgerPuts, readLedger } from './ledger-store.js';
 import { auditRow, contractRow, domainFields, itemRow, queryAllPages } from './rows.js';
@@ -22,7 +24,12 @@ export interface ContractStoreOptions {
   readonly onLedgerTransition?: (ledger: Ledger, transition: LedgerTransition) => Promise<void>;
   /** Transactions tried when only the business's ledger moved (an allocation at the same moment); default 20. */
   readonly ledgerAttempts?: number;
+  /** Draws an item's Activation Code (R11); a CSPRNG-drawn `PC-…` code unless a test fixes it. */
+  readonly drawActivationCode?: () => string;
 }
+
+/** A code drawn again after a collision (each draw has 140 random bits: a collision is a test's doing). */
+const CODE_DRAWS = 5;
 
 /**
  * DynamoDB allows 100 actions per transaction: the contract, the audit entry, the business's
@@ -36,6 +43,7 @@ export function createContractStore({
   tableName,
   onLedgerTransition,
   ledgerAttempts = 20,
+  drawActivationCode = () => drawCode('activation-code', cryptoRandomBytes),
 }: ContractStoreOptions): ContractRepository {
   const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryAllPages(client, tableName, input);
 
@@ -97,14 +105,26 @@ export function createContractStore({
    * so the total never shows a gap or a double count.
    */
   async function saveAll(changes: readonly ContractChangeSet[]): Promise<void> {
-    const touched = changes.reduce((n, change) => n + change.touchedItems.length, 0);
+    // R11: an item gets its Activation Code when it is first written; its own CODE# item is
+    // created only if absent, in the same transaction, so codes are unique.
+    const drawn = new Map<string, { contractId: string; itemNo: number; at: string }>();
+    const withCodes = changes.map((change) => ({
+      ...change,
+      touchedItems: change.touchedItems.map((item) => {
+        if (item.activationCode) return item;
+        const code = drawActivationCode();
+        drawn.set(code, { contractId: item.contractId, itemNo: item.itemNo, at: change.audit.at });
+        return { ...item, activationCode: code };
+      }),
+    }));
+    const touched = changes.reduce((n, change) => n + change.touchedItems.length, 0) + drawn.size;
     const limit = MAX_ITEMS_PER_CHANGE - 2 * (changes.length - 1);
     if (touched > limit) {
       throw new Error(
         `Contract ${changes.map((c) => c.next.contract.contractId).join(', ')} change touches ${touched} items; a transaction holds ${limit}`,
       );
     }
-    const contractItems = changes.flatMap((change) => {
+    const contractItems = withCodes.flatMap((change) => {
       const { contract } = change.next;
       return [
         {
@@ -157,7 +177,8 @@ export function createContractStore({
     }
     const now = new Date(changes[0]?.audit.at ?? Date.now());
     const firstId = changes[0]?.next.contract.contractId ?? '?';
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, codeDraws = 1; ; attempt++) {
+      const codeItems = [...drawn].map(([code, target]) => codePut(tableName, code, target));
       const ledgers = await Promise.all(
         [...patches].map(async ([businessId, { name, patch }]) => {
           const ledger = await readLedger(client, tableName, businessId);
@@ -178,6 +199,7 @@ export function createContractStore({
               ...ledgers.flatMap(({ ledger, write }) =>
                 write ? ledgerPuts(tableName, write.next, ledger?.revision) : [],
               ),
+              ...codeItems,
             ],
           }),
         );
@@ -190,6 +212,14 @@ export function createContractStore({
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
+        const collided = [...drawn.keys()].filter(
+          (_, i) => reasons[reasons.length - codeItems.length + i]?.Code === 'ConditionalCheckFailed',
+        );
+        if (collided.length > 0 && codeDraws < CODE_DRAWS) {
+          codeDraws++;
+          redraw(collided);
+          continue;
+        }
         const contractMoved = reasons
           .slice(0, contractItems.length)
           .some((reason) => reason.Code === 'ConditionalCheckFailed');
@@ -205,7 +235,44 @@ export function createContractStore({
         throw error;
       }
     }
+
+    /** Draws new codes for those that exist already, in the items and the code puts alike. */
+    function redraw(collided: readonly string[]): void {
+      for (const old of collided) {
+        const target = drawn.get(old);
+        if (!target) continue;
+        const code = drawActivationCode();
+        drawn.delete(old);
+        drawn.set(code, target);
+        for (const item of contractItems) {
+          const row = item.Put.Item as { activationCode?: string };
+          if (row.activationCode === old) row.activationCode = code;
+        }
+      }
+    }
   }
+}
+
+/** An Activation Code's own item (R11): created only if no such code exists. */
+function codePut(
+  tableName: string,
+  code: string,
+  target: { contractId: string; itemNo: number; at: string },
+) {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: {
+        ...keys.code(code),
+        entity: 'code',
+        code,
+        target: { kind: 'activation-code', licenseId: target.contractId, itemNo: target.itemNo },
+        state: 'valid',
+        createdAt: target.at,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
 }
 
 /** A failed version condition, or another transaction on the same item at the same moment. */

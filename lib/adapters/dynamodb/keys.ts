@@ -21,6 +21,9 @@
  * | sales notice    | SALES#<eventId>     | SALES-NOTICE#<recipient hash> |
  * | sales digest    | SALES#digest#<date> | SALES-DIGEST#<recipient hash> |
  * | sweep state     | SWEEP#reconciliation | SWEEP          |
+ * | order           | ORDER#<orderId>     | ORDER           |
+ * | code            | CODE#<code>         | CODE            |
+ * | history entry   | ORDER#<id> / BUSINESS#<id> / LICENSE#<ref> | HISTORY#<at>#<id> |
  *
  * Contract, items and audit share a partition, so one Query reads a contract with its items
  * (sk from CONTRACT to ITEM#~ leaves the AUDIT# rows out) and one transaction writes them.
@@ -32,6 +35,8 @@ const ITEM_PREFIX = 'ITEM#';
 const AUDIT_PREFIX = 'AUDIT#';
 const NOTICE_PREFIX = 'NOTICE#';
 const DIRECT_BY_EXPIRY = 'DIRECT-LICENSES';
+const HISTORY_PREFIX = 'HISTORY#';
+const ORDERS_PARTITION = 'ORDERS';
 
 export interface TableKey {
   readonly pk: string;
@@ -189,6 +194,22 @@ export const keys = {
     gsi5sk: `${earliestExpiry}#${businessId}`,
   }),
   ledgerExpiryPartition: (shard: number) => `LEDGERS#${shard}`,
+  /** An order from another channel (R12), with its lines. */
+  order: (orderId: string): TableKey => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' }),
+  /** Orders newest first for sales: one partition, sorted by import time. */
+  ordersByImport: (importedAt: string, orderId: string) => ({
+    gsi1pk: ORDERS_PARTITION,
+    gsi1sk: `${importedAt}#${orderId}`,
+  }),
+  ordersPartition: ORDERS_PARTITION,
+  /** A Registration Key or Activation Code (R11), canonical form: unique by its own item. */
+  code: (code: string): TableKey => ({ pk: `CODE#${code}`, sk: 'CODE' }),
+  /**
+   * A history entry beside what it is about (an order, a business, a direct license): the
+   * audit trail of changes that are not a contract version. Its insert is the outbox of its event.
+   */
+  history: (pk: string, at: string, id: string): TableKey => ({ pk, sk: `${HISTORY_PREFIX}${at}#${id}` }),
+  historyPrefix: HISTORY_PREFIX,
   byCustomer: (productCode: string, customerIdentifier: string, contractId?: string) => ({
     gsi4pk: `CUSTOMER#${productCode}#${customerIdentifier}`,
     gsi4sk: contractId ?? '',

@@ -27,6 +27,8 @@ import type { DirectLicense } from '../../domain/credits/licenses.js';
 import { directSourceId, type Ledger } from '../../domain/credits/model.js';
 import type { BusinessDirectory, LedgerReader, LedgerStore } from '../../domain/credits/ports.js';
 import { type Business, normalizeEmail } from '../../domain/setup/model.js';
+import { drawCode } from '../../domain/codes/codes.js';
+import { cryptoRandomBytes } from '../crypto/code-random.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
 import { domainFields, queryAllPages, type Row } from './rows.js';
 import { SUMMARY_SHARDS, summaryShardOf } from './summary-counters.js';
@@ -40,6 +42,8 @@ export interface LedgerStoreOptions {
    * lapsed) every concurrent write of the ledger does.
    */
   readonly maxAttempts?: number;
+  /** Draws a direct license's Activation Code (R11); a CSPRNG-drawn `PC-…` code unless a test fixes it. */
+  readonly drawActivationCode?: () => string;
 }
 
 /** The ledger's row: its fields, and the index key that lists it while over-allocated. */
@@ -212,7 +216,12 @@ async function putExact(
  * (over-allocated, a lapsed source) replaces the whole ledger on the revision read.
  */
 export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
-  const { client, tableName, maxAttempts = 50 } = options;
+  const {
+    client,
+    tableName,
+    maxAttempts = 50,
+    drawActivationCode = () => drawCode('activation-code', cryptoRandomBytes),
+  } = options;
   const reader = createLedgerReader(options);
   const read = (businessId: string) => readLedger(client, tableName, businessId);
 
@@ -301,7 +310,9 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
       throw new LedgerContentionError(businessId, maxAttempts);
     },
 
-    async addDirectLicense(license, who, now) {
+    async addDirectLicense(input, who, now) {
+      // R11: the license's one item gets its Activation Code, unique by its own CODE# item.
+      let license: DirectLicense = { ...input, activationCode: input.activationCode ?? drawActivationCode() };
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         const ledger = await read(license.businessId);
         const base = ledger ?? emptyLedger(license.businessId, now, who);
@@ -336,6 +347,24 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
                   },
                 },
                 ...(write ? ledgerPuts(tableName, write.next, ledger?.revision) : []),
+                {
+                  Put: {
+                    TableName: tableName,
+                    Item: {
+                      ...keys.code(license.activationCode ?? ''),
+                      entity: 'code',
+                      code: license.activationCode,
+                      target: {
+                        kind: 'activation-code',
+                        licenseId: directSourceId(license.reference),
+                        itemNo: 1,
+                      },
+                      state: 'valid',
+                      createdAt: license.createdAt,
+                    },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                },
               ],
             }),
           );
@@ -347,6 +376,12 @@ export function createLedgerStore(options: LedgerStoreOptions): LedgerStore {
             const existing = domainFields<DirectLicense>(unmarshall(licenseReason.Item));
             if (!sameLicense(existing, license)) throw new LicenseReferenceConflictError(license.reference);
             return { created: false, license: existing, ledger: ledgerAt(base, now) };
+          }
+          const reasons = error.CancellationReasons ?? [];
+          if (reasons[reasons.length - 1]?.Code === 'ConditionalCheckFailed') {
+            // The drawn code exists already: draw again (a collision of 140 random bits is a test's doing).
+            license = { ...license, activationCode: drawActivationCode() };
+            continue;
           }
           if (!lostRace(error)) throw error;
           await jitter(attempt);

@@ -118,15 +118,12 @@ export interface SetupStoreOptions {
   readonly ledgerAttempts?: number;
 }
 
-/** Setup sessions, user accounts and businesses on the single table (keys.ts). */
-export function createSetupStore({
-  client,
-  tableName,
-  retainMs = 30 * 24 * 3600 * 1000,
-  onLedgerTransition,
-  ledgerAttempts = 20,
-}: SetupStoreOptions): SetupStore {
-  const sessionRow = (session: SetupSession): Row => ({
+/** How long a finished or expired setup stays visible to sales: 30 days. */
+export const SETUP_RETAIN_MS = 30 * 24 * 3600 * 1000;
+
+/** A setup session's row: indexed by state for sales, removed by TTL `retainMs` after its window. */
+export function setupSessionRow(session: SetupSession, retainMs = SETUP_RETAIN_MS): Row {
+  return {
     ...keys.setup(session.sessionKey),
     entity: 'setup',
     ...session,
@@ -136,7 +133,18 @@ export function createSetupStore({
       session.sessionKey,
     ),
     [TTL_ATTRIBUTE]: Math.floor((Date.parse(session.expiresAt) + retainMs) / 1000),
-  });
+  };
+}
+
+/** Setup sessions, user accounts and businesses on the single table (keys.ts). */
+export function createSetupStore({
+  client,
+  tableName,
+  retainMs = SETUP_RETAIN_MS,
+  onLedgerTransition,
+  ledgerAttempts = 20,
+}: SetupStoreOptions): SetupStore {
+  const sessionRow = (session: SetupSession): Row => setupSessionRow(session, retainMs);
   const get = async (key: { pk: string; sk: string }) =>
     (await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
 

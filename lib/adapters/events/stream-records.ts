@@ -4,10 +4,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { AuditEntry } from '../../domain/contract/ports.js';
 import type { Ledger } from '../../domain/credits/model.js';
+import type { HistoryEntry } from '../../domain/events/history.js';
 import {
   contractEvents,
   type ExpiryNoticeClaim,
   expiringEvent,
+  historyEvents,
   ledgerEvents,
   type OutboundEvent,
 } from '../../domain/events/catalogue.js';
@@ -26,7 +28,7 @@ const imageOf = (image: unknown) =>
 
 /**
  * The events a stream record stands for: an audit entry written (a contract version), a notice
- * claimed, a ledger written. Anything else the filters let through (none should) has none.
+ * claimed, a ledger written, a history entry written (orders, transfers, codes). Anything else the filters let through (none should) has none.
  */
 export function eventsOfRecord(record: DynamoDBRecord): OutboundEvent[] {
   const sk = record.dynamodb?.Keys?.sk?.S ?? '';
@@ -36,6 +38,12 @@ export function eventsOfRecord(record: DynamoDBRecord): OutboundEvent[] {
     return contractEvents(next as unknown as AuditEntry, eventIdOf);
   if (record.eventName === 'INSERT' && sk.startsWith(keys.noticePrefix))
     return [expiringEvent(next as unknown as ExpiryNoticeClaim, eventIdOf)];
+  if (record.eventName === 'INSERT' && sk.startsWith(keys.historyPrefix))
+    return historyEvents(
+      next as unknown as HistoryEntry,
+      { pk: record.dynamodb?.Keys?.pk?.S ?? '', sk },
+      eventIdOf,
+    );
   if (sk === keys.ledger('').sk && (record.eventName === 'INSERT' || record.eventName === 'MODIFY'))
     return ledgerEvents(
       imageOf(record.dynamodb?.OldImage) as unknown as Ledger | undefined,

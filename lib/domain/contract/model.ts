@@ -103,6 +103,8 @@ export interface LicenseItem {
   readonly state: 'active' | 'ended';
   readonly endedAt?: string;
   readonly endReason?: ItemEndReason;
+  /** The item's Activation Code (R11, canonical form): drawn when the item is first written. */
+  readonly activationCode?: string;
 }
 
 /** A contract as stored: the contract record and all its items, ended ones included. */

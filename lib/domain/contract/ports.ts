@@ -15,7 +15,7 @@ export interface EntitlementReader {
 
 /** What caused a change: kept in the audit trail. */
 export interface Trigger {
-  readonly source: 'sns' | 'eventbridge' | 'setup' | 'sweep';
+  readonly source: 'sns' | 'eventbridge' | 'setup' | 'sweep' | 'support';
   /** e.g. `entitlement-updated`, `License Updated - Manufacturer`. */
   readonly type: string;
   /** The notification's id (SNS MessageId, EventBridge id). */

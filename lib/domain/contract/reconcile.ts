@@ -57,6 +57,32 @@ export type ContractChange =
       readonly to: string;
       readonly term: ContinuedTerm;
       readonly creditsHandedOver: number;
+    }
+  /**
+   * Written by the support function's audited transfer (R3: the only way an activated contract
+   * changes business), never by reconcile: from and to are business ids; `by` the caller's IAM
+   * identity, with why and the ticket it answers.
+   */
+  | {
+      readonly type: 'transferred';
+      readonly from: string;
+      readonly to: string;
+      readonly reason: string;
+      readonly ticket: string;
+      readonly by: string;
+    }
+  /**
+   * Written by the support function when an item's Activation Code is invalidated and replaced
+   * (R11), never by reconcile. The codes appear only masked: the trail is read by sales.
+   */
+  | {
+      readonly type: 'code-replaced';
+      readonly itemNo: number;
+      readonly by: string;
+      readonly ticket: string;
+      readonly reason: string;
+      readonly replaced: string;
+      readonly replacement: string;
     };
 
 export type ReconcileResult =

@@ -12,6 +12,13 @@ export interface DirectLicense {
   /** What the vendor calls it (a deal name); optional. */
   readonly description?: string;
   readonly createdAt: string;
+  /** Its one item's Activation Code (R11), canonical form. */
+  readonly activationCode?: string;
+  /** A registered order line (R12): its order, line and service, and when its term starts. */
+  readonly orderId?: string;
+  readonly lineNo?: number;
+  readonly service?: string;
+  readonly startsAt?: string;
 }
 
 /** One license as the business, the product and sales read it: a contract or a direct license, with its items. */
@@ -26,6 +33,10 @@ export interface LicenseView {
   readonly activatedAt?: string;
   readonly reference?: string;
   readonly description?: string;
+  /** A registered order line (R12): its order, line and service. */
+  readonly orderId?: string;
+  readonly lineNo?: number;
+  readonly service?: string;
   readonly items: readonly LicenseItemView[];
 }
 
@@ -37,6 +48,8 @@ export interface LicenseItemView {
   readonly expiresAt: string;
   readonly state: 'active' | 'ended';
   readonly endReason?: LicenseItem['endReason'] | 'expired';
+  /** The item's Activation Code (R11); absent on items written before codes existed. */
+  readonly activationCode?: string;
 }
 
 /**
@@ -76,6 +89,7 @@ export function licenseViews(
               : item.endReason
                 ? { endReason: item.endReason }
                 : {}),
+            ...(item.activationCode ? { activationCode: item.activationCode } : {}),
           };
         }),
     };
@@ -92,6 +106,7 @@ export function licenseViews(
       activatedAt: license.createdAt,
       reference: license.reference,
       ...(license.description ? { description: license.description } : {}),
+      ...(license.orderId ? { orderId: license.orderId, lineNo: license.lineNo, service: license.service } : {}),
       items: [
         {
           itemNo: 1,
@@ -101,6 +116,7 @@ export function licenseViews(
           expiresAt: license.expiresAt,
           state: ended ? 'ended' : 'active',
           ...(ended ? { endReason: 'expired' as const } : {}),
+          ...(license.activationCode ? { activationCode: license.activationCode } : {}),
         },
       ],
     };

@@ -9,6 +9,7 @@
 import type { AuditEntry, ContractState } from '../contract/ports.js';
 import type { ContractChange } from '../contract/reconcile.js';
 import type { Ledger } from '../credits/model.js';
+import { HISTORY_EVENT_TYPES, type HistoryEntry } from './history.js';
 
 /** Bumped only for a change a consumer must handle differently; fields may be added within a version. */
 export const EVENT_VERSION = 1;
@@ -24,10 +25,12 @@ export const EVENT_TYPES = [
   'contract.reinstated',
   'contract.continued',
   'contract.handed-over',
+  'contract.transferred',
   'credits.changed',
   'credits.allocated',
   'credits.over-allocated',
   'license.expiring',
+  ...HISTORY_EVENT_TYPES,
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -64,13 +67,16 @@ function contractEventType(change: ContractChange): EventType | undefined {
       return 'contract.continued';
     case 'continued-by':
       return 'contract.handed-over';
+    case 'transferred':
+      return 'contract.transferred';
     case 'credits-reduced':
     case 'term-shortened':
       return 'contract.changed';
     case 'facts-updated':
       return change.facts.includes('autoRenew') ? 'contract.changed' : undefined;
     default:
-      // dimensions-changed (the credits change says it), identity-learned: internal.
+      // dimensions-changed (the credits change says it), identity-learned, code-replaced (its
+      // history entry on the business publishes `code.replaced`): internal.
       return undefined;
   }
 }
@@ -96,11 +102,28 @@ function changeData(change: ContractChange): Record<string, unknown> {
         term: change.term,
         creditsHandedOver: change.creditsHandedOver,
       };
+    case 'transferred':
+      // The support caller's identity (an IAM ARN, whose session name may be an address) stays
+      // in the audit trail; a reason that names an address is published without it.
+      return {
+        type: change.type,
+        fromBusinessId: change.from,
+        toBusinessId: change.to,
+        ticket: change.ticket,
+        reason: withoutAddresses(change.reason),
+      };
+    case 'code-replaced':
+      return { type: change.type, itemNo: change.itemNo, ticket: change.ticket };
     default: {
       const { type, ...rest } = change;
       return { type, ...rest };
     }
   }
+}
+
+/** Free text as events may carry it: anything shaped like an email address is left out. */
+function withoutAddresses(text: string): string {
+  return text.replace(/[^\s@]+@[^\s@]+/g, '[address removed]');
 }
 
 /** The product code a contract id begins with (`<productCode>~L~…`), for entries written before they carried their state. */
@@ -290,4 +313,25 @@ export function expiringEvent(claim: ExpiryNoticeClaim, eventIdOf: EventIdOf): O
       autoRenew: claim.autoRenew,
     },
   };
+}
+
+/**
+ * The event a history entry names (an order imported or registered, a license transferred, a
+ * code replaced), or none. Its id is the entry's key: a redelivered insert gives the same id.
+ */
+export function historyEvents(
+  entry: HistoryEntry,
+  where: { readonly pk: string; readonly sk: string },
+  eventIdOf: EventIdOf,
+): OutboundEvent[] {
+  if (!entry.event) return [];
+  return [
+    {
+      id: eventIdOf(`history|${where.pk}|${where.sk}|${entry.event.type}`),
+      type: entry.event.type,
+      version: EVENT_VERSION,
+      timestamp: entry.at,
+      data: entry.event.data,
+    },
+  ];
 }

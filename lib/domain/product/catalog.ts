@@ -18,6 +18,19 @@ export interface ProductConfig {
    * with its published rate (R14). Ids are unique across the catalog.
    */
   readonly services?: Readonly<Record<string, ServiceRate>>;
+  /**
+   * When an order line conflicts with a service a business already has (R12, seed 003's
+   * "conflicted SaaS"): `overlapping-term` (default), `same-service`, or `none`.
+   */
+  readonly orderConflict?: 'overlapping-term' | 'same-service' | 'none';
+}
+
+/** The product's conflict rule for order lines (R12); a product not in the catalog conflicts by term. */
+export function orderConflictRule(
+  catalog: ProductCatalog,
+  productCode: string,
+): 'overlapping-term' | 'same-service' | 'none' {
+  return findProductByCode(catalog, productCode)?.orderConflict ?? 'overlapping-term';
 }
 
 /** A service's published rate: credits per unit (e.g. per endpoint for the term). */

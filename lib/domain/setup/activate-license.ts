@@ -68,11 +68,13 @@ export async function activateLicense(
 ): Promise<{ consoleUrl: string }> {
   const businessId = session.businessId;
   if (!businessId || !session.email) throw new Error('Review step without a business');
+  const contractId = session.contractId;
+  if (!contractId) throw new Error('An order registration does not activate a contract');
   const maxAttempts = deps.maxAttempts ?? 10;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     // The contract and the business's ledger in one round trip: both go into the transaction.
     const [stored, ledger] = await Promise.all([
-      deps.contracts.load(session.contractId),
+      deps.contracts.load(contractId),
       deps.setups.getLedger(businessId),
     ]);
     if (!stored) throw new UnknownContractError(`Contract ${session.contractId} is gone`);
@@ -148,10 +150,10 @@ export async function activateLicense(
  * as an error with what support needs to resend it (the contract names its business, whose
  * primary email is the address). Never throws: the activation has happened.
  */
-async function sendConfirmation(
+export async function sendConfirmation(
   message: EmailMessage,
-  reference: { contractId: string; businessId: string; setup: string },
-  deps: ActivateDeps,
+  reference: Readonly<Record<string, string>>,
+  deps: Pick<ActivateDeps, 'mailer' | 'logger' | 'confirmationRetry' | 'confirmationBudgetMs'>,
 ): Promise<void> {
   const { attempts, delayMs } = deps.confirmationRetry ?? CONFIRMATION_RETRY;
   const deadline = Date.now() + (deps.confirmationBudgetMs ?? 5000);
@@ -166,7 +168,7 @@ async function sendConfirmation(
       if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, attempt * delayMs));
     }
   }
-  deps.logger.error('Activation confirmation mail not sent: resend it', {
+  deps.logger.error(`${reference.orderId ? 'Registration' : 'Activation'} confirmation mail not sent: resend it`, {
     ...reference,
     attempts,
     // Only the error's name and status: SES messages can quote the recipient's address.

@@ -39,12 +39,21 @@ export const SOURCE_REGISTRATIONS: BudgetSpec = { limit: 20, windowMs: 10 * MINU
  */
 export const SOURCE_SIGN_INS: BudgetSpec = { limit: 20, windowMs: 10 * MINUTE };
 
+/**
+ * Codes looked up that do not exist, from one client: 10 in 10 minutes (R11). Each lookup takes
+ * one before it reads and a lookup that finds its code gives it back, so parallel guesses read
+ * at most 10 codes between them and a buyer who types a real key loses nothing. With 10^15
+ * Registration Keys and 2^140 Activation Codes, enumeration is hopeless at that pace.
+ */
+export const CODE_LOOKUPS: BudgetSpec = { limit: 10, windowMs: 10 * MINUTE };
+
 /** The budgets a deployment may tune; each defaults to the constant above. */
 export interface SetupLimits {
   readonly mailboxCodes?: BudgetSpec;
   readonly contractCodes?: BudgetSpec;
   readonly sourceRegistrations?: BudgetSpec;
   readonly sourceSignIns?: BudgetSpec;
+  readonly codeLookups?: BudgetSpec;
 }
 
 /**
@@ -102,4 +111,6 @@ export class BudgetSpentError extends Error {
 export interface BudgetCounter {
   /** Takes one from the budget at `now`: false, and nothing taken, when it is spent. */
   take(budget: Budget, now: Date): Promise<boolean>;
+  /** Gives one back in the window of `now` (a lookup that found its code is no wrong guess); best effort. */
+  giveBack(budget: Budget, now: Date): Promise<void>;
 }

@@ -30,7 +30,10 @@ export interface EmailCode {
 export interface SetupSession {
   /** A hash of the cookie value: the database never holds what the browser presents. */
   readonly sessionKey: string;
-  readonly contractId: string;
+  /** The marketplace contract this setup activates; absent for an order's registration. */
+  readonly contractId?: string;
+  /** The order from another channel this session registers (R12), opened with one of its keys. */
+  readonly orderId?: string;
   readonly productCode: string;
   readonly customerAWSAccountId?: string;
   /** The marketplace POST said `x-amzn-marketplace-offer-type=free-trial`. */

@@ -56,7 +56,11 @@ export async function sendEmailCode(
   };
   const budgets: Budget[] = [
     mailboxBudget(email, deps.secrets, deps.limits),
-    { key: `contract:${session.contractId}`, ...(deps.limits?.contractCodes ?? CONTRACT_CODES) },
+    // Per contract, or per order for a registration (R12): one purchase cannot mail the world.
+    {
+      key: session.orderId ? `order:${session.orderId}` : `contract:${session.contractId}`,
+      ...(deps.limits?.contractCodes ?? CONTRACT_CODES),
+    },
   ];
   try {
     await deps.setups.saveSession(next, session.version, { budgets, now });

@@ -6,10 +6,19 @@ import {
   contractEvents,
   EVENT_TYPES,
   expiringEvent,
+  historyEvents,
   ledgerEvents,
   type OutboundEvent,
 } from '../../../lib/domain/events/catalogue.js';
-import { allocation, auditEntries, BUSINESS, CONTRACT, ledger, noticeClaim } from './fixtures.js';
+import {
+  allocation,
+  auditEntries,
+  BUSINESS,
+  CONTRACT,
+  historyEntries,
+  ledger,
+  noticeClaim,
+} from './fixtures.js';
 
 const OUT = new URL('../../../events/out/', import.meta.url).pathname;
 
@@ -41,6 +50,9 @@ function samples(): Map<string, OutboundEvent> {
   });
   for (const event of ledgerEvents(allocated, over, eventIdOf)) all.set(event.type, event);
   all.set('license.expiring', expiringEvent(noticeClaim, eventIdOf));
+  for (const { entry, where } of historyEntries()) {
+    for (const event of historyEvents(entry, where, eventIdOf)) all.set(event.type, event);
+  }
   return all;
 }
 

@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../../../lib/domain/events/history.js';
 import type { AuditEntry } from '../../../lib/domain/contract/ports.js';
 import type { Ledger } from '../../../lib/domain/credits/model.js';
 import type { ExpiryNoticeClaim } from '../../../lib/domain/events/catalogue.js';
@@ -5,6 +6,7 @@ import type { ExpiryNoticeClaim } from '../../../lib/domain/events/catalogue.js'
 export const PRODUCT = 'a1b2c3d4e5credits0example';
 export const CONTRACT = `${PRODUCT}~L~l-0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
 export const BUSINESS = 'biz-Q2hhbmdlTWVQbGVhc2U1';
+export const OTHER_BUSINESS = 'biz-T3RoZXJCdXNpbmVzczAx';
 const EXPIRES = '2027-12-01T00:00:00.000Z';
 const SUCCESSOR = `${PRODUCT}~L~l-99887766554433221100ffeeddccbbaa`;
 const SUCCESSOR_EXPIRES = '2028-12-01T00:00:00.000Z';
@@ -155,6 +157,26 @@ export function auditEntries(): Record<string, AuditEntry> {
       after: snap('renewed', 0),
       state: { ...state('renewed', 0, []), businessId: BUSINESS },
     },
+    // The one audited support operation that moves a license (R3).
+    'contract.transferred': {
+      contractId: CONTRACT,
+      version: 9,
+      at: '2027-01-10T09:00:00.000Z',
+      trigger: { source: 'support', type: 'transfer', id: 'trf-Qm3xY2', at: '2027-01-10T09:00:00.000Z' },
+      changes: [
+        {
+          type: 'transferred',
+          from: BUSINESS,
+          to: OTHER_BUSINESS,
+          reason: 'Accounts merged at the customer',
+          ticket: 'SUP-1234',
+          by: 'arn:aws:sts::111122223333:assumed-role/Support/agent-7',
+        },
+      ],
+      before: snap('active', 1000),
+      after: snap('active', 1000),
+      state: { ...state('active', 1000, [item(1, 'purchase', 1000)]), businessId: OTHER_BUSINESS },
+    },
     'contract.continued': {
       contractId: SUCCESSOR,
       version: 2,
@@ -210,3 +232,106 @@ export const noticeClaim: ExpiryNoticeClaim = {
   autoRenew: true,
   claimedAt: '2027-11-01T08:00:03.000Z',
 };
+
+/**
+ * One history entry per history event type (orders R12, transfers R3, codes R11), shaped as
+ * import-order.ts, register-order.ts and lib/domain/support build them, with where each is written.
+ */
+export function historyEntries(): { where: { pk: string; sk: string }; entry: HistoryEntry }[] {
+  const line = { lineNo: 1, productCode: PRODUCT, service: 'endpoint-security', units: 200, credits: 600 };
+  const term = { startsAt: '2026-12-02T10:00:00.000Z', expiresAt: '2027-12-01T00:00:00.000Z' };
+  return [
+    {
+      where: { pk: 'ORDER#SO-2026-0042', sk: 'HISTORY#2026-12-02T10:00:00.000Z#r1' },
+      entry: {
+        entity: 'history',
+        type: 'order-imported',
+        entryId: 'r1',
+        at: '2026-12-02T10:00:00.000Z',
+        by: 'arn:aws:sts::111122223333:assumed-role/VendorBackend/orders',
+        details: { lines: 1 },
+        event: {
+          type: 'order.imported',
+          data: { orderId: 'SO-2026-0042', company: { name: 'Example Customer GmbH', country: 'DE' }, lines: [{ ...line, ...term }] },
+        },
+      },
+    },
+    {
+      where: { pk: 'ORDER#SO-2026-0042', sk: 'HISTORY#2026-12-03T08:00:00.000Z#r2' },
+      entry: {
+        entity: 'history',
+        type: 'order-registered',
+        entryId: 'r2',
+        at: '2026-12-03T08:00:00.000Z',
+        by: `buyer:${BUSINESS}`,
+        details: { businessId: BUSINESS, lines: [1], conflicts: [] },
+        event: {
+          type: 'order.registered',
+          data: {
+            orderId: 'SO-2026-0042',
+            businessId: BUSINESS,
+            lines: [
+              {
+                lineNo: 1,
+                licenseId: 'direct~order~SO-2026-0042~1',
+                productCode: PRODUCT,
+                service: 'endpoint-security',
+                credits: 600,
+                expiresAt: term.expiresAt,
+              },
+            ],
+            conflictedLines: [],
+          },
+        },
+      },
+    },
+    {
+      where: { pk: `BUSINESS#${OTHER_BUSINESS}`, sk: 'HISTORY#2027-01-10T09:00:00.000Z#trf-Qm3xY2' },
+      entry: {
+        entity: 'history',
+        type: 'license-transferred',
+        entryId: 'trf-Qm3xY2',
+        at: '2027-01-10T09:00:00.000Z',
+        by: 'arn:aws:sts::111122223333:assumed-role/Support/agent-7',
+        reason: 'Accounts merged at the customer',
+        ticket: 'SUP-1234',
+        details: { license: CONTRACT, kind: 'contract', fromBusinessId: BUSINESS, toBusinessId: OTHER_BUSINESS },
+        event: {
+          type: 'license.transferred',
+          data: {
+            license: CONTRACT,
+            kind: 'contract',
+            fromBusinessId: BUSINESS,
+            toBusinessId: OTHER_BUSINESS,
+            ticket: 'SUP-1234',
+            credits: 1000,
+            at: '2027-01-10T09:00:00.000Z',
+          },
+        },
+      },
+    },
+    {
+      where: { pk: `BUSINESS#${BUSINESS}`, sk: 'HISTORY#2027-02-01T12:00:00.000Z#rpl-8kP2' },
+      entry: {
+        entity: 'history',
+        type: 'code-replaced',
+        entryId: 'rpl-8kP2',
+        at: '2027-02-01T12:00:00.000Z',
+        by: 'arn:aws:sts::111122223333:assumed-role/Support/agent-7',
+        reason: 'Reported stolen by the licensee',
+        ticket: 'SUP-1301',
+        details: { kind: 'activation-code', license: 'direct~order~SO-2026-0042~1', itemNo: 1, businessId: BUSINESS },
+        event: {
+          type: 'code.replaced',
+          data: {
+            kind: 'activation-code',
+            license: 'direct~order~SO-2026-0042~1',
+            itemNo: 1,
+            businessId: BUSINESS,
+            at: '2027-02-01T12:00:00.000Z',
+          },
+        },
+      },
+    },
+  ];
+}
