@@ -8,7 +8,9 @@ import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { InvocationClock } from '../../lib/adapters/lambda/remaining-time.js';
 import type { AccountStore } from '../../lib/domain/account/ports.js';
 import type { AnswerTiming } from '../../lib/domain/account/sign-in.js';
+import type { RandomBytes } from '../../lib/domain/codes/codes.js';
 import type { BusinessDirectory, CreditNotices, LedgerReader } from '../../lib/domain/credits/ports.js';
+import type { CodeReader, OrderStore } from '../../lib/domain/orders/ports.js';
 import type { ActivateDeps } from '../../lib/domain/setup/activate-license.js';
 import type { BusinessDetailsDeps } from '../../lib/domain/setup/business-details.js';
 import type { Mailer } from '../../lib/domain/setup/ports.js';
@@ -41,6 +43,20 @@ export interface AccountOptions {
   readonly timing?: AnswerTiming;
 }
 
+/**
+ * What the order registration pages need (R11, R12): the orders, their codes, a CSPRNG for the
+ * Activation Codes and the business's holdings for the conflict check. Without it /register is
+ * not served.
+ */
+export interface RegistrationOptions {
+  readonly orders: OrderStore;
+  readonly codes: CodeReader;
+  readonly random: RandomBytes;
+  readonly ledgers: Pick<LedgerReader, 'holdings'>;
+  /** The two letters codes start with; `PC` unless configured. */
+  readonly codePrefix?: string;
+}
+
 /** Everything the use cases need, plus what only the pages use. */
 export interface SetupOptions
   extends StartSetupDeps,
@@ -61,6 +77,8 @@ export interface SetupOptions
   readonly timeZones: readonly string[] | (() => readonly string[]);
   /** The returning buyer's pages under /account (dependencies.ts wires them). */
   readonly account?: AccountOptions;
+  /** The registration of orders from other channels under /register (dependencies.ts wires it). */
+  readonly registration?: RegistrationOptions;
 }
 
 /**

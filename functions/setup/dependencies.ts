@@ -1,12 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parseRegions, requireEnv } from '../../lib/adapters/config/environment.js';
 import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.js';
+import { cryptoRandomBytes } from '../../lib/adapters/crypto/code-random.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
 import { createAccountStore } from '../../lib/adapters/dynamodb/account-store.js';
 import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { createBusinessDirectory, createLedgerReader } from '../../lib/adapters/dynamodb/ledger-store.js';
+import { createOrderStore } from '../../lib/adapters/dynamodb/order-store.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createCreditNotices } from '../../lib/adapters/email/credit-notices.js';
@@ -41,6 +43,8 @@ export function setupDependencies(): SetupOptions {
   const onLedgerTransition = async (ledger: Ledger, transition: LedgerTransition) => {
     if (transition === 'became-over-allocated') await notices.overAllocated(ledger);
   };
+  const ledgers = createLedgerReader({ client: documents, tableName });
+  const orders = createOrderStore({ client: documents, tableName, onLedgerTransition });
   return {
     invocation,
     catalog: parseProductCatalog(process.env.PRODUCTS),
@@ -63,9 +67,10 @@ export function setupDependencies(): SetupOptions {
     timeZones: () => Intl.supportedValuesOf('timeZone'),
     account: {
       accounts: createAccountStore({ client: documents, tableName }),
-      ledgers: createLedgerReader({ client: documents, tableName }),
+      ledgers,
       businesses,
       notices,
     },
+    registration: { orders, codes: orders, random: cryptoRandomBytes, ledgers },
   };
 }

@@ -9,6 +9,14 @@ import { NotSignedInError, TooManySignInsError } from '../../lib/domain/account/
 import { ConcurrentUpdateError, MarketplaceUnavailableError } from '../../lib/domain/contract/errors.js';
 import { UnknownBusinessError, UnknownServiceError } from '../../lib/domain/credits/errors.js';
 import {
+  CodeLookupLimitError,
+  CodeReplacedError,
+  InvalidCodeError,
+  OrderConflictsError,
+  OrderRegisteredError,
+  UnknownOrderError,
+} from '../../lib/domain/orders/errors.js';
+import {
   ActivatedElsewhereError,
   AlreadyActiveError,
   CodeCooldownError,
@@ -26,8 +34,10 @@ import {
   WrongStepError,
 } from '../../lib/domain/setup/errors.js';
 import { CsrfError } from '../../lib/domain/setup/session.js';
+import { RegistrationExpiredError } from './registration-steps.js';
 import { page, type Result, redirect } from './responses.js';
 import { type MessageKind, messagePage } from './views/pages.js';
+import { registrationMessagePage } from './views/registration-pages.js';
 
 const KINDS: ReadonlyArray<[abstract new (...args: never[]) => Error, MessageKind]> = [
   [NoSetupSessionError, 'no-session'],
@@ -59,6 +69,33 @@ interface PageContext {
   readonly consoleUrl: string;
 }
 
+/**
+ * The order registration's refusals (R4, R11, R12; seed 003), each its own page: a key with a
+ * typo or one no order has (400), a replaced key (410), too many keys that do not exist (429),
+ * an order registered already (409, or 200 when to this account), lines that must go to
+ * another account (409), an order gone (404), four hours over (410).
+ */
+function registrationPageFor(error: unknown, ctx: PageContext): { status: number; html: string } | undefined {
+  if (error instanceof RegistrationExpiredError) return registrationMessagePage(ctx, 'registration-expired');
+  if (error instanceof InvalidCodeError) {
+    return registrationMessagePage(ctx, error.reason === 'unknown' ? 'key-unknown' : 'key-invalid');
+  }
+  if (error instanceof CodeReplacedError) return registrationMessagePage(ctx, 'key-replaced');
+  if (error instanceof CodeLookupLimitError) {
+    return registrationMessagePage(ctx, 'key-lookup-limit', { retryAfterSeconds: error.retryAfterSeconds });
+  }
+  if (error instanceof OrderRegisteredError) {
+    return registrationMessagePage(ctx, error.byThisBusiness ? 'order-registered-here' : 'order-registered', {
+      consoleUrl: ctx.consoleUrl,
+    });
+  }
+  if (error instanceof OrderConflictsError) {
+    return registrationMessagePage(ctx, 'order-conflicts', { lineNos: error.lineNos });
+  }
+  if (error instanceof UnknownOrderError) return registrationMessagePage(ctx, 'unknown-order');
+  return undefined;
+}
+
 /** The returning buyer's pages: their own start page, and their own page for some errors. */
 const isAccountPath = (path: string | undefined) =>
   path === '/account' || Boolean(path?.startsWith('/account/'));
@@ -84,6 +121,8 @@ export function pageForError(
   if (isAccountPath(path) && error instanceof TooManyAttemptsError) {
     return messagePage(ctx, 'sign-in-too-many-attempts');
   }
+  const registration = registrationPageFor(error, ctx);
+  if (registration) return registration;
   for (const [type, kind] of KINDS) {
     if (error instanceof type) return messagePage(ctx, kind, { consoleUrl: ctx.consoleUrl });
   }
@@ -116,7 +155,11 @@ export function setupErrorPages(
       } else if (mapped) {
         logger.info('Setup request refused', { path, reason: error?.name });
         request.response = page(mapped);
-        if (error instanceof TooManyRequestsError || error instanceof TooManySignInsError) {
+        if (
+          error instanceof TooManyRequestsError ||
+          error instanceof TooManySignInsError ||
+          error instanceof CodeLookupLimitError
+        ) {
           request.response.headers = {
             ...request.response.headers,
             'retry-after': String(error.retryAfterSeconds),

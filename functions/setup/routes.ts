@@ -24,6 +24,7 @@ import { startSetup } from '../../lib/domain/setup/start-setup.js';
 import { sendEmailCode, verifyEmailCode } from '../../lib/domain/setup/verify-email.js';
 import { calculator, createAccountSteps } from './account-steps.js';
 import type { AccountOptions, SetupOptions } from './create-handler.js';
+import type { RegistrationSteps } from './registration-steps.js';
 import { page, type Result, redirect, withStatus } from './responses.js';
 import {
   businessFormSchema,
@@ -31,9 +32,10 @@ import {
   csrfOnlySchema,
   emailFormSchema,
   marketplacePostSchema,
+  registrationKeyFormSchema,
 } from './schema.js';
 import type { createSteps } from './steps.js';
-import { emailPage, landingPage, messagePage } from './views/pages.js';
+import { landingPage, messagePage } from './views/pages.js';
 import { STYLESHEET } from './views/styles.js';
 
 type Event = APIGatewayProxyEventV2;
@@ -61,7 +63,9 @@ export function setupRoutes(
     })),
 
     route('GET', '/', async (event) =>
-      steps.hasSession(event) ? redirect('/setup') : page(landingPage(ctx)),
+      steps.hasSession(event)
+        ? redirect('/setup')
+        : page(landingPage(ctx, { registration: Boolean(steps.registration) })),
     ),
 
     // The marketplace's redirect (MARKETPLACE.md §1.1): resolve at once, never keep the token.
@@ -85,9 +89,7 @@ export function setupRoutes(
     route('POST', '/setup/email', async (event) => {
       const { input, csrf } = form(event, emailFormSchema);
       const s = await session(event, ['email', 'code'], csrf);
-      if ('invalid' in input) {
-        return page(emailPage(ctx, { csrf: s.csrfToken, error: input.invalid.email ?? 'Check the form.' }));
-      }
+      if ('invalid' in input) return steps.emailStep(s, { error: input.invalid.email ?? 'Check the form.' });
       await sendEmailCode(s, input.email, options);
       return redirect('/setup');
     }),
@@ -133,14 +135,65 @@ export function setupRoutes(
     route('POST', '/setup/activate', async (event) => {
       const { csrf } = form(event, csrfOnlySchema);
       const s = await session(event, ['review'], csrf);
+      // An order session registers (POST /setup/register); its review page shows where it is.
+      if (s.orderId) return redirect('/setup');
       const { consoleUrl } = await activateLicense(s, options);
       return redirect(consoleUrl);
     }),
+
+    ...(steps.registration ? registrationRoutes(steps, steps.registration) : []),
 
     // R14: public, a GET form, so an estimate is a link.
     route('GET', '/calculator', async (event) => calculator(options, ctx, event)),
 
     ...(options.account ? accountRoutes(options, options.account, steps) : []),
+  ];
+}
+
+/**
+ * Orders from other channels (R11, R12; seed 003): any Registration Key of an order opens a
+ * setup session for it, then the setup's email, code and business steps run, and the review
+ * registers every open line at once. The key form has no session yet: its CSRF token is bound
+ * to its own form cookie, as the account sign-in's is.
+ */
+function registrationRoutes(
+  steps: ReturnType<typeof createSteps>,
+  registration: RegistrationSteps,
+): Route<Event, Result>[] {
+  const { form, session } = steps;
+  const route = (method: 'GET' | 'POST', path: string, handler: (event: Event) => Promise<Result>) => ({
+    method,
+    path,
+    handler,
+  });
+  return [
+    route('GET', '/register', async (event) => registration.keyForm(event)),
+
+    route('POST', '/register', async (event) => {
+      const { input, csrf, values } = form(event, registrationKeyFormSchema);
+      registration.checkForm(event, csrf);
+      if ('invalid' in input) {
+        return registration.keyForm(event, {
+          key: (values.key ?? '').slice(0, 80),
+          error: input.invalid.key ?? 'Check the form.',
+        });
+      }
+      return registration.start(event, input.key);
+    }),
+
+    route('POST', '/setup/register', async (event) => {
+      const { csrf } = form(event, csrfOnlySchema);
+      const s = await session(event, ['review'], csrf);
+      // A marketplace setup activates its contract (POST /setup/activate): show its review again.
+      if (!s.orderId) return redirect('/setup');
+      try {
+        return await registration.register(s);
+      } catch (error) {
+        // What changed since the review (a line taken, a license added): the review says it now.
+        if (!registration.showsReview(error)) throw error;
+        return withStatus(await steps.stepPage(await session(event)), 409);
+      }
+    }),
   ];
 }
 

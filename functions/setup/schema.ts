@@ -39,6 +39,22 @@ export const codeFormSchema = z.object({
 
 export const csrfOnlySchema = z.object({ csrf });
 
+/**
+ * The key form (R11, R12): a Registration Key as typed, any case, dashes and spaces optional
+ * (22 characters canonical); the check character is tested by the use case before any read.
+ * A long cap here keeps a pasted line with spaces, not a body.
+ */
+export const registrationKeyFormSchema = z.object({
+  csrf,
+  key: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'Enter a Registration Key of your order.'),
+      z.maxLength(80, 'A Registration Key is 22 characters: check what you pasted.'),
+    ),
+});
+
 export const businessFormSchema = z.object({
   csrf,
   name: line(200),

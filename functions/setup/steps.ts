@@ -2,7 +2,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { readSessionCookie } from '../../lib/adapters/http/cookies.js';
 import { parseFormBody } from '../../lib/adapters/http/form-body.js';
+import { UnknownOrderError } from '../../lib/domain/orders/errors.js';
 import { hasEnded } from '../../lib/domain/setup/activate-license.js';
+import { SetupExpiredError } from '../../lib/domain/setup/errors.js';
 import {
   CODE_RESEND_COOLDOWN_MS,
   MAX_WRONG_CODES,
@@ -11,6 +13,7 @@ import {
 } from '../../lib/domain/setup/model.js';
 import { openSession } from '../../lib/domain/setup/session.js';
 import type { SetupOptions } from './create-handler.js';
+import { createRegistrationSteps, RegistrationExpiredError } from './registration-steps.js';
 import { page, type Result } from './responses.js';
 import { fieldErrors } from './schema.js';
 import { businessPage, codePage, emailPage, messagePage, reviewPage } from './views/pages.js';
@@ -50,12 +53,34 @@ export function createSteps(options: SetupOptions) {
 
   const hasSession = (event: Event) => readSessionCookie(event.cookies, event.headers.cookie) !== undefined;
 
-  const session = (event: Event, steps?: readonly SetupStep[], csrf?: string) =>
-    openSession(readSessionCookie(event.cookies, event.headers.cookie), options, options.clock.now(), {
-      form: csrf !== undefined,
-      csrf,
-      ...(steps ? { steps } : {}),
-    });
+  /** The order registration's steps (R12), when the function is wired for them. */
+  const registration = options.registration
+    ? createRegistrationSteps(options, options.registration, ctx)
+    : undefined;
+
+  async function session(event: Event, steps?: readonly SetupStep[], csrf?: string): Promise<SetupSession> {
+    const cookie = readSessionCookie(event.cookies, event.headers.cookie);
+    try {
+      return await openSession(cookie, options, options.clock.now(), {
+        form: csrf !== undefined,
+        csrf,
+        ...(steps ? { steps } : {}),
+      });
+    } catch (error) {
+      // R4 for an order: its expired page says to enter the key again, not to go to AWS Marketplace.
+      if (error instanceof SetupExpiredError && cookie && registration) {
+        const stored = await options.setups.getSession(options.secrets.hash(cookie));
+        if (stored?.orderId) throw new RegistrationExpiredError('Registration window is over');
+      }
+      throw error;
+    }
+  }
+
+  /** The email step's page: an order session's shows the order's preview above the form (R12). */
+  async function emailStep(s: SetupSession, extra: { error?: string } = {}): Promise<Result> {
+    if (s.orderId && registration) return registration.emailStep(s, extra);
+    return page(emailPage(ctx, { csrf: s.csrfToken, ...(s.email ? { email: s.email } : {}), ...extra }));
+  }
 
   const business = (
     s: SetupSession,
@@ -77,7 +102,7 @@ export function createSteps(options: SetupOptions) {
     const now = options.clock.now().getTime();
     switch (s.step) {
       case 'email':
-        return page(emailPage(ctx, { csrf: s.csrfToken, ...(s.email ? { email: s.email } : {}), ...extra }));
+        return emailStep(s, extra.error ? { error: extra.error } : {});
       case 'code':
         return page(
           codePage(ctx, {
@@ -96,11 +121,19 @@ export function createSteps(options: SetupOptions) {
       case 'review':
         return reviewStep(s, now);
       case 'completed':
+        // An order session's completed page lists its licenses and their Activation Codes (R11).
+        if (s.orderId && registration) return registration.completedStep(s);
         return page(messagePage(ctx, 'already-active', { consoleUrl: options.consoleUrl }));
     }
   }
 
   async function reviewStep(s: SetupSession, now: number): Promise<Result> {
+    // R12: an order session reviews its order's preview instead of a contract.
+    if (s.orderId) {
+      if (registration) return registration.reviewStep(s);
+      throw new UnknownOrderError('Order registration is not served here');
+    }
+    if (!s.contractId) return page(messagePage(ctx, 'unknown-contract'));
     const [stored, found] = await Promise.all([
       options.contracts.load(s.contractId),
       s.businessId ? options.setups.getBusiness(s.businessId) : undefined,
@@ -153,6 +186,8 @@ export function createSteps(options: SetupOptions) {
     hasSession,
     session,
     stepPage,
+    emailStep,
+    registration,
     business,
     isTimeZone: (zone: string) => timeZones().includes(zone),
   };

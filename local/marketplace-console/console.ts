@@ -22,6 +22,7 @@ import {
   type NotificationMode,
   type NotificationSubject,
 } from './notifications.js';
+import type { ApiOrder, OrderImport, OrdersApi } from './orders.js';
 
 /**
  * The buyer's side of AWS Marketplace for the local stack: buyers, their purchases and the
@@ -39,6 +40,30 @@ export interface ConsoleProduct {
   readonly productCode: string;
   readonly productId?: string | undefined;
   readonly creditsPerUnit?: Readonly<Record<string, number>> | undefined;
+  readonly name?: string | undefined;
+  /** The catalog's services (R14): what an order from another channel sells, by id. */
+  readonly services?:
+    | Readonly<
+        Record<string, { readonly name: string; readonly unit: string; readonly creditsPerUnit: number }>
+      >
+    | undefined;
+}
+
+/** An order from another channel as the orders form describes it (R12): one to three lines. */
+export interface OrderRequest {
+  readonly orderId: string;
+  readonly company: string;
+  /** ISO 3166 alpha-2, optional. */
+  readonly country?: string | undefined;
+  readonly lines: readonly {
+    /** A service id of the catalog. */
+    readonly service: string;
+    /** Units at the service's rate, or credits as they are. */
+    readonly by: 'units' | 'credits';
+    readonly amount: number;
+    /** The term, from now. */
+    readonly months: number;
+  }[];
 }
 
 export interface MarketplaceConsoleOptions {
@@ -50,6 +75,11 @@ export interface MarketplaceConsoleOptions {
   readonly setupUrl: string;
   /** The vendor's product (stand-in), linked from the page; where activation lands. */
   readonly productUrl?: string | undefined;
+  /**
+   * The license API's orders (R12), signed as the product stand-in signs its calls: the orders
+   * page imports through it. Without it the page says orders need the local stack.
+   */
+  readonly orders?: OrdersApi | undefined;
   /** Sends one SQS message body to the notifications queue. */
   readonly publish: (body: string) => Promise<void>;
   /** JSON file: loaded at start (licenses go into the simulator), rewritten after every change. */
@@ -64,7 +94,12 @@ export const LIMITS = {
   credits: { min: 1, max: 1_000_000 },
   months: { min: 1, max: 60 },
   buyerName: { max: 80 },
+  companyName: { max: 200 },
+  orderLines: { max: 3 },
 } as const;
+
+/** Order ids as the license API takes them (lib/domain/orders/model.ts ORDER_ID). */
+const ORDER_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 export interface Buyer {
   readonly name: string;
@@ -226,6 +261,12 @@ export interface MarketplaceConsole {
   agreementFor(licenseArn: string): Agreement | undefined;
   /** A fresh registration token, as the "Set up your account" button carries it. */
   mintToken(licenseArn: string): string;
+  /** The license API's orders, when the console has it (the local stack passes it). */
+  readonly orders?: OrdersApi | undefined;
+  /** Where a buyer registers an order with any of its keys: the setup function's /register. */
+  readonly registerUrl: string;
+  /** Checks the form's order and imports it through the license API (R12); the API's answer. */
+  importOrder(request: OrderRequest): Promise<{ readonly created: boolean; readonly order: ApiOrder }>;
 }
 
 export function creditsDimension(product: ConsoleProduct): string {
@@ -553,11 +594,70 @@ export function createMarketplaceConsole(options: MarketplaceConsoleOptions): Ma
     );
   };
 
+  /** The lines of an order request as the license API takes them; refused in plain words. */
+  const orderImport = (request: OrderRequest): OrderImport => {
+    if (!ORDER_ID.test(request.orderId)) {
+      throw new ConsoleInputError(
+        'An order id is 1 to 64 letters, digits and . _ : -, starting with a letter or digit',
+      );
+    }
+    const company = request.company.trim();
+    if (company.length === 0 || company.length > LIMITS.companyName.max || /\p{Cc}/u.test(company)) {
+      throw new ConsoleInputError(`A company name is 1 to ${LIMITS.companyName.max} characters, on one line`);
+    }
+    const country = request.country?.trim().toUpperCase();
+    if (country && !/^[A-Z]{2}$/.test(country)) {
+      throw new ConsoleInputError('A country is a two-letter ISO code such as DE, or empty');
+    }
+    if (request.lines.length === 0 || request.lines.length > LIMITS.orderLines.max) {
+      throw new ConsoleInputError(
+        `An order has 1 to ${LIMITS.orderLines.max} lines: pick a service for each`,
+      );
+    }
+    const lines = request.lines.map((line, i) => {
+      const product = options.products.find((p) => p.services && Object.hasOwn(p.services, line.service));
+      if (!product) throw new ConsoleInputError(`Line ${i + 1}: pick a service of the catalog`);
+      if (!(Number.isInteger(line.amount) && line.amount >= 1 && line.amount <= LIMITS.credits.max)) {
+        throw new ConsoleInputError(
+          `Line ${i + 1}: ${line.by} is a whole number from 1 to ${LIMITS.credits.max}`,
+        );
+      }
+      if (
+        !(
+          Number.isInteger(line.months) &&
+          line.months >= LIMITS.months.min &&
+          line.months <= LIMITS.months.max
+        )
+      ) {
+        throw new ConsoleInputError(`Line ${i + 1}: months is a whole number from 1 to ${LIMITS.months.max}`);
+      }
+      return {
+        productCode: product.productCode,
+        service: line.service,
+        ...(line.by === 'units' ? { units: line.amount } : { credits: line.amount }),
+        expiresAt: addMonths(now(), line.months).toISOString(),
+      };
+    });
+    return { orderId: request.orderId, company: { name: company, ...(country ? { country } : {}) }, lines };
+  };
+
   return {
     setupUrl: options.setupUrl,
     productUrl: options.productUrl,
     defaultMode: options.defaultMode,
     products: options.products,
+    orders: options.orders,
+    registerUrl: new URL('/register', options.setupUrl).href,
+
+    importOrder(request) {
+      const api = options.orders;
+      if (!api) {
+        throw new ConsoleInputError(
+          'Orders are imported through the license API: start the local stack (npm start)',
+        );
+      }
+      return api.importOrder(orderImport(request));
+    },
 
     state: () => ({ buyers: [...buyers.values()], licenses: [...facts.values()].map(view) }),
 

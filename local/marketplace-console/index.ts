@@ -13,6 +13,7 @@ export {
   type MarketplaceConsole,
   type MarketplaceConsoleOptions,
   NotificationPublishError,
+  type OrderRequest,
   StateFileError,
 } from './console.js';
 export {
@@ -27,6 +28,15 @@ export {
   type NotificationSubject,
   printedLicenseArn,
 } from './notifications.js';
+export {
+  type ApiOrder,
+  type ApiOrderLine,
+  createOrdersApi,
+  newOrderId,
+  type OrderImport,
+  type OrdersApi,
+  OrdersApiError,
+} from './orders.js';
 export {
   type MarketplaceConsoleServerOptions,
   type RunningMarketplaceConsole,

@@ -2,6 +2,7 @@ import { type HtmlValue, html, raw, type SafeHtml } from '../../lib/adapters/htt
 import type { ConsoleLicense, ConsoleProduct, ConsoleState } from './console.js';
 import { LIMITS } from './console.js';
 import type { NotificationMode } from './notifications.js';
+import type { ApiOrder } from './orders.js';
 
 /**
  * The console's pages: pure functions from data to HTML. No script and nothing loaded from
@@ -13,7 +14,7 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-top:1px solid #d5
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d5dbdb;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f2f3f3}form{display:inline-block;margin:.15rem .4rem .15rem 0}input[type=number]{width:7rem}
 .status{background:#f2fcf3;border:1px solid #1d8102;padding:.6rem .8rem}.error{background:#fff7f7;border:1px solid #d13212;padding:.6rem .8rem}
-.note{color:#545b64;font-size:.9rem}code{font-size:.85rem}button{cursor:pointer}`;
+.note{color:#545b64;font-size:.9rem}code{font-size:.85rem}code.key{white-space:nowrap}button{cursor:pointer}`;
 
 const MODE_LABEL: Readonly<Record<NotificationMode, string>> = { sns: 'SNS', eventbridge: 'EventBridge' };
 
@@ -63,6 +64,7 @@ legacy listing (its buyer has a customer identifier), and turning auto-renew on 
 nothing, as SNS has no message for it.</p>
 ${input.productUrl && html`<p>After <em>Set up your account</em>, the buyer lands in the vendor's product: <a href="${input.productUrl}">open the product (local stand-in)</a>.</p>`}
 ${input.flash && html`<p class="status" role="status">${input.flash}</p>`}
+<p>Sold through a reseller or directly instead? <a href="/orders">Orders from other channels</a>: import an order and register it with one of its Registration Keys.</p>
 <h2>New buyer</h2>
 <form method="post" action="/buyers">
 <label>Name <input name="name" required maxlength="${LIMITS.buyerName.max}"></label>
@@ -199,6 +201,97 @@ ${dropBox}
 ${dropBox}
 <button>Cancel</button>
 </form>`;
+}
+
+export interface OrdersPageInput {
+  readonly products: readonly ConsoleProduct[];
+  /** Whether the console can reach the license API (the local stack passes it). */
+  readonly available: boolean;
+  /** The setup function's /register page. */
+  readonly registerUrl: string;
+  /** Prefilled in the form, fresh per render. */
+  readonly newOrderId: string;
+  /** The order just imported or asked for (`?order=`), with its keys. */
+  readonly order?: ApiOrder | undefined;
+  /** The newest orders, when the API answered. */
+  readonly recent: readonly ApiOrder[];
+  readonly flash?: string | undefined;
+  /** The license API could not be read for the lists. */
+  readonly problem?: string | undefined;
+}
+
+/**
+ * Orders from other channels (R12): a form that imports an order through the license API,
+ * the order with each line's Registration Key (R11), and where the buyer registers it.
+ */
+export function ordersPage(input: OrdersPageInput): string {
+  const services = input.products.flatMap((p) =>
+    Object.entries(p.services ?? {}).map(([id, s]) => ({
+      id,
+      label: `${s.name} (${s.creditsPerUnit} credits per ${s.unit})`,
+    })),
+  );
+  const lineRow = (n: number) => html`<tr>
+<td>${n}</td>
+<td><select name="service${n}" aria-label="Line ${n} service"${n === 1 ? raw(' required') : ''}>${n > 1 ? html`<option value="">(no line)</option>` : ''}${services.map(
+    (s, i) => html`<option value="${s.id}"${n === 1 && i === 0 ? raw(' selected') : ''}>${s.label}</option>`,
+  )}</select></td>
+<td><input type="number" name="amount${n}" aria-label="Line ${n} quantity" min="1" max="${LIMITS.credits.max}" step="1" value="${n === 1 ? 100 : ''}"${n === 1 ? raw(' required') : ''}></td>
+<td><select name="by${n}" aria-label="Line ${n} quantity is"><option value="units">units</option><option value="credits">credits</option></select></td>
+<td><input type="number" name="months${n}" aria-label="Line ${n} months" min="${LIMITS.months.min}" max="${LIMITS.months.max}" step="1" value="12"></td>
+</tr>`;
+  return layout(
+    'Orders from other channels',
+    html`<p class="note">An order from a reseller or a direct sale has several lines, each with its own
+Registration Key. It is imported through the license API (<code>POST /orders</code>, signed as the
+product signs), and the buyer registers the whole order with any one of its keys on the setup
+page. <a href="/">Back to the marketplace</a>.</p>
+${input.flash && html`<p class="status" role="status">${input.flash}</p>`}
+${input.problem && html`<p class="error">${input.problem}</p>`}
+${input.order && orderSection(input.order, input.registerUrl)}
+<h2>New order</h2>
+${
+  input.available
+    ? services.length === 0
+      ? html`<p>The catalog has no services: an order line sells a service.</p>`
+      : html`<form method="post" action="/orders">
+<label>Order id <input name="orderId" required maxlength="64" value="${input.newOrderId}"></label>
+<label>Company <input name="company" required maxlength="${LIMITS.companyName.max}"></label>
+<label>Country <input name="country" maxlength="2" size="3" placeholder="DE"></label>
+<table>
+<thead><tr><th>Line</th><th>Service</th><th>Quantity</th><th>as</th><th>Months</th></tr></thead>
+<tbody>${[1, 2, 3].map(lineRow)}</tbody>
+</table>
+<button>Import order</button>
+</form>`
+    : html`<p class="error">Orders are imported through the license API, which this console was started without. Start the local stack (<code>npm start</code>).</p>`
+}
+${
+  input.recent.length > 0 &&
+  html`<h2>Recent orders</h2>
+<table>
+<thead><tr><th>Order</th><th>Company</th><th>Lines</th><th>State</th><th>Imported</th></tr></thead>
+<tbody>${input.recent.map(
+    (o) =>
+      html`<tr><td><a href="/orders?order=${encodeURIComponent(o.orderId)}">${o.orderId}</a></td><td>${o.company.name}</td><td>${o.lines.length}</td><td>${o.state}</td><td>${displayTime(o.importedAt)}</td></tr>`,
+  )}</tbody>
+</table>`
+}`,
+  );
+}
+
+function orderSection(order: ApiOrder, registerUrl: string): SafeHtml {
+  return html`<h2>Order <code>${order.orderId}</code> <small>${order.company.name}, ${order.state}</small></h2>
+<table>
+<thead><tr><th>Line</th><th>Product</th><th>Service</th><th>Quantity</th><th>Credits</th><th>Term</th><th>Registration Key</th><th>Registered</th></tr></thead>
+<tbody>${order.lines.map(
+    (line) =>
+      html`<tr><td>${line.lineNo}</td><td><code>${line.productCode}</code></td><td>${line.service}</td><td>${line.units === undefined ? '–' : `${line.units} units`}</td><td>${line.credits}</td><td>${displayTime(line.startsAt)} – ${displayTime(line.expiresAt)}</td><td><code class="key">${line.registrationKey}</code></td><td>${
+        line.registeredBy ? html`by <code>${line.registeredBy}</code>` : 'no'
+      }</td></tr>`,
+  )}</tbody>
+</table>
+<p>The buyer registers the whole order with any one of these keys: <a href="${registerUrl}">${registerUrl}</a>.</p>`;
 }
 
 function displayTime(iso: string): string {

@@ -15,7 +15,8 @@ import {
   NotificationPublishError,
 } from './console.js';
 import { NOTIFICATION_MODES, type NotificationMode } from './notifications.js';
-import { contentSecurityPolicy, homePage, messagePage, vendorConsolePage } from './page.js';
+import { type ApiOrder, newOrderId, OrdersApiError } from './orders.js';
+import { contentSecurityPolicy, homePage, messagePage, ordersPage, vendorConsolePage } from './page.js';
 
 export interface MarketplaceConsoleServerOptions {
   /** Interface to bind; loopback unless you mean to expose the console. */
@@ -40,7 +41,8 @@ interface Reply {
 }
 
 type Fields = ReadonlyMap<string, string>;
-type Action = (fields: Fields, console: MarketplaceConsole) => Promise<string>;
+/** What an action did (shown on the home page), or where to go next with it. */
+type Action = (fields: Fields, console: MarketplaceConsole) => Promise<string | { location: string }>;
 
 /** Every POST route: it does one thing, then the page shows what it did. */
 const ACTIONS: Readonly<Record<string, Action>> = {
@@ -69,6 +71,26 @@ const ACTIONS: Readonly<Record<string, Action>> = {
   '/licenses/replace': async (f, c) => (await c.replaceWithPrivateOffer(termRequest(f))).summary,
   '/licenses/cancel': async (f, c) =>
     (await c.cancel({ licenseArn: field(f, 'licenseArn'), ...drop(f) })).summary,
+  // R12: an order from another channel, imported through the license API; its page shows the keys.
+  '/orders': async (f, c) => {
+    const lines = [1, 2, 3].flatMap((n) => {
+      const service = f.get(`service${n}`)?.trim();
+      if (!service) return [];
+      const by = f.get(`by${n}`) ?? 'units';
+      if (by !== 'units' && by !== 'credits') throw new ConsoleInputError(`Line ${n}: units or credits`);
+      return [{ service, by, amount: whole(f, `amount${n}`), months: whole(f, `months${n}`) } as const];
+    });
+    const { created, order } = await c.importOrder({
+      orderId: field(f, 'orderId').trim(),
+      company: field(f, 'company'),
+      country: f.get('country'),
+      lines,
+    });
+    const done = `${created ? 'Imported' : 'Already imported:'} order ${order.orderId} with ${order.lines.length} line(s)`;
+    return {
+      location: `/orders?order=${encodeURIComponent(order.orderId)}&done=${encodeURIComponent(done)}`,
+    };
+  },
   '/licenses/auto-renew': async (f, c) => {
     const enabled = field(f, 'enabled');
     if (enabled !== 'true' && enabled !== 'false')
@@ -103,7 +125,9 @@ function offer(f: Fields): { freeTrial: boolean; channelPartner: boolean } {
   return { freeTrial: value === 'free-trial', channelPartner: value === 'channel-partner' };
 }
 
-const PAGES: Readonly<Record<string, (c: MarketplaceConsole, query: URLSearchParams) => Reply>> = {
+const PAGES: Readonly<
+  Record<string, (c: MarketplaceConsole, query: URLSearchParams) => Reply | Promise<Reply>>
+> = {
   '/': (c, query) => {
     const state = c.state();
     // A token per render: the real button mints one per click, and tokens expire after hours.
@@ -127,6 +151,35 @@ const PAGES: Readonly<Record<string, (c: MarketplaceConsole, query: URLSearchPar
     };
   },
   '/console': (c) => ({ status: 200, body: vendorConsolePage(c.productUrl) }),
+  '/orders': async (c, query) => {
+    const wanted = query.get('order')?.slice(0, 64);
+    let order: ApiOrder | undefined;
+    let recent: readonly ApiOrder[] = [];
+    const problems: string[] = [];
+    if (c.orders) {
+      const [one, list] = await Promise.allSettled([
+        wanted ? c.orders.order(wanted) : Promise.resolve(undefined),
+        c.orders.recent(10),
+      ]);
+      if (one.status === 'fulfilled') order = one.value;
+      else problems.push(`Order ${wanted}: ${describe(one.reason)}`);
+      if (list.status === 'fulfilled') recent = list.value;
+      else problems.push(`Recent orders: ${describe(list.reason)}`);
+    }
+    return {
+      status: 200,
+      body: ordersPage({
+        products: c.products,
+        available: c.orders !== undefined,
+        registerUrl: c.registerUrl,
+        newOrderId: newOrderId(),
+        order,
+        recent,
+        flash: query.get('done')?.slice(0, 500),
+        problem: problems.length > 0 ? problems.join(' ') : undefined,
+      }),
+    };
+  },
   '/api/state': (c) => ({ status: 200, body: `${JSON.stringify(c.state(), null, 2)}\n`, json: true }),
 };
 
@@ -154,8 +207,11 @@ async function handle(
 ): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://console.invalid');
   const page = PAGES[url.pathname];
-  if (page !== undefined) return req.method === 'GET' ? page(c, url.searchParams) : notAllowed('GET', url);
   const action = ACTIONS[url.pathname];
+  // A path may have both (GET /orders shows them, POST /orders imports one).
+  if (page !== undefined && (req.method === 'GET' || action === undefined)) {
+    return req.method === 'GET' ? page(c, url.searchParams) : notAllowed('GET', url);
+  }
   if (action === undefined) {
     return error(
       404,
@@ -174,15 +230,25 @@ async function handle(
     );
   }
   if (tooLarge) throw new PayloadTooLargeError(`Form bodies are limited to ${MAX_FORM_BYTES} bytes`);
-  const summary = await action(parseFormBody({ body, contentType: req.headers['content-type'] }), c);
-  return { status: 303, headers: { location: `/?done=${encodeURIComponent(summary)}` }, body: '' };
+  const done = await action(parseFormBody({ body, contentType: req.headers['content-type'] }), c);
+  const location = typeof done === 'string' ? `/?done=${encodeURIComponent(done)}` : done.location;
+  return { status: 303, headers: { location }, body: '' };
 }
 
 function notAllowed(allowed: 'GET' | 'POST', url: URL): Reply {
+  const both = PAGES[url.pathname] !== undefined && ACTIONS[url.pathname] !== undefined;
+  const allow = both ? 'GET, POST' : allowed;
   return {
-    ...error(405, 'Method not allowed', `${url.pathname} accepts ${allowed} only.`),
-    headers: { allow: allowed },
+    ...error(405, 'Method not allowed', `${url.pathname} accepts ${allow} only.`),
+    headers: { allow },
   };
+}
+
+/** A license API answer in a sentence, for the orders page. */
+function describe(caught: unknown): string {
+  return caught instanceof OrdersApiError
+    ? `${caught.message} (${caught.status} ${caught.code})`
+    : 'the license API could not be reached';
 }
 
 /** A page elsewhere in the browser must not drive the local marketplace (CSRF). */
@@ -216,6 +282,21 @@ function errorReply(caught: unknown): Reply {
   }
   if (caught instanceof UnsupportedMediaTypeError) {
     return error(415, 'Unsupported form', caught.message, 'Nothing was changed. Send an HTML form.');
+  }
+  if (caught instanceof OrdersApiError) {
+    return caught.status < 500
+      ? error(
+          caught.status === 409 ? 409 : 400,
+          'The license API refused the order',
+          `${caught.message} (${caught.code})`,
+          'Nothing was imported. Correct the order and try again: an order id imported before with other lines is refused.',
+        )
+      : error(
+          502,
+          'The license API failed',
+          `${caught.message} (${caught.status})`,
+          'Nothing was imported. Try again.',
+        );
   }
   if (caught instanceof LicenseStateError || caught instanceof AgreementStateError) {
     return error(409, 'Not possible now', caught.message, 'Nothing was changed.');
@@ -279,6 +360,14 @@ function field(fields: Fields, name: string): string {
   if (value === undefined || value.trim() === '')
     throw new ConsoleInputError(`The form field ${name} is missing`);
   return value;
+}
+
+/** A whole number field of an order line; refused in the same words as `count`. */
+function whole(fields: Fields, name: string): number {
+  const text = field(fields, name).trim();
+  if (!/^\d{1,9}$/.test(text))
+    throw new ConsoleInputError(`${name} must be a whole number, got "${text.slice(0, 20)}"`);
+  return Number(text);
 }
 
 /** Whole numbers only: `1e3`, `10.0` or ` 5x` are refused rather than guessed at. */

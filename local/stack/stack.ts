@@ -10,6 +10,7 @@ import { startDynamoDbLocal } from '../dynamodb-local.js';
 import { startEventConsole } from '../event-console/index.js';
 import {
   createMarketplaceConsole,
+  createOrdersApi,
   type NotificationMode,
   startMarketplaceConsole,
 } from '../marketplace-console/index.js';
@@ -20,12 +21,17 @@ import { startSqsLocal } from '../sqs-local.js';
 import { type FunctionUrlHandler, startFunctionUrlServer } from './function-url-server.js';
 import { invocationContext } from './invocation.js';
 import { type BatchReport, type SqsHandler, startPoller } from './poller.js';
-import { assertPortsFree, type Ports } from './ports.js';
+import { assertPortsFree, PortInUseError, type Ports } from './ports.js';
 import { type StreamBatchReport, type StreamStart, startStreamPoller } from './stream-poller.js';
 import { contractTableStreamArn, ensureContractTable } from './table.js';
 
 export interface LocalStackOptions {
   readonly ports: Ports;
+  /**
+   * The support function URL's port. By default the one after the event console's (3010 with
+   * the default base, `--port-base N` gives N + 10), or `ports.support` once ports.ts lists it.
+   */
+  readonly supportPort?: number;
   /** Folder for everything kept across restarts (DynamoDB files, the marketplace's state). */
   readonly dataDir: string;
   /** Delete the data folder's contents first. */
@@ -47,6 +53,8 @@ export interface LocalStackUrls {
   readonly setup: string;
   readonly sales: string;
   readonly licenses: string;
+  /** The support function URL (license transfers R3, code replacement R11): `npm run support -- --local`. */
+  readonly support: string;
   /** The vendor's product stand-in: where activation lands; it calls the license API. */
   readonly product: string;
   readonly ses: string;
@@ -146,27 +154,39 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       setup?: FunctionUrlHandler;
       sales?: FunctionUrlHandler;
       licenses?: FunctionUrlHandler;
+      support?: FunctionUrlHandler;
     } = {};
-    const front = (name: 'setup' | 'sales' | 'licenses') =>
+    const front = (name: 'setup' | 'sales' | 'licenses' | 'support', port: number) =>
       startFunctionUrlServer({
         host: HOST,
-        port: options.ports[name],
+        port,
         handler: () => {
           const handler = handlers[name];
           if (!handler) throw new Error(`${name} handler is not loaded yet`);
           return handler;
         },
         context: () => invocationContext(name),
+        // A code in the support URL's path (GET /codes/{code}) never reaches the terminal (R11).
         onRequest: ({ method, path, status, ms }) =>
-          options.log(`${name}  ${method} ${path} → ${status} (${ms} ms)`),
+          options.log(
+            `${name}  ${method} ${name === 'support' ? path.replace(/^\/codes\/.+$/, '/codes/…') : path} → ${status} (${ms} ms)`,
+          ),
         onError: (error) => options.log(`${name}  invocation failed: ${describe(error)}`),
       });
-    const setupUrl = await front('setup');
+    const setupUrl = await front('setup', options.ports.setup);
     stops.push(() => setupUrl.close());
-    const salesUrl = await front('sales');
+    const salesUrl = await front('sales', options.ports.sales);
     stops.push(() => salesUrl.close());
-    const licensesUrl = await front('licenses');
+    const licensesUrl = await front('licenses', options.ports.licenses);
     stops.push(() => licensesUrl.close());
+    const supportPort = supportPortOf(options);
+    const supportUrl = await front('support', supportPort).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+      throw new PortInUseError(
+        `Port ${supportPort} in use on ${HOST} (support function URL). Stop what is using it, or pick other ports: \`npm start -- --port-base 4000\`.`,
+      );
+    });
+    stops.push(() => supportUrl.close());
 
     // The vendor's product: it signs its license API requests as a deployed product would
     // (placeholder credentials on loopback, which the local URL does not check).
@@ -185,6 +205,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       sellerAccountId: SELLER_ACCOUNT_ID,
       setupUrl: `${setupUrl.url}/`,
       productUrl: `${product.url}/`,
+      // Orders from other channels (R12) go through the license API, signed as the product signs.
+      orders: createOrdersApi(createSignedFetch({ url: licensesUrl.url, region: config.region })),
       publish: async (body) => {
         await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }));
       },
@@ -209,6 +231,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       ...functionEnvironment('marketplace-events', config, { tableName: LOCAL_TABLE_NAME }),
       ...functionEnvironment('sales', config, { tableName: LOCAL_TABLE_NAME }),
       ...functionEnvironment('licenses', config, { tableName: LOCAL_TABLE_NAME }),
+      ...functionEnvironment('support', config, { tableName: LOCAL_TABLE_NAME }),
       ...functionEnvironment('setup', config, {
         tableName: LOCAL_TABLE_NAME,
         consoleUrl: `${product.url}/`,
@@ -240,19 +263,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
 
-    const [events, setup, sales, licenses, publisher, delivery, notices, reconcile] = await Promise.all([
-      import('../../functions/marketplace-events/handler.js'),
-      import('../../functions/setup/handler.js'),
-      import('../../functions/sales/handler.js'),
-      import('../../functions/licenses/handler.js'),
-      import('../../functions/event-publisher/handler.js'),
-      import('../../functions/event-delivery/handler.js'),
-      import('../../functions/notices/handler.js'),
-      import('../../functions/reconcile/handler.js'),
-    ]);
+    const [events, setup, sales, licenses, publisher, delivery, notices, reconcile, support] =
+      await Promise.all([
+        import('../../functions/marketplace-events/handler.js'),
+        import('../../functions/setup/handler.js'),
+        import('../../functions/sales/handler.js'),
+        import('../../functions/licenses/handler.js'),
+        import('../../functions/event-publisher/handler.js'),
+        import('../../functions/event-delivery/handler.js'),
+        import('../../functions/notices/handler.js'),
+        import('../../functions/reconcile/handler.js'),
+        import('../../functions/support/handler.js'),
+      ]);
     handlers.setup = setup.handler as unknown as FunctionUrlHandler;
     handlers.sales = sales.handler as unknown as FunctionUrlHandler;
     handlers.licenses = licenses.handler as unknown as FunctionUrlHandler;
+    handlers.support = support.handler as unknown as FunctionUrlHandler;
     const poller = startPoller({
       client: sqs.client,
       queueUrl: sqs.queueUrl,
@@ -374,6 +400,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         setup: setupUrl.url,
         sales: salesUrl.url,
         licenses: licensesUrl.url,
+        support: supportUrl.url,
         product: product.url,
         ses: ses.endpoint,
         marketplaceApi: api.endpoint,
@@ -395,6 +422,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     started = false;
     throw error;
   }
+}
+
+/**
+ * The support URL's port: `ports.support` when ports.ts lists the service, else the option, else
+ * the one after the event console's (3010 by default); 0 when every port is picked freely.
+ */
+function supportPortOf(options: LocalStackOptions): number {
+  const listed = (options.ports as Partial<Record<string, number>>).support;
+  if (listed !== undefined) return listed;
+  if (options.supportPort !== undefined) return options.supportPort;
+  return options.ports.events === 0 ? 0 : options.ports.events + 1;
 }
 
 /** Where the stream poller got to, per shard, under the data folder. */

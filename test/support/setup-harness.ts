@@ -1,11 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { createSetupHandler, type SetupOptions } from '../../functions/setup/create-handler.js';
+import { cryptoRandomBytes } from '../../lib/adapters/crypto/code-random.js';
 import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
 import { createAccountStore } from '../../lib/adapters/dynamodb/account-store.js';
 import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
-import { createBusinessDirectory, createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
+import {
+  createBusinessDirectory,
+  createLedgerReader,
+  createLedgerStore,
+} from '../../lib/adapters/dynamodb/ledger-store.js';
+import { createOrderStore } from '../../lib/adapters/dynamodb/order-store.js';
 import { createSetupStore } from '../../lib/adapters/dynamodb/setup-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';
@@ -23,12 +29,20 @@ import { createTestTable, type TestTable } from './table.js';
 
 const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
 
+export interface SetupHarnessOptions {
+  /** Wire the order registration pages (/register) over this test's table, with the CSPRNG. */
+  readonly registration?: boolean;
+}
+
 /**
  * The setup function over DynamoDB Local, the marketplace simulator and local SES, fresh for
  * every test (a new table, no mail, the clock at `start`): the hooks are installed by calling
  * this at the top of a test file.
  */
-export function setupHarness(start = new Date('2026-05-01T10:00:00.000Z')) {
+export function setupHarness(
+  start = new Date('2026-05-01T10:00:00.000Z'),
+  harnessOptions: SetupHarnessOptions = {},
+) {
   const state = {
     now: new Date(start),
     table: undefined as unknown as TestTable,
@@ -84,6 +98,16 @@ export function setupHarness(start = new Date('2026-05-01T10:00:00.000Z')) {
         ledgers: createLedgerStore(documents),
         businesses: createBusinessDirectory(documents),
       },
+      ...(harnessOptions.registration
+        ? {
+            registration: {
+              orders: createOrderStore(documents),
+              codes: createOrderStore(documents),
+              random: cryptoRandomBytes,
+              ledgers: createLedgerReader(documents),
+            },
+          }
+        : {}),
     };
     handler = createSetupHandler(state.options);
   });

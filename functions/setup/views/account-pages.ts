@@ -173,7 +173,7 @@ export function licensesPage(ctx: PageContext, props: LicensesPageProps): Page {
     const kind =
       license.origin === 'marketplace' ? 'AWS Marketplace contract' : 'License from another channel';
     const item = (i: LicenseView['items'][number]) =>
-      html`<tr><td>${i.itemNo}</td><td>${ORIGIN_LABELS[i.origin] ?? (i.origin === 'other-channel' ? 'Direct' : i.origin)}</td><td class="num">${formatNumber(i.credits)}</td><td>${dates.show(i.createdAt)}</td><td>${dates.show(i.expiresAt)}</td><td>${i.state === 'active' ? 'Active' : `Ended${i.endReason ? ` (${END_LABELS[i.endReason] ?? i.endReason})` : ''}`}</td></tr>
+      html`<tr><td>${i.itemNo}</td><td>${ORIGIN_LABELS[i.origin] ?? (i.origin === 'other-channel' ? 'Direct' : i.origin)}</td><td class="num">${formatNumber(i.credits)}</td><td>${dates.show(i.createdAt)}</td><td>${dates.show(i.expiresAt)}</td><td class="reference">${i.activationCode ?? '–'}</td><td>${i.state === 'active' ? 'Active' : `Ended${i.endReason ? ` (${END_LABELS[i.endReason] ?? i.endReason})` : ''}`}</td></tr>
 `;
     return html`<section class="license">
 <h2>${props.productName(license.productCode)}: ${kind}</h2>
@@ -181,10 +181,10 @@ export function licensesPage(ctx: PageContext, props: LicensesPageProps): Page {
 <dt>Status</dt><dd>${STATUS_LABELS[license.status] ?? license.status}</dd>
 <dt>Credits now</dt><dd>${formatNumber(license.credits)}</dd>
 <dt>Expires</dt><dd>${dates.show(license.expiresAt)}</dd>
-${license.activatedAt && html`<dt>${license.origin === 'marketplace' ? 'Activated' : 'Added'}</dt><dd>${dates.show(license.activatedAt)}</dd>\n`}${license.reference && html`<dt>Reference</dt><dd class="reference">${license.reference}</dd>\n`}${license.description && html`<dt>Description</dt><dd>${license.description}</dd>\n`}${license.origin === 'marketplace' && html`<dt>Contract</dt><dd class="reference">${license.licenseId}</dd>\n`}</dl>
+${license.activatedAt && html`<dt>${license.origin === 'marketplace' ? 'Activated' : 'Added'}</dt><dd>${dates.show(license.activatedAt)}</dd>\n`}${license.reference && html`<dt>Reference</dt><dd class="reference">${license.reference}</dd>\n`}${license.description && html`<dt>Description</dt><dd>${license.description}</dd>\n`}${license.orderId && html`<dt>Order</dt><dd class="reference">${license.orderId}${license.lineNo !== undefined && `, line ${license.lineNo}`}</dd>\n`}${license.origin === 'marketplace' && html`<dt>Contract</dt><dd class="reference">${license.licenseId}</dd>\n`}</dl>
 <table>
 <caption>Items</caption>
-<thead><tr><th scope="col">Item</th><th scope="col">Origin</th><th scope="col" class="num">Credits</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">State</th></tr></thead>
+<thead><tr><th scope="col">Item</th><th scope="col">Origin</th><th scope="col" class="num">Credits</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Activation Code</th><th scope="col">State</th></tr></thead>
 <tbody>
 ${license.items.map(item)}</tbody>
 </table>

@@ -75,7 +75,7 @@ export function plural(n: number, one: string, many: string): string {
 // Landing
 
 /** Shown when the fulfillment URL is opened with no setup in progress. */
-export function landingPage(ctx: PageContext): Page {
+export function landingPage(ctx: PageContext, { registration = false } = {}): Page {
   return page(
     ctx,
     200,
@@ -83,7 +83,13 @@ export function landingPage(ctx: PageContext): Page {
     html`<p>There is no account setup in progress.</p>
 <p>To set up ${ctx.productName}, start from AWS Marketplace: open Your software subscriptions, find ${ctx.productName} and choose Set up product. You will be brought back here.</p>
 <p>Setup takes a few minutes: you sign in or create your account, give your business details, review your license and activate it. You have four hours to finish.</p>
-<p>Set up already? <a href="/account">Sign in to see your licenses and credits</a>. Buying? <a href="/calculator">Estimate the credits you need</a>.</p>
+${
+  registration
+    ? html`<h2>Bought from a reseller or from us directly?</h2>
+<p>Your order came with a Registration Key for each product. <a href="/register">Register your order with any of its keys</a>: all its products are registered together.</p>
+`
+    : ''
+}<p>Set up already? <a href="/account">Sign in to see your licenses and credits</a>. Buying? <a href="/calculator">Estimate the credits you need</a>.</p>
 `,
   );
 }
@@ -97,13 +103,9 @@ export interface EmailPageProps {
   readonly error?: string;
 }
 
-export function emailPage(ctx: PageContext, { csrf, email, error }: EmailPageProps): Page {
-  return page(
-    ctx,
-    error ? 400 : 200,
-    'Sign in or create your account',
-    html`<p>Enter the email address of your business's primary account to sign in. If your business has no account yet, enter the address to create one.</p>
-<p>We will email you a 6-digit code. The code is valid for 3 minutes.</p>
+/** The email form of the setup's first step (R7), for a marketplace setup and an order's registration alike. */
+export function emailForm({ csrf, email, error }: EmailPageProps): SafeHtml {
+  return html`<p>We will email you a 6-digit code. The code is valid for 3 minutes.</p>
 ${error && errorSummary([{ id: 'email', message: error }])}<form method="post" action="/setup/email">
 ${csrfInput(csrf)}
 <div class="field">
@@ -114,7 +116,16 @@ ${fieldError('email', error)}
 </div>
 <button type="submit">Send code</button>
 </form>
-`,
+`;
+}
+
+export function emailPage(ctx: PageContext, { csrf, email, error }: EmailPageProps): Page {
+  return page(
+    ctx,
+    error ? 400 : 200,
+    'Sign in or create your account',
+    html`<p>Enter the email address of your business's primary account to sign in. If your business has no account yet, enter the address to create one.</p>
+${emailForm({ csrf, ...(email ? { email } : {}), ...(error ? { error } : {}) })}`,
   );
 }
 

@@ -42,6 +42,9 @@ caption{text-align:left;font-weight:600;padding-bottom:.25rem}
 th,td{text-align:left;padding:.5rem;border-bottom:1px solid #d0d5dc;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .reference{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
+input.key,code.ac{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}input.key{text-transform:uppercase}code.ac{white-space:nowrap;font-weight:600}
+tr.conflict td{color:#6b3a00;border-bottom:0}
+tr.conflict-note td{background:#fff5e6;color:#6b3a00;font-size:.875rem}
 nav.account{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:0 0 1rem}
 nav.account form{margin:0 0 0 auto}
 nav.account [aria-current]{font-weight:600;text-decoration:none;color:inherit}
