@@ -1,7 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { NOTIFICATION_QUEUE } from '../infra/functions.js';
+import { cryptoRandomBytes } from '../lib/adapters/crypto/code-random.js';
+import { keys } from '../lib/adapters/dynamodb/keys.js';
 import { summaryUpdates } from '../lib/adapters/dynamodb/summary-counters.js';
+import { drawCode } from '../lib/domain/codes/codes.js';
 import type { License } from '../local/marketplace-simulator/index.js';
 import {
   auditRow,
@@ -36,7 +39,7 @@ const ROUNDS = 5;
  * audit entry, Update the summary shard's totals and its month and day expiry items. The run
  * checks the handler really sends this many.
  */
-const FIRST_PURCHASE_ACTIONS = 6;
+const FIRST_PURCHASE_ACTIONS = 7;
 
 /**
  * New-purchase notifications per second through the marketplace-events handler (GetEntitlements
@@ -151,6 +154,10 @@ function firstPurchaseTransaction(tableName: string): TransactWriteCommandInput 
     },
   };
   const counters = summaryUpdates(tableName, contract.contractId, undefined, after);
+  const coded = items.map((item) => ({
+    ...item,
+    activationCode: drawCode('activation-code', cryptoRandomBytes),
+  }));
   return {
     TransactItems: [
       {
@@ -160,11 +167,26 @@ function firstPurchaseTransaction(tableName: string): TransactWriteCommandInput 
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      ...items.map((item) => ({ Put: { TableName: tableName, Item: itemRow(item) } })),
+      ...coded.map((item) => ({ Put: { TableName: tableName, Item: itemRow(item) } })),
       {
         Put: { TableName: tableName, Item: auditRow(audit), ConditionExpression: 'attribute_not_exists(pk)' },
       },
       ...counters,
+      // Each new item's Activation Code, created only if absent (R11), as contract-store writes it.
+      ...coded.map((item) => ({
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...keys.code(item.activationCode),
+            entity: 'code',
+            code: item.activationCode,
+            target: { kind: 'activation-code', licenseId: item.contractId, itemNo: item.itemNo },
+            state: 'valid',
+            createdAt: item.createdAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      })),
     ],
   };
 }
