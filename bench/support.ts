@@ -4,14 +4,14 @@ import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createLicensesHandler } from '../functions/licenses/create-handler.js';
-import { cryptoRandomBytes } from '../lib/adapters/crypto/code-random.js';
-import { createBudgetCounter } from '../lib/adapters/dynamodb/budgets.js';
-import { createOrderStore } from '../lib/adapters/dynamodb/order-store.js';
 import { createMarketplaceEventsHandler } from '../functions/marketplace-events/create-handler.js';
 import { createSalesHandler } from '../functions/sales/create-handler.js';
+import { cryptoRandomBytes } from '../lib/adapters/crypto/code-random.js';
+import { createBudgetCounter } from '../lib/adapters/dynamodb/budgets.js';
 import { createDocumentClient } from '../lib/adapters/dynamodb/client.js';
 import { createContractStore } from '../lib/adapters/dynamodb/contract-store.js';
 import { createBusinessDirectory, createLedgerStore } from '../lib/adapters/dynamodb/ledger-store.js';
+import { createOrderStore } from '../lib/adapters/dynamodb/order-store.js';
 import { createSalesReader } from '../lib/adapters/dynamodb/sales-reader.js';
 import { contractTableDefinition } from '../lib/adapters/dynamodb/table.js';
 import { createSesClient } from '../lib/adapters/email/clients.js';

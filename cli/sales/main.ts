@@ -5,10 +5,14 @@ import type {
   BusinessDetail,
   ContractDetail,
   ContractRow,
+  OrderDetail,
+  OrderPage,
+  OrderRow,
   OverAllocatedList,
   SetupRow,
   Summary,
 } from '../../lib/adapters/dynamodb/sales-reader.js';
+import { DEFAULT_PORT_BASE, portsFrom } from '../../local/stack/ports.js';
 import { dispatch, runIfMain } from '../dispatch.js';
 import {
   type CellValue,
@@ -31,7 +35,17 @@ import {
   SignedFetchConfigError,
 } from './signed-fetch.js';
 
-export type { BusinessDetail, ContractDetail, ContractRow, OverAllocatedList, SetupRow, Summary };
+export type {
+  BusinessDetail,
+  ContractDetail,
+  ContractRow,
+  OrderDetail,
+  OrderPage,
+  OrderRow,
+  OverAllocatedList,
+  SetupRow,
+  Summary,
+};
 export type ContractItem = ContractDetail['items'][number];
 export type AuditEntry = ContractDetail['audit'][number];
 export type BusinessDetails = NonNullable<ContractDetail['business']>;
@@ -67,6 +81,13 @@ Commands:
       (header once) to FILE, or to stdout with --csv -.
   contract <id>
       One contract: its details, business, credit items and audit trail.
+  orders [--state open|partly-registered|registered] [--limit N] [--cursor C] [--all]
+         [--format table|json|csv]
+      Orders from other channels, newest import first (R12). --format csv prints the server's
+      CSV of every page (one row per line, with its Registration Key); json the API's answer.
+  order <orderId> [--format table|json]
+      One order: its company, each line with its Registration Key and who registered it, the
+      license it became, and the order's history.
   setups [--state open|expired] [--limit N] [--cursor C] [--all] [--csv FILE]
       List buyer setups that are not finished.
   summary
@@ -83,6 +104,8 @@ Commands:
 
 Options for every command:
   --url URL    The sales function URL (default: $SALES_URL)
+  --local      The local stack's sales URL (npm start; http://127.0.0.1:<base + 2>, base
+               $LOCAL_PORT_BASE or ${DEFAULT_PORT_BASE})
   -h, --help   This text.
 
 Credentials come from the AWS SDK's default chain (AWS_PROFILE, SSO, environment, …); the region
@@ -111,6 +134,7 @@ interface Context {
 
 const COMMON_OPTIONS = {
   url: { type: 'string' },
+  local: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -131,10 +155,22 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-function contextFor(url: string | undefined, io: CliIo): Context {
+/** The local stack's URL of one of its function URLs (`npm start`; ports from $LOCAL_PORT_BASE). */
+export function localUrl(
+  service: 'sales' | 'licenses',
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const base = Number(env.LOCAL_PORT_BASE ?? DEFAULT_PORT_BASE);
+  if (!Number.isInteger(base) || base < 1 || base > 65_525)
+    throw new UsageError('LOCAL_PORT_BASE must be a port');
+  return `http://127.0.0.1:${portsFrom(base)[service]}`;
+}
+
+function contextFor(values: { url?: string | undefined; local?: boolean | undefined }, io: CliIo): Context {
   const env = io.env ?? process.env;
-  const functionUrl = url ?? env.SALES_URL;
-  if (!functionUrl) throw new UsageError('No function URL: pass --url URL or set SALES_URL.');
+  if (values.url !== undefined && values.local) throw new UsageError('Give --url or --local, not both');
+  const functionUrl = values.local ? localUrl('sales', env) : (values.url ?? env.SALES_URL);
+  if (!functionUrl) throw new UsageError('No function URL: pass --url URL, --local, or set SALES_URL.');
   return {
     io,
     fetch: createSignedFetch({
@@ -341,7 +377,7 @@ async function contractsCommand(args: readonly string[], io: CliIo): Promise<num
     limit: parseLimit(values.limit),
     cursor: values.cursor,
   };
-  const ctx = contextFor(values.url, io);
+  const ctx = contextFor(values, io);
 
   if (values.csv !== undefined) {
     await writeCsv(ctx, values.csv, 'contracts', await collectCsv(ctx, '/contracts', params));
@@ -416,7 +452,7 @@ async function contractCommand(args: readonly string[], io: CliIo): Promise<numb
   const [id, ...extra] = positionals;
   if (!id) throw new UsageError('Which contract? Usage: npm run sales -- contract <id>');
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}`);
-  const ctx = contextFor(values.url, io);
+  const ctx = contextFor(values, io);
 
   const detail = await getJson<ContractDetail>(ctx, `/contracts/${encodeRfc3986(id)}`);
   if (!detail.contract) throw new Error('Unexpected response: no contract');
@@ -495,6 +531,168 @@ async function contractCommand(args: readonly string[], io: CliIo): Promise<numb
   return 0;
 }
 
+const ORDER_STATES = ['open', 'partly-registered', 'registered'] as const;
+type OutputFormat = 'table' | 'json' | 'csv';
+
+function parseFormat(value: string | undefined, allowed: readonly OutputFormat[]): OutputFormat {
+  if (value === undefined) return 'table';
+  const format = allowed.find((f) => f === value);
+  if (!format) throw new UsageError(`--format must be ${allowed.join(', ')}, not ${sanitize(value)}`);
+  return format;
+}
+
+/** The businesses an order's lines are registered to, by name when the answer names them. */
+function registeredTo(order: OrderRow, names: ReadonlyMap<string, string> = new Map()): string {
+  const ids = [...new Set((order.lines ?? []).flatMap((l) => (l.registeredBy ? [l.registeredBy] : [])))];
+  return ids.map((id) => (names.get(id) ? `${names.get(id)} (${id})` : id)).join(', ');
+}
+
+async function ordersCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(args, {
+    state: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    all: { type: 'boolean' },
+    format: { type: 'string' },
+  });
+  if (values.help) return usage(io);
+  if (values.state !== undefined && !ORDER_STATES.some((s) => s === values.state)) {
+    throw new UsageError(`--state must be ${ORDER_STATES.join(', ')}, not ${sanitize(values.state)}`);
+  }
+  const format = parseFormat(values.format, ['table', 'json', 'csv']);
+  const params = { state: values.state, limit: parseLimit(values.limit), cursor: values.cursor };
+  const ctx = contextFor(values, io);
+
+  if (format === 'csv') {
+    io.stdout.write((await collectCsv(ctx, '/orders', params)).csv);
+    return 0;
+  }
+  const result = await list<OrderRow>(ctx, '/orders', 'orders', params, values.all === true);
+  if (format === 'json') {
+    const page: OrderPage = {
+      orders: result.rows,
+      ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}),
+    };
+    io.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+    return 0;
+  }
+  if (result.rows.length === 0) {
+    io.stdout.write('No orders match.\n');
+  } else {
+    io.stdout.write(
+      `${renderTable(
+        [
+          { header: 'ORDER', maxWidth: 64 },
+          { header: 'COMPANY', maxWidth: 40 },
+          { header: 'STATE' },
+          { header: 'REGISTERED', align: 'right' },
+          { header: 'CREDITS', align: 'right' },
+          { header: 'IMPORTED' },
+          { header: 'REGISTERED TO', maxWidth: 60 },
+        ],
+        result.rows.map((o) => [
+          o.orderId,
+          o.company?.name,
+          o.state,
+          `${formatNumber(o.registeredLines)}/${formatNumber((o.lines ?? []).length)}`,
+          o.credits,
+          shortDateTime(o.importedAt),
+          registeredTo(o),
+        ]),
+      )}\n`,
+    );
+  }
+  const pages = result.pages > 1 ? ` (${plural(result.pages, 'page')})` : '';
+  io.stdout.write(`${plural(result.rows.length, 'order')}${pages}\n`);
+  moreHint(ctx, 'orders', result.nextCursor);
+  return 0;
+}
+
+function describeHistory(details: Readonly<Record<string, unknown>>): string {
+  return sanitize(
+    Object.entries(details)
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' '),
+  );
+}
+
+async function orderCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' } }, true);
+  if (values.help) return usage(io);
+  const [id, ...extra] = positionals;
+  if (!id) throw new UsageError('Which order? Usage: npm run sales -- order <orderId>');
+  if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.map(sanitize).join(' ')}`);
+  const format = parseFormat(values.format, ['table', 'json']);
+  const ctx = contextFor(values, io);
+  const detail = await getJson<OrderDetail>(ctx, `/orders/${encodeRfc3986(id)}`);
+  if (!detail.order) throw new Error('Unexpected response: no order');
+  if (format === 'json') {
+    io.stdout.write(`${JSON.stringify(detail, null, 2)}\n`);
+    return 0;
+  }
+  const { order: o } = detail;
+  const names = new Map((detail.businesses ?? []).map((b) => [b.businessId, b.name] as const));
+  const lines = o.lines ?? [];
+  const out: string[] = [
+    `Order ${cell(o.orderId)}`,
+    renderKeyValues([
+      ['Company', o.company?.name],
+      ['Company email', o.company?.email],
+      ['Country', o.company?.country],
+      ['State', o.state],
+      ['Registered', `${formatNumber(o.registeredLines)} of ${formatNumber(lines.length)} lines`],
+      ['Credits', o.credits],
+      ['Registered to', registeredTo(o, names)],
+      ['Imported', shortDateTime(o.importedAt)],
+      ['Imported by', o.importedBy],
+      ['Updated', shortDateTime(o.updatedAt)],
+    ]),
+    '',
+    `Lines (${lines.length})`,
+    lines.length === 0
+      ? '  none'
+      : renderTable(
+          [
+            { header: 'LINE', align: 'right' },
+            { header: 'PRODUCT', maxWidth: 30 },
+            { header: 'SERVICE', maxWidth: 30 },
+            { header: 'UNITS', align: 'right' },
+            { header: 'CREDITS', align: 'right' },
+            { header: 'EXPIRES' },
+            { header: 'REGISTRATION KEY' },
+            { header: 'STATE' },
+            { header: 'BUSINESS', maxWidth: 40 },
+            { header: 'REGISTERED' },
+            { header: 'LICENSE', maxWidth: 80 },
+          ],
+          lines.map((l) => [
+            String(l.lineNo),
+            l.productCode,
+            l.service,
+            l.units,
+            l.credits,
+            shortDate(l.expiresAt),
+            l.registrationKey,
+            l.registeredBy ? 'registered' : 'open',
+            l.registeredBy ? (names.get(l.registeredBy) ?? l.registeredBy) : '',
+            shortDateTime(l.registeredAt),
+            l.licenseId,
+          ]),
+        ),
+  ];
+  const history = detail.history ?? [];
+  out.push('', `History (${history.length})`);
+  if (history.length === 0) out.push('  none');
+  for (const entry of history) {
+    out.push(`  ${shortDateTime(entry.at)}  ${cell(entry.type)}  by ${cell(entry.by)}`);
+    const details = describeHistory(entry.details ?? {});
+    if (details) out.push(`      ${details}`);
+    if (entry.ticket) out.push(`      ticket ${cell(entry.ticket)}: ${cell(entry.reason)}`);
+  }
+  io.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}
+
 async function setupsCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {
     state: { type: 'string' },
@@ -508,7 +706,7 @@ async function setupsCommand(args: readonly string[], io: CliIo): Promise<number
     throw new UsageError(`--state must be open or expired, not ${values.state}`);
   }
   const params = { state: values.state, limit: parseLimit(values.limit), cursor: values.cursor };
-  const ctx = contextFor(values.url, io);
+  const ctx = contextFor(values, io);
 
   if (values.csv !== undefined) {
     await writeCsv(ctx, values.csv, 'setups', await collectCsv(ctx, '/setups', params));
@@ -551,7 +749,7 @@ async function setupsCommand(args: readonly string[], io: CliIo): Promise<number
 async function summaryCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return usage(io);
-  const ctx = contextFor(values.url, io);
+  const ctx = contextFor(values, io);
   const summary = await getJson<Summary>(ctx, '/summary');
   const byStatus = Object.entries(summary.byStatus ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const total = byStatus.reduce((sum, [, n]) => sum + (typeof n === 'number' ? n : 0), 0);
@@ -580,7 +778,7 @@ async function businessCommand(args: readonly string[], io: CliIo): Promise<numb
   const [id, ...extra] = positionals;
   if (!id) throw new UsageError('Which business? Usage: npm run sales -- business <businessId>');
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}`);
-  const ctx = contextFor(values.url, io);
+  const ctx = contextFor(values, io);
   const {
     business: b,
     usage: u,
@@ -645,7 +843,7 @@ async function overAllocatedCommand(args: readonly string[], io: CliIo): Promise
   const { values } = parse(args, { limit: { type: 'string' }, csv: { type: 'string' } });
   if (values.help) return usage(io);
   const params = { overAllocated: 'true', limit: parseLimit(values.limit) };
-  const ctx = contextFor(values.url, io);
+  const ctx = contextFor(values, io);
   if (values.csv !== undefined) {
     await writeCsv(
       ctx,
@@ -702,7 +900,7 @@ async function proxyCommand(args: readonly string[], io: CliIo): Promise<number>
   if (values.help) return usage(io);
   const port = parsePort(values.port);
   const host = values.host ?? '127.0.0.1';
-  const ctx = contextFor(values.url, io);
+  const ctx = contextFor(values, io);
   const proxy = await startProxy({
     signedFetch: ctx.fetch,
     port,
@@ -729,6 +927,8 @@ function usage(io: CliIo): number {
 const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => Promise<number>>> = {
   contracts: contractsCommand,
   contract: contractCommand,
+  orders: ordersCommand,
+  order: orderCommand,
   setups: setupsCommand,
   summary: summaryCommand,
   business: businessCommand,

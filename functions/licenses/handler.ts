@@ -6,8 +6,8 @@ import { parseProductCatalog } from '../../lib/adapters/config/product-catalog.j
 import { cryptoRandomBytes } from '../../lib/adapters/crypto/code-random.js';
 import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createDocumentClient } from '../../lib/adapters/dynamodb/client.js';
-import { createOrderStore } from '../../lib/adapters/dynamodb/order-store.js';
 import { createBusinessDirectory, createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
+import { createOrderStore } from '../../lib/adapters/dynamodb/order-store.js';
 import { createSesClient } from '../../lib/adapters/email/clients.js';
 import { createCreditNotices } from '../../lib/adapters/email/credit-notices.js';
 import { createSesMailer } from '../../lib/adapters/email/ses-mailer.js';

@@ -45,7 +45,9 @@ const text = (max: number) =>
     );
 
 /** Order ids as the vendor's systems name them (lib/domain/orders/model.ts ORDER_ID). */
-export const orderIdSchema = z.string().check(z.regex(ORDER_ID, 'an order id of letters, digits and . _ : - (at most 64)'));
+export const orderIdSchema = z
+  .string()
+  .check(z.regex(ORDER_ID, 'an order id of letters, digits and . _ : - (at most 64)'));
 
 /** An order from another channel (R12): the buyer's company and its lines. */
 export const orderBodySchema = z.strictObject({
@@ -78,7 +80,9 @@ export const orderListQuerySchema = z.strictObject({
 /** A code to look up (R11), and the end client the product asks for (its budget's key). */
 export const codeLookupBodySchema = z.strictObject({
   code: z.string().check(z.maxLength(80)),
-  client: z.optional(z.string().check(z.regex(/^[\x21-\x7e]{1,100}$/, 'at most 100 visible ASCII characters'))),
+  client: z.optional(
+    z.string().check(z.regex(/^[\x21-\x7e]{1,100}$/, 'at most 100 visible ASCII characters')),
+  ),
 });
 
 export const directLicenseBodySchema = z.strictObject({

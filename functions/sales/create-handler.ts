@@ -3,18 +3,24 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler, { type Route } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import type {
   ContractListQuery,
   ContractRow,
+  OrderRow,
   SalesReader,
 } from '../../lib/adapters/dynamodb/sales-reader.js';
-import { CONTRACT_STATUSES, InvalidCursorError } from '../../lib/adapters/dynamodb/sales-reader.js';
+import {
+  CONTRACT_STATUSES,
+  InvalidCursorError,
+  ORDER_STATES,
+} from '../../lib/adapters/dynamodb/sales-reader.js';
 import { toCsv } from '../../lib/adapters/http/csv.js';
 import { securityHeaders } from '../../lib/adapters/http/security-headers.js';
 import { logContext } from '../../lib/adapters/lambda/log-context.js';
 import type { ContractStatus } from '../../lib/domain/contract/model.js';
 import type { Clock } from '../../lib/domain/contract/ports.js';
+import { ORDER_ID, type OrderState } from '../../lib/domain/orders/model.js';
 import type { ProductCatalog } from '../../lib/domain/product/catalog.js';
 import {
   BLANKABLE_FILTERS,
@@ -29,10 +35,19 @@ import {
   businessHtml,
   contractHtml,
   contractsHtml,
+  orderHtml,
+  ordersHtml,
   overAllocatedHtml,
   setupsHtml,
   summaryHtml,
 } from './views.js';
+
+/** `/orders`: the setups list's limit, cursor and format, and an order state instead (R12). */
+const ordersQuerySchema = z.extend(setupsQuerySchema, {
+  state: z.optional(z.enum(ORDER_STATES as [OrderState, ...OrderState[]])),
+});
+/** The form's `any` state comes empty: no filter. */
+const BLANKABLE_ORDER_FILTERS: ReadonlySet<string> = new Set(['state']);
 
 export interface SalesOptions {
   readonly reader: SalesReader;
@@ -92,6 +107,35 @@ const OVER_ALLOCATED_CSV = [
   'overAllocatedBy',
   'overAllocatedSince',
 ] as const;
+/**
+ * The order list's CSV: one row per line, so each Registration Key has its row (sales hands
+ * them to the reseller); the order's fields repeat on each of its lines.
+ */
+const ORDER_CSV: readonly (readonly [string, (o: OrderRow, l: OrderRow['lines'][number]) => unknown])[] = [
+  ['orderId', (o) => o.orderId],
+  ['company', (o) => o.company.name],
+  ['companyEmail', (o) => o.company.email],
+  ['companyCountry', (o) => o.company.country],
+  ['orderState', (o) => o.state],
+  ['importedAt', (o) => o.importedAt],
+  ['importedBy', (o) => o.importedBy],
+  ['lineNo', (_, l) => l.lineNo],
+  ['productCode', (_, l) => l.productCode],
+  ['service', (_, l) => l.service],
+  ['units', (_, l) => l.units],
+  ['credits', (_, l) => l.credits],
+  ['startsAt', (_, l) => l.startsAt],
+  ['expiresAt', (_, l) => l.expiresAt],
+  ['registrationKey', (_, l) => l.registrationKey],
+  ['registeredBy', (_, l) => l.registeredBy],
+  ['registeredAt', (_, l) => l.registeredAt],
+  ['licenseId', (_, l) => l.licenseId],
+];
+const ordersCsv = (orders: readonly OrderRow[]) =>
+  toCsv(
+    ORDER_CSV.map(([name]) => name),
+    orders.flatMap((order) => order.lines.map((line) => ORDER_CSV.map(([, get]) => get(order, line)))),
+  );
 const SETUP_CSV = [
   'createdAt',
   'expiresAt',
@@ -113,7 +157,7 @@ const respond = (
   body: { json: unknown; csv?: () => string; html: () => string; nextCursor?: string | undefined },
 ): Result => {
   if (format === 'csv' && !body.csv)
-    throw new BadRequestError('CSV is offered for the lists /contracts, /setups and /businesses');
+    throw new BadRequestError('CSV is offered for the lists /contracts, /orders, /setups and /businesses');
   return format === 'csv' && body.csv
     ? {
         statusCode: 200,
@@ -135,8 +179,9 @@ const CSP_DIRECTIVES = {
 
 /**
  * The sales view behind an IAM-authenticated function URL (payload 2.0): contracts, one
- * contract with items, audit, business and its credits, setups that did not finish, a summary,
- * one business with its credits and licenses, and the over-allocated businesses.
+ * contract with items, audit, business and its credits, orders from other channels and one
+ * order with its keys and history (R12), setups that did not finish, a summary, one business
+ * with its credits and licenses, and the over-allocated businesses.
  * JSON by default, CSV with `format=csv`, an HTML table for browsers. The chain's middlewares:
  * `logContext`, `http-header-normalizer`, `securityHeaders` (on every response), the one error
  * mapper `salesErrors` (400 with the reason, else 500 with the request id); `salesRouter` ends it.
@@ -157,7 +202,7 @@ export function salesRouter(options: SalesOptions) {
     notFoundResponse: ({ method, path }) =>
       method === 'GET'
         ? json(404, {
-            message: `No route ${path}: try /contracts, /contracts.csv, /contracts/{id}, /setups, /summary, /businesses/{id}, /businesses?overAllocated=true`,
+            message: `No route ${path}: try /contracts, /contracts.csv, /contracts/{id}, /orders, /orders/{orderId}, /setups, /summary, /businesses/{id}, /businesses?overAllocated=true`,
           })
         : json(405, { message: 'Only GET is supported' }),
   });
@@ -277,7 +322,7 @@ function salesRoutes(options: SalesOptions): Route<Event, Result>[] {
       method: 'GET',
       path: '/contracts/{id}',
       handler: async (event: Event) => {
-        const contractId = decodePathId(event.pathParameters?.id ?? '');
+        const contractId = decodePathId(event.pathParameters?.id ?? '', 'contract');
         const format = detailFormat(event);
         const found = await options.reader.getContract(contractId, options.clock.now());
         if (!found) return json(404, { message: `No contract ${contractId}` });
@@ -285,6 +330,46 @@ function salesRoutes(options: SalesOptions): Route<Event, Result>[] {
           json: found,
           html: () => contractHtml(found),
         });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/orders',
+      handler: async (event: Event) => {
+        const q = parse(ordersQuerySchema, event, BLANKABLE_ORDER_FILTERS);
+        const page = await options.reader.listOrders({
+          limit: q.limit,
+          ...(q.state ? { state: q.state } : {}),
+          ...(q.cursor ? { cursor: q.cursor } : {}),
+        });
+        return respond(formatOf(event, q.format), {
+          json: page,
+          nextCursor: page.nextCursor,
+          csv: () => ordersCsv(page.orders),
+          html: () =>
+            ordersHtml({
+              orders: page.orders,
+              nextCursor: page.nextCursor,
+              query: query(event),
+              states: ORDER_STATES,
+            }),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/orders/{orderId}',
+      handler: async (event: Event) => {
+        // Decoded (an id may hold `:`, which links escape), then checked before any read.
+        const orderId = decodePathId(event.pathParameters?.orderId ?? '', 'order');
+        if (!ORDER_ID.test(orderId))
+          throw new BadRequestError(
+            'Invalid order id: letters, digits and . _ : - (at most 64), starting with a letter or digit',
+          );
+        const format = detailFormat(event);
+        const found = await options.reader.getOrder(orderId);
+        if (!found) return json(404, { message: `No order ${orderId}` });
+        return respond(format, { json: found, html: () => orderHtml(found) });
       },
     },
     {
@@ -385,11 +470,11 @@ function parse<T extends z.ZodMiniType>(
   throw new BadRequestError(`Invalid ${String(issue?.path[0] ?? 'query')}: ${issue?.message ?? 'bad value'}`);
 }
 
-/** A contract id from the path; a malformed %-escape is the caller's mistake, not a 500. */
-function decodePathId(segment: string): string {
+/** An id from the path; a malformed %-escape is the caller's mistake, not a 500. */
+function decodePathId(segment: string, what: 'contract' | 'order'): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new BadRequestError('Invalid contract id: malformed %-escape in the path');
+    throw new BadRequestError(`Invalid ${what} id: malformed %-escape in the path`);
   }
 }

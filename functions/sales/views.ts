@@ -3,6 +3,9 @@ import type {
   BusinessDetail,
   ContractDetail,
   ContractRow,
+  OrderDetail,
+  OrderHistoryEntry,
+  OrderRow,
   OverAllocatedList,
   SetupRow,
   Summary,
@@ -38,6 +41,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.85rem;font-weight:600;white-space:nowrap;background:#eceff1;color:#263238}
 .b-active{background:#e1f3e6;color:#0b4a1f}.b-pending-setup{background:#fff1db;color:#6b3a00}
 .b-cancelled{background:#fde4e6;color:#7f1620}.b-renewed,.b-replaced{background:#e3ecfd;color:#123f8c}
+.b-registered{background:#e1f3e6;color:#0b4a1f}.b-partly-registered{background:#fff1db;color:#6b3a00}.b-open{background:#e3ecfd;color:#123f8c}
 .warn{color:#7f1620;font-weight:600}
 dl.kv{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.35rem 1rem;margin:0}
 dl.kv dt{color:#52595f}dl.kv dd{margin:0;min-width:0;overflow-wrap:anywhere}
@@ -61,6 +65,7 @@ const NAV = [
   ['/setups?state=open', 'Open setups'],
   ['/setups?state=expired', 'Expired setups'],
   ['/businesses?overAllocated=true', 'Over-allocated'],
+  ['/orders', 'Orders'],
 ] as const;
 
 function page(title: string, body: SafeHtml, current?: string): string {
@@ -257,6 +262,10 @@ export function changeInWords(change: AuditEntry['changes'][number]): string {
       return `Continues contract ${change.from} (${change.term}) for business ${change.businessId}`;
     case 'continued-by':
       return `Continued by contract ${change.to} (${change.term}): ${count(change.creditsHandedOver)} credits handed over`;
+    case 'transferred':
+      return `Transferred by support from business ${change.from} to ${change.to} (ticket ${change.ticket}): ${change.reason}`;
+    case 'code-replaced':
+      return `Activation Code of item #${change.itemNo} replaced by support (ticket ${change.ticket})`;
     default:
       return `Change: ${String((change as { type?: unknown }).type ?? 'unknown')}`;
   }
@@ -355,8 +364,8 @@ ${businessCredits ? html`<dt>Business credits</dt><dd>${creditsLine(businessCred
 </div>
 <section class="card" aria-labelledby="h-items" style="margin-top:1rem"><h2 id="h-items">License items</h2>${table(
       'License items',
-      html`<thead><tr><th scope="col">#</th><th scope="col">Origin</th><th scope="col" class="n">Credits</th><th scope="col">Ends</th><th scope="col">State</th></tr></thead><tbody>
-${items.map((i) => html`<tr><td>${i.itemNo}</td><td>${i.origin}</td><td class="n">${count(i.credits)}</td><td>${day(i.expiresAt)}</td><td>${i.state}${i.endReason ? ` (${i.endReason})` : ''}</td></tr>`)}
+      html`<thead><tr><th scope="col">#</th><th scope="col">Origin</th><th scope="col" class="n">Credits</th><th scope="col">Ends</th><th scope="col">State</th><th scope="col">Activation Code</th></tr></thead><tbody>
+${items.map((i) => html`<tr><td>${i.itemNo}</td><td>${i.origin}</td><td class="n">${count(i.credits)}</td><td>${day(i.expiresAt)}</td><td>${i.state}${i.endReason ? ` (${i.endReason})` : ''}</td><td class="id">${i.activationCode ?? ''}</td></tr>`)}
 </tbody>`,
     )}</section>
 <section class="card" aria-labelledby="h-audit"><h2 id="h-audit">Timeline</h2>${timeline(audit)}</section>`,
@@ -375,7 +384,7 @@ export function setupsHtml(
       : table(
           `Setups ${state}`,
           html`<thead><tr><th scope="col">Started</th><th scope="col">Step</th><th scope="col">Email</th><th scope="col">AWS account</th><th scope="col">Contract</th></tr></thead><tbody>
-${setups.map((s) => html`<tr><td>${instant(s.createdAt)}</td><td>${s.step}</td><td>${s.email ?? ''}</td><td>${s.customerAWSAccountId ?? ''}</td><td><a class="id" href="/contracts/${encodeURIComponent(s.contractId)}">${s.contractId}</a></td></tr>`)}
+${setups.map((s) => html`<tr><td>${instant(s.createdAt)}</td><td>${s.step}</td><td>${s.email ?? ''}</td><td>${s.customerAWSAccountId ?? ''}</td><td>${s.contractId ? html`<a class="id" href="/contracts/${encodeURIComponent(s.contractId)}">${s.contractId}</a>` : html`<a class="id" href="/orders/${encodeURIComponent(s.orderId ?? '')}">order ${s.orderId ?? ''}</a>`}</td></tr>`)}
 </tbody>`,
         );
   const next = new URLSearchParams(query);
@@ -516,9 +525,9 @@ ${u.overAllocatedBy > 0 ? html`<dt>Over-allocated by</dt><dd class="warn">${coun
 ${licenses.map(
   (
     l,
-  ) => html`<tr><td>${l.origin === 'marketplace' ? html`<a class="id" href="/contracts/${encodeURIComponent(l.licenseId)}">${l.licenseId}</a>` : html`<span class="id">${l.licenseId}</span>`}${l.description ? html`<br>${l.description}` : ''}</td>
+  ) => html`<tr><td>${l.origin === 'marketplace' ? html`<a class="id" href="/contracts/${encodeURIComponent(l.licenseId)}">${l.licenseId}</a>` : html`<span class="id">${l.licenseId}</span>`}${l.description ? html`<br>${l.description}` : ''}${l.orderId ? html`<br><a href="/orders/${encodeURIComponent(l.orderId)}">order ${l.orderId}</a>, line ${l.lineNo ?? ''}${l.service ? ` (${l.service})` : ''}` : ''}</td>
 <td>${l.origin}</td><td>${l.status}</td><td class="n">${count(l.credits)}</td><td>${day(l.expiresAt)}</td>
-<td>${l.items.map((i) => html`#${i.itemNo} ${i.origin} ${i.credits} ${i.state}${i.endReason ? ` (${i.endReason})` : ''}<br>`)}</td></tr>`,
+<td>${l.items.map((i) => html`#${i.itemNo} ${i.origin} ${i.credits} ${i.state}${i.endReason ? ` (${i.endReason})` : ''}${i.activationCode ? html` <span class="id">${i.activationCode}</span>` : ''}<br>`)}</td></tr>`,
 )}</tbody>`,
           )
     }</section>
@@ -553,5 +562,138 @@ ${list.businesses.map(
     'Over-allocated businesses',
     html`<section class="card">${body}${list.more ? html`<p>More businesses are over-allocated than shown; raise <code>limit</code> (at most 100).</p>` : ''}<p class="muted">As of ${instant(list.asOf)}</p></section>`,
     '/businesses?overAllocated=true',
+  );
+}
+
+export interface OrdersView {
+  readonly orders: readonly OrderRow[];
+  readonly nextCursor: string | undefined;
+  /** The request's query as it came (the form shows it, the links keep it). */
+  readonly query: URLSearchParams;
+  readonly states: readonly string[];
+}
+
+/** The businesses an order's lines are registered to, each linked to its page. */
+function registeredTo(order: OrderRow, names?: ReadonlyMap<string, string>): SafeHtml {
+  const ids = [...new Set(order.lines.flatMap((l) => (l.registeredBy ? [l.registeredBy] : [])))];
+  if (ids.length === 0) return html`<span class="muted">not registered</span>`;
+  return html`${ids.map(
+    (id, i) =>
+      html`${i > 0 ? ', ' : ''}<a href="/businesses/${encodeURIComponent(id)}">${names?.get(id) || id}</a>`,
+  )}`;
+}
+
+/** Orders from other channels (R12), newest import first, with a state filter and pages. */
+export function ordersHtml(view: OrdersView): string {
+  const { orders, nextCursor, query } = view;
+  const kept = new URLSearchParams();
+  for (const name of ['state', 'limit']) {
+    const value = query.get(name);
+    if (value) kept.set(name, value);
+  }
+  const next = new URLSearchParams(kept);
+  if (nextCursor) next.set('cursor', nextCursor);
+  const cursor = query.get('cursor');
+  const csv = new URLSearchParams(kept);
+  if (cursor) csv.set('cursor', cursor);
+  csv.set('format', 'csv');
+  const form = html`<form class="filters card" method="get" action="/orders" aria-label="Filter orders">
+${select('state', 'State', query.get('state') ?? '', [['', 'any'], ...view.states.map((s) => [s, s] as const)])}
+${select('limit', 'Rows per page', query.get('limit') || '50', [
+  ['25', '25'],
+  ['50', '50'],
+  ['100', '100'],
+])}
+<div class="actions"><button type="submit">Apply filters</button><a href="/orders">Clear</a></div>
+</form>`;
+  const list =
+    orders.length === 0
+      ? html`<p class="empty">No orders match.</p>`
+      : table(
+          'Orders',
+          html`<caption class="muted" style="text-align:left;padding-bottom:.4rem">${count(orders.length)} order${orders.length === 1 ? '' : 's'} on this page, newest import first</caption>
+<thead><tr><th scope="col">Order</th><th scope="col">Company</th><th scope="col">State</th><th scope="col" class="n">Lines registered</th><th scope="col" class="n">Credits</th><th scope="col">Imported</th><th scope="col">Registered to</th></tr></thead>
+<tbody>${orders.map(
+            (
+              o,
+            ) => html`<tr><td><a class="id" href="/orders/${encodeURIComponent(o.orderId)}">${o.orderId}</a></td>
+<td>${o.company.name}${o.company.country ? html` <span class="muted">${o.company.country}</span>` : ''}</td>
+<td>${badge(o.state)}</td><td class="n">${count(o.registeredLines)} of ${count(o.lines.length)}</td><td class="n">${count(o.credits)}</td>
+<td>${instant(o.importedAt)}</td><td>${registeredTo(o)}</td></tr>`,
+          )}</tbody>`,
+        );
+  const pager = html`<div class="pager">${cursor ? html`<a href="/orders?${kept.toString()}">First page</a>` : ''}${nextCursor ? html`<a href="/orders?${next.toString()}" rel="next">Next page</a>` : ''}
+<a href="/orders?${csv.toString()}" download>Download CSV of this page</a><span class="muted">(one row per line, with its Registration Key)</span></div>`;
+  return page('Orders', html`${form}<section class="card">${list}${pager}</section>`, '/orders');
+}
+
+/** One history entry of an order in words (lib/domain/events/history.ts). */
+export function historyInWords(entry: OrderHistoryEntry): string {
+  const d = entry.details;
+  const text = (value: unknown) =>
+    typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(text).join(', ') : text(value));
+  const several = (value: unknown) => !Array.isArray(value) || value.length !== 1;
+  switch (entry.type) {
+    case 'order-imported':
+      return `Imported with ${text(d.lines)} line${d.lines === 1 ? '' : 's'}`;
+    case 'order-registered': {
+      const conflicts =
+        Array.isArray(d.conflicts) && d.conflicts.length > 0
+          ? `; left for another account (conflict): ${list(d.conflicts)}`
+          : '';
+      return `Registered to business ${text(d.businessId)}${d.email ? ` (${text(d.email)})` : ''}: line${several(d.lines) ? 's' : ''} ${list(d.lines)}${conflicts}`;
+    }
+    case 'code-replaced':
+      return `Registration Key of line ${text(d.lineNo)} replaced by support (${text(d.replaced)} → ${text(d.replacement)})`;
+    case 'license-transferred':
+      return `License ${text(d.license)} moved by support`;
+    default:
+      return `Change: ${String((entry as { type?: unknown }).type ?? 'unknown')}`;
+  }
+}
+
+function orderTimeline(history: readonly OrderHistoryEntry[]): SafeHtml {
+  if (history.length === 0) return html`<p class="empty">No history recorded.</p>`;
+  const newestFirst = [...history].reverse();
+  return html`<ol class="timeline">${newestFirst.map(
+    (h) => html`<li><time datetime="${h.at}">${instant(h.at)}</time> <span class="muted">· by ${h.by}</span>
+<ul><li>${historyInWords(h)}</li>${h.ticket ? html`<li>Ticket ${h.ticket}${h.reason ? `: ${h.reason}` : ''}</li>` : ''}</ul></li>`,
+  )}</ol>`;
+}
+
+/** One order (R12): its company, each line with its Registration Key and registration, its history. */
+export function orderHtml(detail: OrderDetail): string {
+  const { order: o, history } = detail;
+  const names = new Map(detail.businesses.map((b) => [b.businessId, b.name] as const));
+  const lineRows = o.lines.map(
+    (
+      l,
+    ) => html`<tr><td>${l.lineNo}</td><td class="id">${l.productCode}</td><td>${l.service}</td><td class="n">${l.units === undefined ? '' : count(l.units)}</td><td class="n">${count(l.credits)}</td>
+<td>${day(l.startsAt)} – ${day(l.expiresAt)}</td><td><span class="id">${l.registrationKey}</span></td>
+<td>${badge(l.registeredBy ? 'registered' : 'open')}</td>
+<td>${l.registeredBy ? html`<a href="/businesses/${encodeURIComponent(l.registeredBy)}">${names.get(l.registeredBy) || l.registeredBy}</a>` : ''}</td>
+<td>${instant(l.registeredAt)}</td><td>${l.licenseId ? html`<span class="id">${l.licenseId}</span>` : ''}</td></tr>`,
+  );
+  return page(
+    `Order ${o.orderId}`,
+    html`<div class="grid"><section class="card" aria-labelledby="h-order"><h2 id="h-order">Order</h2><dl class="kv">
+<dt>Order id</dt><dd class="id">${o.orderId}</dd><dt>State</dt><dd>${badge(o.state)}</dd>
+<dt>Company</dt><dd>${o.company.name}</dd>
+${o.company.email ? html`<dt>Company email</dt><dd>${o.company.email}</dd>` : ''}
+${o.company.country ? html`<dt>Country</dt><dd>${o.company.country}</dd>` : ''}
+<dt>Lines registered</dt><dd>${count(o.registeredLines)} of ${count(o.lines.length)}</dd>
+<dt>Credits</dt><dd>${count(o.credits)}</dd>
+<dt>Registered to</dt><dd>${registeredTo(o, names)}</dd>
+<dt>Imported</dt><dd>${instant(o.importedAt)}${o.importedBy ? html` <span class="muted">by ${o.importedBy}</span>` : ''}</dd>
+<dt>Updated</dt><dd>${instant(o.updatedAt)}</dd>
+</dl></section></div>
+<section class="card" aria-labelledby="h-lines" style="margin-top:1rem"><h2 id="h-lines">Lines</h2><p class="muted">Any Registration Key of the order registers every line still open to one business (R12).</p>${table(
+      'Order lines',
+      html`<thead><tr><th scope="col">#</th><th scope="col">Product</th><th scope="col">Service</th><th scope="col" class="n">Units</th><th scope="col" class="n">Credits</th><th scope="col">Term</th><th scope="col">Registration Key</th><th scope="col">State</th><th scope="col">Business</th><th scope="col">Registered</th><th scope="col">License</th></tr></thead><tbody>
+${lineRows}</tbody>`,
+    )}</section>
+<section class="card" aria-labelledby="h-history"><h2 id="h-history">History</h2>${orderTimeline(history)}</section>`,
+    '/orders',
   );
 }

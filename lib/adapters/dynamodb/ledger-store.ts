@@ -9,6 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { drawCode } from '../../domain/codes/codes.js';
 import type { Contract, LicenseItem } from '../../domain/contract/model.js';
 import {
   InsufficientCreditsError,
@@ -27,7 +28,6 @@ import type { DirectLicense } from '../../domain/credits/licenses.js';
 import { directSourceId, type Ledger } from '../../domain/credits/model.js';
 import type { BusinessDirectory, LedgerReader, LedgerStore } from '../../domain/credits/ports.js';
 import { type Business, normalizeEmail } from '../../domain/setup/model.js';
-import { drawCode } from '../../domain/codes/codes.js';
 import { cryptoRandomBytes } from '../crypto/code-random.js';
 import { CONTRACT_SK, INDEXES, keys } from './keys.js';
 import { domainFields, queryAllPages, type Row } from './rows.js';

@@ -26,10 +26,19 @@ import type { AuditEntry } from '../../domain/contract/ports.js';
 import { type CreditUsage, creditUsage, emptyLedger } from '../../domain/credits/ledger.js';
 import { type LicenseView, licenseViews } from '../../domain/credits/licenses.js';
 import type { Ledger } from '../../domain/credits/model.js';
+import type { HistoryEntry } from '../../domain/events/history.js';
+import {
+  ORDER_ID,
+  type Order,
+  type OrderCompany,
+  type OrderState,
+  orderState,
+} from '../../domain/orders/model.js';
 import type { Business, SetupSession } from '../../domain/setup/model.js';
 import { SETUP_WINDOW_MS } from '../../domain/setup/model.js';
 import { CONTRACT_SK, INDEXES, keys, type TableKey } from './keys.js';
 import { createLedgerStore } from './ledger-store.js';
+import { createOrderStore, InvalidOrderCursorError } from './order-store.js';
 import { domainFields, queryAllPages, type Row } from './rows.js';
 import {
   BUCKET_LENGTHS,
@@ -160,13 +169,63 @@ export interface OverAllocatedList {
 }
 
 export interface SetupRow {
-  readonly contractId: string;
+  /** The contract a marketplace setup activates, or the order a registration registers (R12). */
+  readonly contractId?: string;
+  readonly orderId?: string;
   readonly productCode: string;
   readonly customerAWSAccountId?: string;
   readonly email?: string;
   readonly step: string;
   readonly createdAt: string;
   readonly expiresAt: string;
+}
+
+export const ORDER_STATES: readonly OrderState[] = ['open', 'partly-registered', 'registered'];
+
+/** One line of an order as sales sees it: its Registration Key (R11) and whether, and to whom, it is registered. */
+export interface OrderLineRow {
+  readonly lineNo: number;
+  readonly productCode: string;
+  readonly service: string;
+  readonly units?: number;
+  readonly credits: number;
+  readonly startsAt: string;
+  readonly expiresAt: string;
+  readonly registrationKey: string;
+  readonly registeredBy?: string;
+  readonly registeredAt?: string;
+  /** The direct license the line became: `direct~order~<orderId>~<lineNo>`. */
+  readonly licenseId?: string;
+}
+
+/** An order from another channel (R12) as sales sees it: the license API's order view, with totals. */
+export interface OrderRow {
+  readonly orderId: string;
+  readonly company: OrderCompany;
+  readonly state: OrderState;
+  readonly importedAt: string;
+  readonly importedBy?: string;
+  readonly updatedAt: string;
+  /** Credits of every line, registered or not. */
+  readonly credits: number;
+  readonly registeredLines: number;
+  readonly lines: readonly OrderLineRow[];
+}
+
+export interface OrderPage {
+  readonly orders: OrderRow[];
+  readonly nextCursor?: string;
+}
+
+/** A history entry as sales reads it (`lib/domain/events/history.ts`), without its storage tag. */
+export type OrderHistoryEntry = Omit<HistoryEntry, 'entity'>;
+
+export interface OrderDetail {
+  readonly order: OrderRow;
+  /** The order's history, oldest first: its import, registrations, replaced keys. */
+  readonly history: OrderHistoryEntry[];
+  /** The businesses its lines are registered to, with their names (unknown ones left out). */
+  readonly businesses: readonly { readonly businessId: string; readonly name: string }[];
 }
 
 export interface Summary {
@@ -244,6 +303,7 @@ export function createSalesReader({
 
   const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryAllPages(client, tableName, input);
   const ledgers = createLedgerStore({ client, tableName });
+  const orders = createOrderStore({ client, tableName });
   const getBusinessRow = async (businessId: string) =>
     (await client.send(new GetCommand({ TableName: tableName, Key: keys.business(businessId) }))).Item;
 
@@ -526,6 +586,65 @@ export function createSalesReader({
       };
     },
 
+    /**
+     * Orders from other channels, newest import first, optionally in one state (R12): the order
+     * store's Query of the `ORDERS` partition. A state is a filter after reading, so a round may
+     * find fewer than the page lacks; the next round asks for exactly what is still missing, so
+     * no round hands back more than the page takes and the cursor (the store's, where the last
+     * round stopped) loses and repeats nothing. At most MAX_ROUNDS rounds: a sparse state gives
+     * a short page with a cursor. A cursor the store did not make, or of another state, is a 400.
+     */
+    async listOrders(q: { state?: OrderState; limit: number; cursor?: string }): Promise<OrderPage> {
+      const rows: OrderRow[] = [];
+      let cursor = q.cursor;
+      try {
+        for (let round = 0; round < MAX_ROUNDS; round++) {
+          const page = await orders.list({
+            ...(q.state ? { state: q.state } : {}),
+            limit: q.limit - rows.length,
+            ...(cursor ? { cursor } : {}),
+          });
+          rows.push(...page.orders.map(orderRowOf));
+          cursor = page.cursor;
+          if (!cursor || rows.length >= q.limit) break;
+        }
+      } catch (error) {
+        if (error instanceof InvalidOrderCursorError) throw new InvalidCursorError(error.message);
+        throw error;
+      }
+      return { orders: rows, ...(cursor ? { nextCursor: cursor } : {}) };
+    },
+
+    /**
+     * One order with its history: one Query of its partition (the order and its `HISTORY#`
+     * entries), then the names of the businesses its lines are registered to (one BatchGet).
+     * Undefined for an unknown order, or an id that is not one (checked before any read).
+     */
+    async getOrder(orderId: string): Promise<OrderDetail | undefined> {
+      if (!ORDER_ID.test(orderId)) return undefined;
+      const rows = await queryAll({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.order(orderId).pk },
+      });
+      const orderItem = rows.find((r) => r.sk === keys.order(orderId).sk);
+      if (!orderItem) return undefined;
+      // The stored `state` is for the list's filter; the domain computes it from the lines.
+      const { state: _state, ...order } = domainFields<Order & { state?: string }>(orderItem);
+      const history = rows
+        .filter((r) => String(r.sk).startsWith(keys.historyPrefix))
+        .map((r) => domainFields<OrderHistoryEntry>(r));
+      const registeredBy = [...new Set(order.lines.flatMap((l) => (l.registeredBy ? [l.registeredBy] : [])))];
+      const businesses = (
+        await batchGetAll(
+          registeredBy.map((b) => keys.business(b)),
+          { expression: '#b, #n', names: { '#b': 'businessId', '#n': 'name' } },
+        )
+      )
+        .map((r) => ({ businessId: String(r.businessId), name: String(r.name ?? '') }))
+        .sort((a, b) => registeredBy.indexOf(a.businessId) - registeredBy.indexOf(b.businessId));
+      return { order: orderRowOf(order), history, businesses };
+    },
+
     /** Setups not completed: `open` still inside their four hours, `expired` past them (R4). */
     async listSetups(q: { state: 'open' | 'expired'; limit: number; cursor?: string; now: Date }) {
       const threshold = new Date(q.now.getTime() - SETUP_WINDOW_MS).toISOString();
@@ -558,7 +677,8 @@ export function createSalesReader({
       const setups: SetupRow[] = (page.Items ?? []).map((r) => {
         const s = domainFields<SetupSession>(r);
         return {
-          contractId: s.contractId,
+          ...(s.contractId ? { contractId: s.contractId } : {}),
+          ...(s.orderId ? { orderId: s.orderId } : {}),
           productCode: s.productCode,
           ...(s.customerAWSAccountId ? { customerAWSAccountId: s.customerAWSAccountId } : {}),
           ...(s.email ? { email: s.email } : {}),
@@ -1073,6 +1193,24 @@ function overAllocatedRow(ledger: Ledger, business: Business | undefined, now: D
     ...(name ? { name } : {}),
     ...(primaryEmail ? { primaryEmail } : {}),
     ...creditsOf(creditUsage(ledger, now)),
+  };
+}
+
+/** An order as the sales view shows it: its state, totals, and each line's license id once registered. */
+function orderRowOf(order: Order): OrderRow {
+  return {
+    orderId: order.orderId,
+    company: order.company,
+    state: orderState(order),
+    importedAt: order.importedAt,
+    ...(order.importedBy ? { importedBy: order.importedBy } : {}),
+    updatedAt: order.updatedAt,
+    credits: order.lines.reduce((sum, line) => sum + line.credits, 0),
+    registeredLines: order.lines.filter((line) => line.registeredBy).length,
+    lines: order.lines.map(({ licenseReference, ...line }) => ({
+      ...line,
+      ...(licenseReference ? { licenseId: `direct~${licenseReference}` } : {}),
+    })),
   };
 }
 

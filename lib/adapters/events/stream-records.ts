@@ -4,7 +4,6 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { AuditEntry } from '../../domain/contract/ports.js';
 import type { Ledger } from '../../domain/credits/model.js';
-import type { HistoryEntry } from '../../domain/events/history.js';
 import {
   contractEvents,
   type ExpiryNoticeClaim,
@@ -13,6 +12,7 @@ import {
   ledgerEvents,
   type OutboundEvent,
 } from '../../domain/events/catalogue.js';
+import type { HistoryEntry } from '../../domain/events/history.js';
 import { keys } from '../dynamodb/keys.js';
 import { domainFields } from '../dynamodb/rows.js';
 

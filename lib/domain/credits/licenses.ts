@@ -106,7 +106,9 @@ export function licenseViews(
       activatedAt: license.createdAt,
       reference: license.reference,
       ...(license.description ? { description: license.description } : {}),
-      ...(license.orderId ? { orderId: license.orderId, lineNo: license.lineNo, service: license.service } : {}),
+      ...(license.orderId
+        ? { orderId: license.orderId, lineNo: license.lineNo, service: license.service }
+        : {}),
       items: [
         {
           itemNo: 1,

@@ -6,11 +6,7 @@
  */
 
 /** What a history entry records; also the event's subject. */
-export type HistoryType =
-  | 'order-imported'
-  | 'order-registered'
-  | 'license-transferred'
-  | 'code-replaced';
+export type HistoryType = 'order-imported' | 'order-registered' | 'license-transferred' | 'code-replaced';
 
 /** The events history entries publish (one per entry, or none). */
 export const HISTORY_EVENT_TYPES = [

@@ -4,7 +4,11 @@
 export class InvalidOrderError extends Error {
   override readonly name = 'InvalidOrderError';
   constructor(readonly fields: Readonly<Record<string, string>>) {
-    super(`The order is not valid: ${Object.entries(fields).map(([f, m]) => `${f}: ${m}`).join('; ')}`);
+    super(
+      `The order is not valid: ${Object.entries(fields)
+        .map(([f, m]) => `${f}: ${m}`)
+        .join('; ')}`,
+    );
   }
 }
 
@@ -57,7 +61,11 @@ export class CodeLookupLimitError extends Error {
 export class OrderRegisteredError extends Error {
   override readonly name = 'OrderRegisteredError';
   constructor(readonly byThisBusiness: boolean) {
-    super(byThisBusiness ? 'This order is registered to this account already' : 'This order is registered already');
+    super(
+      byThisBusiness
+        ? 'This order is registered to this account already'
+        : 'This order is registered already',
+    );
   }
 }
 

@@ -1,8 +1,9 @@
 import { drawCode, type RandomBytes } from '../codes/codes.js';
 import { CodeCollisionError } from '../codes/records.js';
 import type { Clock } from '../contract/ports.js';
-import { findProductByCode, type ProductCatalog } from '../product/catalog.js';
+import { MAX_LICENSE_CREDITS } from '../credits/use-cases.js';
 import type { HistoryEntry } from '../events/history.js';
+import { findProductByCode, type ProductCatalog } from '../product/catalog.js';
 import { InvalidOrderError, OrderConflictError } from './errors.js';
 import {
   MAX_ORDER_LINES,
@@ -53,11 +54,19 @@ export function orderProblems(input: OrderInput, catalog: ProductCatalog, now: D
       problems[`${at}.credits`] = 'either credits or units, not both';
     } else if (creditsOfLine(catalog, line) <= 0) {
       problems[`${at}.credits`] = 'more than zero credits';
+    } else if (creditsOfLine(catalog, line) > MAX_LICENSE_CREDITS) {
+      problems[`${at}.units`] = `at most ${MAX_LICENSE_CREDITS} credits at the service's rate`;
     }
     const ends = Date.parse(line.expiresAt);
     if (!(ends > now.getTime())) problems[`${at}.expiresAt`] = 'a date in the future';
     if (line.startsAt !== undefined && !(Date.parse(line.startsAt) < ends)) {
       problems[`${at}.startsAt`] = 'before expiresAt';
+    }
+    // A registered line counts from registration (R2): a term that starts later would count
+    // its credits early, beside the term it follows. A renewal is a new order, imported when
+    // its term starts (seed 003: renewals keep their own flow).
+    if (line.startsAt !== undefined && Date.parse(line.startsAt) > now.getTime()) {
+      problems[`${at}.startsAt`] = 'not in the future: import a renewal when its term starts';
     }
   });
   return problems;
@@ -111,7 +120,10 @@ export async function importOrder(
         type: 'order.imported',
         data: {
           orderId: order.orderId,
-          company: { name: order.company.name, ...(order.company.country ? { country: order.company.country } : {}) },
+          company: {
+            name: order.company.name,
+            ...(order.company.country ? { country: order.company.country } : {}),
+          },
           lines: lines.map(({ registrationKey: _key, ...line }) => line),
         },
       },
@@ -122,7 +134,9 @@ export async function importOrder(
     } catch (error) {
       if (!(error instanceof CodeCollisionError) || attempt >= KEY_DRAWS) throw error;
       const collided = new Set(error.codes);
-      lines = lines.map((line) => (collided.has(line.registrationKey) ? { ...line, registrationKey: draw() } : line));
+      lines = lines.map((line) =>
+        collided.has(line.registrationKey) ? { ...line, registrationKey: draw() } : line,
+      );
     }
   }
 

@@ -136,7 +136,11 @@ export function previewOrder(
  * importing the same order again changes nothing. A line without `startsAt` matches any start
  * (it started at the first import); instants compare as instants, whatever their zone.
  */
-export function matchesInput(order: Order, input: OrderInput, creditsOf: (line: OrderLineInput) => number): boolean {
+export function matchesInput(
+  order: Order,
+  input: OrderInput,
+  creditsOf: (line: OrderLineInput) => number,
+): boolean {
   const sameInstant = (a: string, b: string) => Date.parse(a) === Date.parse(b);
   return (
     order.orderId === input.orderId &&
@@ -157,4 +161,19 @@ export function matchesInput(order: Order, input: OrderInput, creditsOf: (line: 
       );
     })
   );
+}
+
+/** An order as the APIs and the sales view show it: its state, and each line with its key and license. */
+export function orderViewOf(order: Order) {
+  return {
+    orderId: order.orderId,
+    company: order.company,
+    state: orderState(order),
+    importedAt: order.importedAt,
+    ...(order.importedBy ? { importedBy: order.importedBy } : {}),
+    lines: order.lines.map(({ licenseReference, ...line }) => ({
+      ...line,
+      ...(licenseReference ? { licenseId: `direct~${licenseReference}` } : {}),
+    })),
+  };
 }

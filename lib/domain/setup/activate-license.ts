@@ -168,13 +168,16 @@ export async function sendConfirmation(
       if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, attempt * delayMs));
     }
   }
-  deps.logger.error(`${reference.orderId ? 'Registration' : 'Activation'} confirmation mail not sent: resend it`, {
-    ...reference,
-    attempts,
-    // Only the error's name and status: SES messages can quote the recipient's address.
-    reason: last instanceof Error ? last.name : typeof last,
-    status: (last as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode,
-  });
+  deps.logger.error(
+    `${reference.orderId ? 'Registration' : 'Activation'} confirmation mail not sent: resend it`,
+    {
+      ...reference,
+      attempts,
+      // Only the error's name and status: SES messages can quote the recipient's address.
+      reason: last instanceof Error ? last.name : typeof last,
+      status: (last as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode,
+    },
+  );
 }
 
 /** The promise, or a TimeoutError once the deadline (epoch ms) has passed. */

@@ -20,10 +20,10 @@ export function canonical(value: unknown): string {
     key === 'activationCode' && typeof v === 'string'
       ? 'drawn'
       : v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+          )
+        : v,
   );
 }
 

@@ -1,7 +1,7 @@
-import type { HistoryEntry } from '../../../lib/domain/events/history.js';
 import type { AuditEntry } from '../../../lib/domain/contract/ports.js';
 import type { Ledger } from '../../../lib/domain/credits/model.js';
 import type { ExpiryNoticeClaim } from '../../../lib/domain/events/catalogue.js';
+import type { HistoryEntry } from '../../../lib/domain/events/history.js';
 
 export const PRODUCT = 'a1b2c3d4e5credits0example';
 export const CONTRACT = `${PRODUCT}~L~l-0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
@@ -252,7 +252,11 @@ export function historyEntries(): { where: { pk: string; sk: string }; entry: Hi
         details: { lines: 1 },
         event: {
           type: 'order.imported',
-          data: { orderId: 'SO-2026-0042', company: { name: 'Example Customer GmbH', country: 'DE' }, lines: [{ ...line, ...term }] },
+          data: {
+            orderId: 'SO-2026-0042',
+            company: { name: 'Example Customer GmbH', country: 'DE' },
+            lines: [{ ...line, ...term }],
+          },
         },
       },
     },
@@ -295,7 +299,12 @@ export function historyEntries(): { where: { pk: string; sk: string }; entry: Hi
         by: 'arn:aws:sts::111122223333:assumed-role/Support/agent-7',
         reason: 'Accounts merged at the customer',
         ticket: 'SUP-1234',
-        details: { license: CONTRACT, kind: 'contract', fromBusinessId: BUSINESS, toBusinessId: OTHER_BUSINESS },
+        details: {
+          license: CONTRACT,
+          kind: 'contract',
+          fromBusinessId: BUSINESS,
+          toBusinessId: OTHER_BUSINESS,
+        },
         event: {
           type: 'license.transferred',
           data: {
@@ -320,7 +329,12 @@ export function historyEntries(): { where: { pk: string; sk: string }; entry: Hi
         by: 'arn:aws:sts::111122223333:assumed-role/Support/agent-7',
         reason: 'Reported stolen by the licensee',
         ticket: 'SUP-1301',
-        details: { kind: 'activation-code', license: 'direct~order~SO-2026-0042~1', itemNo: 1, businessId: BUSINESS },
+        details: {
+          kind: 'activation-code',
+          license: 'direct~order~SO-2026-0042~1',
+          itemNo: 1,
+          businessId: BUSINESS,
+        },
         event: {
           type: 'code.replaced',
           data: {
