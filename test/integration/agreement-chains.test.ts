@@ -231,6 +231,30 @@ describe('terms from the Agreement API', () => {
     expect(simulator.calls.filter((c) => c.operation === 'DescribeAgreement')).toEqual([]);
   });
 
+  it("records a channel partner's refusal when its Agreement Created is synced before the License Updated that names the agreement", async () => {
+    // The Created event writes the contract without its agreement (the license search finds
+    // none for a channel partner's offer); the License Updated then gives the agreement id, and
+    // that sync reads the terms. Before, only a contract's creation or its own agreement's
+    // event did, so the refusal was never recorded when the two raced this way round.
+    const buyer = market.createBuyer('Partner in order');
+    const bought = await market.purchase({
+      accountId: buyer.accountId,
+      productCode: PRODUCT,
+      credits: 20,
+      months: 12,
+      channelPartner: true,
+    });
+    const [created, licenseUpdated, ...rest] = bought.sent;
+    expect(JSON.parse(created ?? '{}')['detail-type']).toMatch(/Agreement Created/);
+    expect(JSON.parse(licenseUpdated ?? '{}')['detail-type']).toMatch(/License Updated/);
+    await deliver(created ?? '');
+    expect((await load(bought.license.licenseArn)).contract.facts.termsUnavailable).toBeUndefined();
+    await deliver(licenseUpdated ?? '', ...rest);
+    const stored = await load(bought.license.licenseArn);
+    expect(stored.contract.facts.termsUnavailable?.value).toMatchObject({ reason: 'access-denied' });
+    expect(stored.contract.activeCredits).toBe(20);
+  });
+
   it('the Agreement API failing never fails the notification: the entitlements are synced, the sweep reads the terms', async () => {
     const buyer = market.createBuyer('Throttled');
     const bought = await market.purchase({

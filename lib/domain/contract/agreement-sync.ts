@@ -145,11 +145,22 @@ export async function syncWithAgreements(
       .filter((c) => c.changes.some((change) => change.type === 'created'))
       .map((c) => c.contractId),
   );
+  // A contract that learned its agreement from this notification (a License Updated after the
+  // Agreement Created that wrote it, whose agreement the license search could not find, as for
+  // a channel partner's offer) has its terms read now, as a new one does.
+  const learnedAgreement = new Set(
+    outcome.contracts
+      .filter((c) =>
+        c.changes.some((change) => change.type === 'facts-updated' && change.facts.includes('agreementId')),
+      )
+      .map((c) => c.contractId),
+  );
   const heldIds = new Set(outcome.held.map((stored) => stored.contract.contractId));
   const targets = outcome.current.filter(
     ({ contract }) =>
       options.enrichAll ||
       created.has(contract.contractId) ||
+      learnedAgreement.has(contract.contractId) ||
       heldIds.has(contract.contractId) ||
       (eventAgreement !== undefined && agreementIdOf(contract) === eventAgreement),
   );
