@@ -45,7 +45,7 @@ import {
   OrderConflictError,
 } from '../../lib/domain/orders/errors.js';
 import { importOrder } from '../../lib/domain/orders/import-order.js';
-import { type Order, orderState } from '../../lib/domain/orders/model.js';
+import { orderViewOf } from '../../lib/domain/orders/model.js';
 import type { CodeReader, OrderStore } from '../../lib/domain/orders/ports.js';
 import { lookupCode } from '../../lib/domain/orders/register-order.js';
 import { servicesOf } from '../../lib/domain/product/catalog.js';
@@ -73,21 +73,6 @@ export interface LicensesOptions extends CreditsDeps {
   /** A CSPRNG in production: Registration Keys are drawn from it (R11). */
   readonly random: RandomBytes;
   readonly codePrefix?: string;
-}
-
-/** An order as the API answers it: its state and each line with its Registration Key. */
-function orderView(order: Order) {
-  return {
-    orderId: order.orderId,
-    company: order.company,
-    state: orderState(order),
-    importedAt: order.importedAt,
-    ...(order.importedBy ? { importedBy: order.importedBy } : {}),
-    lines: order.lines.map(({ licenseReference, ...line }) => ({
-      ...line,
-      ...(licenseReference ? { licenseId: `direct~${licenseReference}` } : {}),
-    })),
-  };
 }
 
 export type LicensesEvent = APIGatewayProxyEventV2;
@@ -277,7 +262,10 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
           },
           options,
         );
-        return json(result.created ? 201 : 200, { created: result.created, order: orderView(result.order) });
+        return json(result.created ? 201 : 200, {
+          created: result.created,
+          order: orderViewOf(result.order),
+        });
       },
     },
     {
@@ -291,7 +279,7 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
           ...(q.cursor ? { cursor: q.cursor } : {}),
         });
         return json(200, {
-          orders: page.orders.map(orderView),
+          orders: page.orders.map(orderViewOf),
           ...(page.cursor ? { nextCursor: page.cursor } : {}),
         });
       },
@@ -304,7 +292,7 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
         const orderId = valid(orderIdSchema, pathParam(event, 'orderId'), 'order id');
         const order = await options.orders.get(orderId);
         if (!order) throw new ApiError(404, 'unknown-order', `No order ${orderId}`, { orderId });
-        return json(200, { order: orderView(order) });
+        return json(200, { order: orderViewOf(order) });
       },
     },
     // R11: what a code opens, for the product's own activation screen. Budgeted per caller and
@@ -315,8 +303,15 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
       handler: async (event: Event) => {
         noQuery(event);
         const input = body(codeLookupBodySchema, event);
-        const client = `${callerOf(event)}|${input.client ?? '-'}`;
-        const record = await lookupCode(input.code, client, { ...options, codes: options.orders });
+        const caller = callerOf(event);
+        const client = `${caller}|${input.client ?? '-'}`;
+        const record = await lookupCode(
+          input.code,
+          client,
+          { ...options, codes: options.orders },
+          undefined,
+          caller,
+        );
         if (record.target.kind === 'registration-key') {
           const order = await options.orders.get(record.target.orderId);
           const line = order?.lines.find((l) => l.lineNo === (record.target as { lineNo: number }).lineNo);

@@ -52,7 +52,7 @@ export interface RegistrationOptions {
   readonly orders: OrderStore;
   readonly codes: CodeReader;
   readonly random: RandomBytes;
-  readonly ledgers: Pick<LedgerReader, 'holdings'>;
+  readonly ledgers: Pick<LedgerReader, 'get' | 'holdings'>;
   /** The two letters codes start with; `PC` unless configured. */
   readonly codePrefix?: string;
 }

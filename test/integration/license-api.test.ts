@@ -38,6 +38,7 @@ let table: TestTable;
 const codeSource = seededRandom('license-api-activation-codes');
 const drawActivationCode = () => drawCode('activation-code', codeSource);
 let handle: (event: APIGatewayProxyEventV2) => Promise<{ status: number; body: Record<string, unknown> }>;
+let baseOptions: LicensesOptions;
 
 function event(
   method: string,
@@ -88,6 +89,7 @@ beforeAll(async () => {
     // Repeatable keys, so the recorded examples hold them.
     random: seededRandom('license-api-examples'),
   };
+  baseOptions = options;
   const handler = createLicensesHandler(options);
   handle = async (e) => {
     const result = await handler(e, lambdaContext());
@@ -401,5 +403,35 @@ describe('license API', () => {
       expect(typeof answer.body.message, name).toBe('string');
     }
     expect(table.writes()).toBe(0);
+  });
+
+  it('holds a signed caller to its own wrong-code budget whatever client ids it names (R11)', async () => {
+    const handler = createLicensesHandler({
+      ...baseOptions,
+      limits: {
+        codeLookups: { limit: 50, windowMs: 600_000 },
+        callerCodeLookups: { limit: 4, windowMs: 600_000 },
+      },
+    });
+    const unknownKeys = seededRandom('license-api-unknown-keys');
+    const as = (caller: string, client: string) => {
+      const e = event('POST', '/codes/lookup', {
+        body: JSON.stringify({ code: drawCode('registration-key', unknownKeys), client }),
+      });
+      const context = e.requestContext as unknown as Record<string, unknown>;
+      context.authorizer = { iam: { userArn: caller } };
+      return handler(e, lambdaContext());
+    };
+    const prober = 'arn:aws:sts::123456512334:assumed-role/prober/session';
+
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => as(prober, `client-${i}`)));
+
+    const statuses = answers.map((a) => a.statusCode).sort();
+    expect(statuses).toEqual([404, 404, 404, 404, 429, 429, 429, 429, 429, 429]);
+    const limited = answers.find((a) => a.statusCode === 429);
+    expect(JSON.parse(limited?.body ?? '{}')).toMatchObject({ code: 'too-many-codes' });
+    // Another caller's budget is its own.
+    const other = await as('arn:aws:sts::123456512334:assumed-role/product/session', 'client-0');
+    expect(other.statusCode).toBe(404);
   });
 });

@@ -125,7 +125,7 @@ describe('order preview (R12)', () => {
     const order = await importTestOrder('SO-preview-1', [
       line('endpoint-security', { units: 200 }),
       line('email-security', { credits: 500 }),
-      line('cloud-posture', { units: 2, startsAt: '2026-06-01T00:00:00.000Z' }),
+      line('cloud-posture', { units: 2, startsAt: '2026-04-01T00:00:00.000Z' }),
     ]);
     const b = h.browser();
     const typed = keyOf(order, 2).toLowerCase().replaceAll('-', '');
@@ -148,7 +148,7 @@ describe('order preview (R12)', () => {
     expect(shown).toMatch(/1 Endpoint Security Example Platform 200 endpoints 600 /);
     expect(shown).toMatch(/2 Email Security Example Platform 500 /);
     expect(shown).toMatch(/3 Cloud Posture Example Platform 2 cloud accounts 80 /);
-    expect(email.body).toContain('datetime="2026-06-01T00:00:00.000Z"');
+    expect(email.body).toContain('datetime="2026-04-01T00:00:00.000Z"');
     expect(email.body).toContain(`datetime="${YEAR_END}"`);
     expect(shown).not.toContain('Not registered here');
     expect(email.body).toContain('action="/setup/email"');
@@ -223,7 +223,7 @@ describe('order registration (R12, R3, R2)', () => {
     const { b: earlier } = await toReview(keyOf(first, 1), 'ann@example.com');
     expect((await earlier.submit('/setup/register')).status).toBe(200);
     const second = await importTestOrder('SO-second', [
-      line('endpoint-security', { units: 20, startsAt: '2026-09-01T00:00:00.000Z' }),
+      line('endpoint-security', { units: 20, startsAt: '2026-04-15T00:00:00.000Z' }),
       line('email-security', { units: 50 }),
     ]);
 
@@ -246,12 +246,14 @@ describe('order registration (R12, R3, R2)', () => {
     expect(stored?.lines[1]?.registeredBy).toMatch(/^biz-/);
   });
 
-  it("follows the product's conflict rule: none registers every line, same-service marks even a later term", async () => {
-    // Arrange: Endpoint Security until YEAR_END, then orders for the same service after it ends.
+  it("follows the product's conflict rule: none registers every line, same-service and overlapping-term mark it", async () => {
+    // Arrange: Endpoint Security until YEAR_END, then orders for the same service that end
+    // later. A line's term never starts after its import (a renewal is imported when its term
+    // starts), so a live license and a line of the same service always overlap.
     const first = await importTestOrder('SO-rule-first', [line('endpoint-security')]);
     const { b: earlier } = await toReview(keyOf(first, 1), 'rule@example.com');
     expect((await earlier.submit('/setup/register')).status).toBe(200);
-    const later = { startsAt: '2027-05-02T00:00:00.000Z', expiresAt: '2028-05-01T00:00:00.000Z' };
+    const later = { expiresAt: '2028-05-01T00:00:00.000Z' };
     const overlapping = await importTestOrder('SO-rule-none', [line('endpoint-security')]);
     const afterwards = await importTestOrder('SO-rule-same', [line('endpoint-security', later)]);
     const afterwardsToo = await importTestOrder('SO-rule-term', [line('endpoint-security', later)]);
@@ -271,8 +273,8 @@ describe('order registration (R12, R3, R2)', () => {
     expect(text(same.review)).toContain('Register this order to another account');
     expect(text(same.review)).toContain('this account already has Endpoint Security');
     expect(same.review.body).not.toContain('action="/setup/register"');
-    expect(term.review.status).toBe(200);
-    expect(text(term.review)).not.toContain('Not registered here');
+    expect(term.review.status).toBe(409);
+    expect(text(term.review)).toContain('this account already has Endpoint Security');
   });
 
   it('answers a second key of a registered order with "already registered", and shows another account only the line left', async () => {

@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
 import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
@@ -24,9 +25,15 @@ import {
   registerOrder,
   startRegistration,
 } from '../../lib/domain/orders/register-order.js';
+import { TooManyRequestsError } from '../../lib/domain/setup/errors.js';
 import type { SetupSession } from '../../lib/domain/setup/model.js';
-import { nodeSecrets } from '../../lib/adapters/crypto/node-secrets.js';
-import { activatedContract, CREDITS_PRODUCT, creation, creditsCatalog, registerBusiness } from '../support/credits.js';
+import {
+  activatedContract,
+  CREDITS_PRODUCT,
+  creation,
+  creditsCatalog,
+  registerBusiness,
+} from '../support/credits.js';
 import { seededRandom } from '../support/random.js';
 import { createTestTable, type TestTable } from '../support/table.js';
 
@@ -81,7 +88,11 @@ function registrationDeps(random = seededRandom('registration'), overrides: Part
 }
 
 /** A session at review for a registered business, as the setup steps leave it. */
-async function atReview(session: SetupSession, businessId: string, deps: RegistrationDeps): Promise<SetupSession> {
+async function atReview(
+  session: SetupSession,
+  businessId: string,
+  deps: RegistrationDeps,
+): Promise<SetupSession> {
   const business = await registerBusiness(table, businessId);
   const next: SetupSession = {
     ...session,
@@ -138,7 +149,12 @@ describe('order import (R12)', () => {
       company: { name: 'X' },
       lines: [
         { productCode: 'nope', service: 'endpoint-security', credits: 5, expiresAt: '2027-01-01T00:00:00Z' },
-        { productCode: CREDITS_PRODUCT, service: 'constructor', credits: 5, expiresAt: '2027-01-01T00:00:00Z' },
+        {
+          productCode: CREDITS_PRODUCT,
+          service: 'constructor',
+          credits: 5,
+          expiresAt: '2027-01-01T00:00:00Z',
+        },
         { productCode: CREDITS_PRODUCT, service: 'endpoint-security', expiresAt: '2026-01-01T00:00:00Z' },
       ],
     };
@@ -200,17 +216,23 @@ describe('code lookups (R11)', () => {
     const guesses = Array.from({ length: 30 }, (_, i) => validUnknownKey(i));
     table.resetCalls();
     const outcomes = await Promise.allSettled(guesses.map((g) => lookupCode(g, 'client-b', deps)));
-    const reasons = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).constructor : undefined));
+    const reasons = outcomes.map((o) =>
+      o.status === 'rejected' ? (o.reason as Error).constructor : undefined,
+    );
     expect(reasons.filter((r) => r === InvalidCodeError)).toHaveLength(10);
     expect(reasons.filter((r) => r === CodeLookupLimitError)).toHaveLength(20);
     expect((table.calls.get('GetCommand') ?? 0) + (table.calls.get('GetItemCommand') ?? 0)).toBe(10);
     // The real key still works for another client, and a found key costs its client nothing.
-    for (let i = 0; i < 12; i++) await expect(lookupCode(key.toLowerCase(), 'client-c', deps)).resolves.toBeDefined();
+    for (let i = 0; i < 12; i++)
+      await expect(lookupCode(key.toLowerCase(), 'client-c', deps)).resolves.toBeDefined();
   });
 
   it('refuses a replaced code with a message that says so', async () => {
     const { deps } = registrationDeps();
-    const imported = await importOrder(order('SO-replaced', 1), { ...deps, random: seededRandom('replaced') });
+    const imported = await importOrder(order('SO-replaced', 1), {
+      ...deps,
+      random: seededRandom('replaced'),
+    });
     const key = imported.order.lines[0]?.registrationKey ?? '';
     await table.client.send(
       new UpdateCommand({
@@ -243,7 +265,10 @@ describe('order registration (R12, R2)', () => {
     const { deps, mails } = registrationDeps();
     const imported = await importOrder(order('SO-register'), { ...deps, random: seededRandom('register') });
     const key = imported.order.lines[1]?.registrationKey ?? '';
-    const { session } = await startRegistration({ key: key.replace(/-/g, ' ').toLowerCase(), sourceAddress: '198.51.100.1' }, deps);
+    const { session } = await startRegistration(
+      { key: key.replace(/-/g, ' ').toLowerCase(), sourceAddress: '198.51.100.1' },
+      deps,
+    );
     const review = await atReview(session, 'biz-register000000000001', deps);
 
     const { registered } = await registerOrder(review, deps);
@@ -259,7 +284,11 @@ describe('order registration (R12, R2)', () => {
     for (const license of registered) {
       expect(parseCode(license.activationCode ?? '')).toMatchObject({ ok: true, kind: 'activation-code' });
       const code = await deps.codes.findCode(license.activationCode ?? '');
-      expect(code?.target).toEqual({ kind: 'activation-code', licenseId: `direct~${license.reference}`, itemNo: 1 });
+      expect(code?.target).toEqual({
+        kind: 'activation-code',
+        licenseId: `direct~${license.reference}`,
+        itemNo: 1,
+      });
     }
     const stored = await deps.orders.get('SO-register');
     expect(stored?.lines.every((l) => l.registeredBy === 'biz-register000000000001')).toBe(true);
@@ -298,7 +327,9 @@ describe('order registration (R12, R2)', () => {
     expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(OrderRegisteredError);
     const totals = await Promise.all(
       ['biz-racea00000000000001', 'biz-raceb00000000000001'].map(async (id) => {
-        const out = await table.client.send(new GetCommand({ TableName: table.tableName, Key: keys.ledger(id) }));
+        const out = await table.client.send(
+          new GetCommand({ TableName: table.tableName, Key: keys.ledger(id) }),
+        );
         return out.Item?.total ?? 0;
       }),
     );
@@ -309,12 +340,24 @@ describe('order registration (R12, R2)', () => {
     const { deps } = registrationDeps();
     const businessId = 'biz-conflict00000000001';
     const first = await importOrder(order('SO-conflict-1', 1), { ...deps, random: seededRandom('c1') });
-    const s1 = await startRegistration({ key: first.order.lines[0]?.registrationKey ?? '', sourceAddress: '198.51.100.4' }, deps);
+    const s1 = await startRegistration(
+      { key: first.order.lines[0]?.registrationKey ?? '', sourceAddress: '198.51.100.4' },
+      deps,
+    );
     await registerOrder(await atReview(s1.session, businessId, deps), deps);
     // A second order: endpoint-security again (overlapping term) and email-security.
     const second = await importOrder(order('SO-conflict-2', 2), { ...deps, random: seededRandom('c2') });
-    const s2 = await startRegistration({ key: second.order.lines[0]?.registrationKey ?? '', sourceAddress: '198.51.100.4' }, deps);
-    const review = { ...s2.session, step: 'review' as const, email: `${businessId}@example.com`, businessId, version: 2 };
+    const s2 = await startRegistration(
+      { key: second.order.lines[0]?.registrationKey ?? '', sourceAddress: '198.51.100.4' },
+      deps,
+    );
+    const review = {
+      ...s2.session,
+      step: 'review' as const,
+      email: `${businessId}@example.com`,
+      businessId,
+      version: 2,
+    };
     await deps.setups.saveSession(review, 1);
 
     const { registered } = await registerOrder(review, deps);
@@ -323,8 +366,17 @@ describe('order registration (R12, R2)', () => {
     const stored = await deps.orders.get('SO-conflict-2');
     expect(stored?.lines.map((l) => Boolean(l.registeredBy))).toEqual([false, true]);
     // Only the conflicting line is left; this business cannot take it.
-    const s3 = await startRegistration({ key: second.order.lines[1]?.registrationKey ?? '', sourceAddress: '198.51.100.4' }, deps);
-    const again = { ...s3.session, step: 'review' as const, email: `${businessId}@example.com`, businessId, version: 2 };
+    const s3 = await startRegistration(
+      { key: second.order.lines[1]?.registrationKey ?? '', sourceAddress: '198.51.100.4' },
+      deps,
+    );
+    const again = {
+      ...s3.session,
+      step: 'review' as const,
+      email: `${businessId}@example.com`,
+      businessId,
+      version: 2,
+    };
     await deps.setups.saveSession(again, 1);
     await expect(registerOrder(again, deps)).rejects.toBeInstanceOf(OrderConflictsError);
     // With the product's rule `none`, the same line registers.
@@ -334,9 +386,112 @@ describe('order registration (R12, R2)', () => {
   });
 });
 
+describe('registration under races and replaced keys (R12, R11)', () => {
+  /** A session of `orderId`'s line `lineNo` at review for `businessId` (registered once). */
+  async function reviewOf(
+    orderId: string,
+    lineNo: number,
+    businessId: string,
+    deps: RegistrationDeps,
+    sourceAddress: string,
+  ): Promise<SetupSession> {
+    const stored = await deps.orders.get(orderId);
+    const key = stored?.lines.find((l) => l.lineNo === lineNo)?.registrationKey ?? '';
+    const { session } = await startRegistration({ key, sourceAddress }, deps);
+    const next: SetupSession = {
+      ...session,
+      step: 'review',
+      email: `${businessId}@example.com`,
+      businessId,
+      businessName: `Business ${businessId}`,
+      version: session.version + 1,
+    };
+    await deps.setups.saveSession(next, session.version);
+    return next;
+  }
+
+  it('registers only one of two conflicting orders entered into one business at the same moment', async () => {
+    const { deps } = registrationDeps(seededRandom('conflict-race'));
+    const businessId = 'biz-conflictrace00000001';
+    await registerBusiness(table, businessId);
+    // Two orders, each one endpoint-security line over the same term: the product's rule
+    // (overlapping-term) lets the business hold only one of them.
+    await importOrder(order('SO-crace-a', 1), deps);
+    await importOrder(order('SO-crace-b', 1), deps);
+    const a = await reviewOf('SO-crace-a', 1, businessId, deps, '198.51.100.20');
+    const b = await reviewOf('SO-crace-b', 1, businessId, deps, '198.51.100.21');
+
+    const outcomes = await Promise.allSettled([registerOrder(a, deps), registerOrder(b, deps)]);
+
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(OrderConflictsError);
+    const ledger = await table.client.send(
+      new GetCommand({ TableName: table.tableName, Key: keys.ledger(businessId), ConsistentRead: true }),
+    );
+    expect(ledger.Item?.total).toBe(10 * 3);
+    expect(Object.keys(ledger.Item?.sources ?? {})).toHaveLength(1);
+    const states = await Promise.all(['SO-crace-a', 'SO-crace-b'].map((id) => deps.orders.get(id)));
+    expect(states.map((o) => o?.lines.filter((l) => l.registeredBy).length).sort()).toEqual([0, 1]);
+  });
+
+  it('stops a session opened with a key that support replaced before Register, and writes nothing', async () => {
+    const { deps, mails } = registrationDeps(seededRandom('replaced-open'));
+    const businessId = 'biz-replacedopen0000001';
+    await registerBusiness(table, businessId);
+    await importOrder(order('SO-replaced-open', 2), deps);
+    const review = await reviewOf('SO-replaced-open', 1, businessId, deps, '198.51.100.22');
+    expect(review.registrationKey).toMatch(/^PC-\d{4}-\d{4}-\d{4}-\d{4}$/);
+    // Support replaces the key while the buyer is on the review page.
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: keys.code(review.registrationKey ?? ''),
+        UpdateExpression: 'SET #s = :r',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: { ':r': 'replaced' },
+      }),
+    );
+
+    await expect(registerOrder(review, deps)).rejects.toBeInstanceOf(CodeReplacedError);
+
+    const stored = await deps.orders.get('SO-replaced-open');
+    expect(stored?.lines.some((l) => l.registeredBy)).toBe(false);
+    const ledger = await table.client.send(
+      new GetCommand({ TableName: table.tableName, Key: keys.ledger(businessId), ConsistentRead: true }),
+    );
+    expect(ledger.Item).toBeUndefined();
+    expect(mails).toHaveLength(0);
+  });
+
+  it('opens at most the source budget of sessions from one address, parallel or not, real keys or not', async () => {
+    const { deps } = registrationDeps(seededRandom('register-budget'), {
+      limits: { sourceRegistrations: { limit: 3, windowMs: 600_000 } },
+    });
+    const imported = await importOrder(order('SO-register-budget', 1), deps);
+    const key = imported.order.lines[0]?.registrationKey ?? '';
+
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, () => startRegistration({ key, sourceAddress: '198.51.100.23' }, deps)),
+    );
+
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
+    for (const o of outcomes.filter((o) => o.status === 'rejected')) {
+      expect((o as PromiseRejectedResult).reason).toBeInstanceOf(TooManyRequestsError);
+    }
+    // Another address is not affected.
+    await expect(startRegistration({ key, sourceAddress: '198.51.100.24' }, deps)).resolves.toBeDefined();
+  });
+});
+
 describe('Activation Codes of marketplace license items (R11)', () => {
   it('gives each new item a code with its own code item, keeps it on later writes, and draws again on a collision', async () => {
-    const stored = activatedContract('l-0codes0000000000000000000001', 100, new Date('2027-01-01T00:00:00Z'), NOW);
+    const stored = activatedContract(
+      'l-0codes0000000000000000000001',
+      100,
+      new Date('2027-01-01T00:00:00Z'),
+      NOW,
+    );
     const taken = 'PC-0000-00000-00000-00000-00000-0000X';
     const draws = [taken, 'fresh'];
     const store = createContractStore({
@@ -349,7 +504,10 @@ describe('Activation Codes of marketplace license items (R11)', () => {
       },
     });
     await table.client.send(
-      new PutCommand({ TableName: table.tableName, Item: { ...keys.code(taken), entity: 'code', state: 'valid' } }),
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { ...keys.code(taken), entity: 'code', state: 'valid' },
+      }),
     );
 
     await store.save(creation(stored));
@@ -366,4 +524,3 @@ describe('Activation Codes of marketplace license items (R11)', () => {
     });
   });
 });
-

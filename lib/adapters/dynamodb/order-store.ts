@@ -1,5 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CodeCollisionError, type CodeRecord } from '../../domain/codes/records.js';
 import { emptyLedger, type LedgerTransition, withSources } from '../../domain/credits/ledger.js';
@@ -133,6 +138,19 @@ export function createOrderStore({
       return row ? orderOf(row) : undefined;
     },
 
+    async history(orderId) {
+      if (!ORDER_ID.test(orderId)) return [];
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :history)',
+          ExpressionAttributeValues: { ':pk': keys.order(orderId).pk, ':history': keys.historyPrefix },
+          ConsistentRead: true,
+        }),
+      );
+      return (out.Items ?? []).map((row) => domainFields<HistoryEntry>(row));
+    },
+
     async list({ state, limit, cursor }) {
       const start = cursor ? decodeOrderCursor(cursor, state) : undefined;
       const out = await client.send(
@@ -165,6 +183,9 @@ export function createOrderStore({
             productCode: license.productCode,
             credits: license.credits,
             expiresAt: license.expiresAt,
+            // What the next registration's conflict check reads from this ledger (R12).
+            ...(license.service ? { service: license.service } : {}),
+            startsAt: license.startsAt ?? license.createdAt,
           } satisfies CreditSource,
         ]),
       );
@@ -193,6 +214,19 @@ export function createOrderStore({
             ]
           : []),
         { Put: { TableName: tableName, Item: historyRow(keys.order(order.orderId).pk, write.history) } },
+        ...(write.registrationKey
+          ? [
+              {
+                ConditionCheck: {
+                  TableName: tableName,
+                  Key: keys.code(write.registrationKey),
+                  ConditionExpression: '#state = :valid',
+                  ExpressionAttributeNames: { '#state': 'state' },
+                  ExpressionAttributeValues: { ':valid': 'valid' },
+                },
+              },
+            ]
+          : []),
         ...licenses.map((license) => ({
           Put: {
             TableName: tableName,
@@ -212,8 +246,15 @@ export function createOrderStore({
       );
       for (let attempt = 1; ; attempt++) {
         const ledger = await readLedger(client, tableName, businessId);
+        // The conflict check read another ledger: a license joined or left the business since
+        // (another order, a transfer, an allocation). The caller reviews the order again.
+        if (ledger?.revision !== write.ledgerRevision) return { conflict: 'order-moved' };
         const ledgerWrite = withSources(
-          ledger ?? emptyLedger(businessId, now, { primaryEmail: write.primaryEmail, businessName: write.businessName }),
+          ledger ??
+            emptyLedger(businessId, now, {
+              primaryEmail: write.primaryEmail,
+              businessName: write.businessName,
+            }),
           patch,
           now,
         );
@@ -231,12 +272,14 @@ export function createOrderStore({
           const reasons = error.CancellationReasons ?? [];
           const [orderReason] = reasons;
           const sessionReason = write.session ? reasons[1] : undefined;
+          const keyReason = write.registrationKey ? reasons[write.session ? 3 : 2] : undefined;
           // A line's license already exists only if another registration took it: the order moved.
           const licenseTaken = reasons
             .slice(fixed.length - licenses.length, fixed.length)
             .some((reason) => failed(reason));
           if (failed(orderReason) || licenseTaken) return { conflict: 'order-moved' };
           if (failed(sessionReason)) return { conflict: 'session-moved' };
+          if (failed(keyReason)) return { conflict: 'key-replaced' };
           const collided = codes.filter((_, i) => failed(reasons[fixed.length + i]));
           if (collided.length > 0) throw new CodeCollisionError(collided);
           // Only the ledger moved (an allocation, a sync), or another write of one of these items
@@ -279,9 +322,12 @@ function decodeOrderCursor(cursor: string, state: string | undefined): Row {
   }
   const position = (value as { o?: unknown } | undefined)?.o;
   const match = typeof position === 'string' ? ORDER_POSITION.exec(position) : null;
-  if (!match?.[1]) throw new InvalidOrderCursorError('The cursor is not valid: use the cursor of a previous page');
+  if (!match?.[1])
+    throw new InvalidOrderCursorError('The cursor is not valid: use the cursor of a previous page');
   if ((value as { s?: unknown }).s !== (state ?? null))
-    throw new InvalidOrderCursorError('The cursor belongs to another query: keep the filters of the first page');
+    throw new InvalidOrderCursorError(
+      'The cursor belongs to another query: keep the filters of the first page',
+    );
   return {
     ...keys.order(match[1]),
     [INDEXES.byStatus.pk]: keys.ordersPartition,

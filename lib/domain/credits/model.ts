@@ -14,6 +14,9 @@ export interface CreditSource {
   readonly credits: number;
   /** The instant it stops counting, whether or not a notification arrives then (R2). */
   readonly expiresAt: string;
+  /** A registered order line's service and term start: what the order conflict check reads (R12). */
+  readonly service?: string;
+  readonly startsAt?: string;
 }
 
 /** What one service of the vendor's product holds for the business while enabled (R9). */

@@ -25,9 +25,21 @@ export interface OrderRegistration {
   readonly session?: { readonly next: SetupSession; readonly expectedVersion: number };
   readonly history: HistoryEntry;
   readonly at: string;
+  /**
+   * The business's ledger revision the conflict check read (undefined: it had no ledger). The
+   * write holds only while the ledger is still at it, so two orders registered into one
+   * business at once cannot both pass the check (R12): the second reads again.
+   */
+  readonly ledgerRevision: number | undefined;
+  /** The Registration Key that opened the session: the write holds only while it is valid (R11). */
+  readonly registrationKey?: string;
 }
 
-export type RegistrationConflict = 'order-moved' | 'session-moved';
+/**
+ * Why a registration did not write: the order or the business's ledger moved (read again), the
+ * session moved (another tab registered), or support replaced the key that opened it.
+ */
+export type RegistrationConflict = 'order-moved' | 'session-moved' | 'key-replaced';
 
 export interface OrderStore {
   /**
@@ -40,6 +52,8 @@ export interface OrderStore {
     history: HistoryEntry,
   ): Promise<{ readonly created: true } | { readonly created: false; readonly existing: Order }>;
   get(orderId: string): Promise<Order | undefined>;
+  /** The order's history entries (imported, registered, keys replaced), oldest first: one Query. */
+  history(orderId: string): Promise<HistoryEntry[]>;
   /** Orders newest first, optionally by state (filtered after reading one partition). */
   list(options: {
     readonly state?: OrderState;

@@ -6,8 +6,18 @@ import type { LedgerReader } from '../credits/ports.js';
 import type { HistoryEntry } from '../events/history.js';
 import { findService, type ProductCatalog } from '../product/catalog.js';
 import { type ActivationLog, sendConfirmation } from '../setup/activate-license.js';
-import { SETUP_WINDOW_MS, type Business, type SetupSession } from '../setup/model.js';
-import { type Budget, type BudgetCounter, CODE_LOOKUPS, type SetupLimits, sourceOf } from '../setup/limits.js';
+import { TooManyRequestsError } from '../setup/errors.js';
+import {
+  type Budget,
+  type BudgetCounter,
+  CALLER_CODE_LOOKUPS,
+  CODE_LOOKUPS,
+  type SetupLimits,
+  SOURCE_REGISTRATIONS,
+  sourceOf,
+  windowStart,
+} from '../setup/limits.js';
+import { type Business, SETUP_WINDOW_MS, type SetupSession } from '../setup/model.js';
 import type { Mailer, Secrets, SetupStore } from '../setup/ports.js';
 import {
   CodeLookupLimitError,
@@ -42,25 +52,38 @@ export interface CodeLookupDeps {
  * well formed is refused by its check character before any read and costs nothing; a
  * well-formed one takes one from `code-lookup:<client>` before the read (so parallel guesses
  * read at most the limit between them) and gives it back when the code exists. A replaced code
- * is refused with a message that says so.
+ * is refused with a message that says so. With `caller` (a signed caller of the license API,
+ * whose client ids are its own choice), the caller's budget `code-lookup-caller:<caller>` is
+ * taken and given back the same way, so no choice of client ids gets past it.
  */
 export async function lookupCode(
   input: string,
   client: string,
   deps: CodeLookupDeps,
   expected?: CodeKind,
+  caller?: string,
 ): Promise<CodeRecord> {
   const parsed = parseCode(input, deps.codePrefix, expected);
   if (!parsed.ok) throw new InvalidCodeError(parsed.reason === 'checksum' ? 'checksum' : 'format');
   const now = deps.clock.now();
-  const spec = deps.limits?.codeLookups ?? CODE_LOOKUPS;
-  const budget: Budget = { key: `code-lookup:${client}`, ...spec };
-  if (!(await deps.budgets.take(budget, now))) {
-    throw new CodeLookupLimitError(Math.ceil((spec.windowMs - (now.getTime() % spec.windowMs)) / 1000));
+  const budgets: Budget[] = [
+    { key: `code-lookup:${client}`, ...(deps.limits?.codeLookups ?? CODE_LOOKUPS) },
+    ...(caller !== undefined
+      ? [{ key: `code-lookup-caller:${caller}`, ...(deps.limits?.callerCodeLookups ?? CALLER_CODE_LOOKUPS) }]
+      : []),
+  ];
+  const taken: Budget[] = [];
+  for (const budget of budgets) {
+    if (!(await deps.budgets.take(budget, now))) {
+      for (const back of taken) await deps.budgets.giveBack(back, now);
+      const wait = budget.windowMs - (now.getTime() % budget.windowMs);
+      throw new CodeLookupLimitError(Math.ceil(wait / 1000));
+    }
+    taken.push(budget);
   }
   const record = await deps.codes.findCode(parsed.code);
   if (!record) throw new InvalidCodeError('unknown');
-  await deps.budgets.giveBack(budget, now);
+  for (const budget of taken) await deps.budgets.giveBack(budget, now);
   if (record.state === 'replaced') throw new CodeReplacedError();
   return record;
 }
@@ -68,7 +91,7 @@ export async function lookupCode(
 export interface RegistrationDeps extends CodeLookupDeps {
   readonly orders: OrderStore;
   readonly setups: SetupStore;
-  readonly ledgers: Pick<LedgerReader, 'holdings'>;
+  readonly ledgers: Pick<LedgerReader, 'get' | 'holdings'>;
   readonly catalog: ProductCatalog;
   readonly secrets: Secrets;
   /** A CSPRNG in production: Activation Codes are drawn from it (R11). */
@@ -87,13 +110,25 @@ export interface RegistrationDeps extends CodeLookupDeps {
  * The registration page's first step (R12): any Registration Key of an order opens a setup
  * session for that order, with the setup's four hours (R4) and its email steps (R7). The key is
  * looked up with the source address's wrong-code budget (R11); an order with nothing left to
- * register says so at once.
+ * register says so at once. Each start opens a session, so it first takes one from the source
+ * address's budget the marketplace setup takes from too (`source:<address>`, 20 in 10 minutes):
+ * real keys replayed in a loop cannot fill the table with sessions.
  */
 export async function startRegistration(
   input: { readonly key: string; readonly sourceAddress: string | undefined },
   deps: RegistrationDeps,
 ): Promise<{ readonly cookieValue: string; readonly session: SetupSession; readonly order: Order }> {
-  const record = await lookupCode(input.key, sourceOf(input.sourceAddress), deps, 'registration-key');
+  const source = sourceOf(input.sourceAddress);
+  const budget: Budget = {
+    key: `source:${source}`,
+    ...(deps.limits?.sourceRegistrations ?? SOURCE_REGISTRATIONS),
+  };
+  const arrived = deps.clock.now();
+  if (!(await deps.budgets.take(budget, arrived))) {
+    const end = windowStart(budget, arrived) + budget.windowMs;
+    throw new TooManyRequestsError(Math.max(1, Math.ceil((end - arrived.getTime()) / 1000)));
+  }
+  const record = await lookupCode(input.key, source, deps, 'registration-key');
   if (record.target.kind !== 'registration-key') throw new InvalidCodeError('wrong-kind');
   const order = await deps.orders.get(record.target.orderId);
   if (!order) throw new UnknownOrderError(`Order ${record.target.orderId} is gone`);
@@ -103,6 +138,7 @@ export async function startRegistration(
   const session: SetupSession = {
     sessionKey: deps.secrets.hash(cookieValue),
     orderId: order.orderId,
+    registrationKey: record.code,
     productCode: order.lines[0]?.productCode ?? '',
     freeTrialOffer: false,
     createdAt: now.toISOString(),
@@ -121,23 +157,34 @@ export interface OrderReview {
   readonly business?: Business;
   /** Lines not yet registered, each open or in conflict (R12). */
   readonly preview: readonly PreviewLine[];
+  /** The revision of the business's ledger the conflicts were checked against (none: no ledger). */
+  readonly ledgerRevision?: number;
 }
 
-/** The services a business holds, as the conflict check reads them: its licenses that name a service. */
-async function heldServices(businessId: string, deps: RegistrationDeps): Promise<HeldService[]> {
-  const { direct } = await deps.ledgers.holdings(businessId);
-  return direct.flatMap((license) =>
-    license.service
+/**
+ * The services a business holds, as the conflict check reads them: the counted sources of its
+ * ledger that name a service (registered order lines, R12), read strongly consistent. Its
+ * revision goes with the registration's write, which holds only while the ledger has not moved.
+ */
+async function heldServices(
+  businessId: string,
+  deps: RegistrationDeps,
+): Promise<{ readonly held: HeldService[]; readonly revision?: number }> {
+  const ledger = await deps.ledgers.get(businessId);
+  const held = Object.entries(ledger?.sources ?? {}).flatMap(([licenseId, source]) =>
+    source.service
       ? [
           {
-            licenseId: `direct~${license.reference}`,
-            service: license.service,
-            startsAt: license.startsAt ?? license.createdAt,
-            expiresAt: license.expiresAt,
+            licenseId,
+            service: source.service,
+            // A source without a start counts as held since ever: the cautious reading.
+            startsAt: source.startsAt ?? new Date(0).toISOString(),
+            expiresAt: source.expiresAt,
           },
         ]
       : [],
   );
+  return { held, ...(ledger ? { revision: ledger.revision } : {}) };
 }
 
 /**
@@ -151,9 +198,19 @@ export async function orderReview(session: SetupSession, deps: RegistrationDeps)
     session.businessId ? deps.setups.getBusiness(session.businessId) : undefined,
   ]);
   if (!order) throw new UnknownOrderError(`Order ${session.orderId} is gone`);
-  const held = business ? await heldServices(business.businessId, deps) : [];
-  const preview = previewOrder(order, held, deps.conflictRuleOf ?? (() => 'overlapping-term'), deps.clock.now());
-  return { order, ...(business ? { business } : {}), preview };
+  const { held, revision } = business ? await heldServices(business.businessId, deps) : { held: [] };
+  const preview = previewOrder(
+    order,
+    held,
+    deps.conflictRuleOf ?? (() => 'overlapping-term'),
+    deps.clock.now(),
+  );
+  return {
+    order,
+    ...(business ? { business } : {}),
+    preview,
+    ...(revision !== undefined ? { ledgerRevision: revision } : {}),
+  };
 }
 
 /** Re-reads of the order when another registration or a ledger write moved it under us. */
@@ -164,7 +221,10 @@ const MAX_ATTEMPTS = 8;
  * transaction (R12): each becomes a license of the business with its Activation Code (R11), and
  * its credits join the business's total (R2). Lines in conflict are left for another account.
  * Two buyers registering one order at once: the order's revision lets one win; the other reads
- * again and finds nothing left (OrderRegisteredError). A confirmation mail follows the commit.
+ * again and finds nothing left (OrderRegisteredError). Two orders registered into one business
+ * at once: the ledger revision the conflict check read lets one win; the other checks again
+ * against the licenses the first added. A key support replaced since the session opened stops
+ * the write (CodeReplacedError). A confirmation mail follows the commit.
  */
 export async function registerOrder(
   session: SetupSession,
@@ -235,6 +295,8 @@ export async function registerOrder(
         },
         history,
         at,
+        ledgerRevision: review.ledgerRevision,
+        ...(session.registrationKey ? { registrationKey: session.registrationKey } : {}),
       });
     };
     let failure: Awaited<ReturnType<typeof write>>;
@@ -261,6 +323,7 @@ export async function registerOrder(
       return { consoleUrl: deps.consoleUrl, registered: licenses };
     }
     if (failure.conflict === 'session-moved') throw new OrderRegisteredError(true);
+    if (failure.conflict === 'key-replaced') throw new CodeReplacedError();
     // order-moved: another registration (or a racing write) changed the order; read it again.
   }
   throw new Error(`Order ${session.orderId} kept changing during registration`);

@@ -46,6 +46,12 @@ export const SOURCE_SIGN_INS: BudgetSpec = { limit: 20, windowMs: 10 * MINUTE };
  * Registration Keys and 2^140 Activation Codes, enumeration is hopeless at that pace.
  */
 export const CODE_LOOKUPS: BudgetSpec = { limit: 10, windowMs: 10 * MINUTE };
+/**
+ * Codes looked up that do not exist, from one signed caller of the license API whatever client
+ * ids it names: 100 in 10 minutes. The client id is the caller's to choose, so this is what
+ * bounds one set of credentials (R11).
+ */
+export const CALLER_CODE_LOOKUPS: BudgetSpec = { limit: 100, windowMs: 10 * MINUTE };
 
 /** The budgets a deployment may tune; each defaults to the constant above. */
 export interface SetupLimits {
@@ -54,6 +60,7 @@ export interface SetupLimits {
   readonly sourceRegistrations?: BudgetSpec;
   readonly sourceSignIns?: BudgetSpec;
   readonly codeLookups?: BudgetSpec;
+  readonly callerCodeLookups?: BudgetSpec;
 }
 
 /**

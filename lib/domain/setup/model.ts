@@ -34,6 +34,8 @@ export interface SetupSession {
   readonly contractId?: string;
   /** The order from another channel this session registers (R12), opened with one of its keys. */
   readonly orderId?: string;
+  /** The Registration Key the order's session was opened with: registering re-checks it is valid (R11). */
+  readonly registrationKey?: string;
   readonly productCode: string;
   readonly customerAWSAccountId?: string;
   /** The marketplace POST said `x-amzn-marketplace-offer-type=free-trial`. */
