@@ -191,6 +191,15 @@ function withQuery(path: string, params: Readonly<Record<string, string | undefi
   return query ? `${path}?${query}` : path;
 }
 
+/**
+ * An id as one path segment. `.` and `..` cannot be one: every URL parser resolves them as dot
+ * segments (`/orders/..` is `/`), so the request would go to another route.
+ */
+function idSegment(id: string, what: string): string {
+  if (id === '.' || id === '..') throw new UsageError(`Invalid ${what} id: ${id}`);
+  return encodeRfc3986(id);
+}
+
 async function httpError(res: Response): Promise<HttpError> {
   const text = await res.text().catch(() => '');
   let message: string | undefined;
@@ -454,7 +463,7 @@ async function contractCommand(args: readonly string[], io: CliIo): Promise<numb
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}`);
   const ctx = contextFor(values, io);
 
-  const detail = await getJson<ContractDetail>(ctx, `/contracts/${encodeRfc3986(id)}`);
+  const detail = await getJson<ContractDetail>(ctx, `/contracts/${idSegment(id, 'contract')}`);
   if (!detail.contract) throw new Error('Unexpected response: no contract');
   const { contract } = detail;
   const known = new Set<string>(['contractId', ...CONTRACT_FIELDS.map(([key]) => key)]);
@@ -624,7 +633,7 @@ async function orderCommand(args: readonly string[], io: CliIo): Promise<number>
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.map(sanitize).join(' ')}`);
   const format = parseFormat(values.format, ['table', 'json']);
   const ctx = contextFor(values, io);
-  const detail = await getJson<OrderDetail>(ctx, `/orders/${encodeRfc3986(id)}`);
+  const detail = await getJson<OrderDetail>(ctx, `/orders/${idSegment(id, 'order')}`);
   if (!detail.order) throw new Error('Unexpected response: no order');
   if (format === 'json') {
     io.stdout.write(`${JSON.stringify(detail, null, 2)}\n`);
@@ -783,7 +792,7 @@ async function businessCommand(args: readonly string[], io: CliIo): Promise<numb
     business: b,
     usage: u,
     licenses,
-  } = await getJson<BusinessDetail>(ctx, `/businesses/${encodeRfc3986(id)}`);
+  } = await getJson<BusinessDetail>(ctx, `/businesses/${idSegment(id, 'business')}`);
   if (!b || !u) throw new Error('Unexpected response: no business');
   const out = [
     `Business ${cell(b.name)}`,
