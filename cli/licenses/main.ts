@@ -1,9 +1,11 @@
+import { createReadStream } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 // The API's shapes come from the domain the license API serves, so the CLI cannot drift from it.
 import type { Estimate } from '../../lib/domain/credits/estimate.js';
 import type { CreditUsage } from '../../lib/domain/credits/ledger.js';
 import type { DirectLicense, LicenseView } from '../../lib/domain/credits/licenses.js';
 import type { Allocation } from '../../lib/domain/credits/model.js';
+import type { OrderState, orderViewOf } from '../../lib/domain/orders/model.js';
 import type { Service } from '../../lib/domain/product/catalog.js';
 import type { Business } from '../../lib/domain/setup/model.js';
 import { dispatch, runIfMain } from '../dispatch.js';
@@ -29,6 +31,11 @@ import {
 } from '../sales/signed-fetch.js';
 
 export type { CliIo };
+
+/** The licenses CLI's streams: `stdin` is what `import-order --file -` reads (`process.stdin` by default). */
+export interface LicensesCliIo extends CliIo {
+  readonly stdin?: AsyncIterable<string | Uint8Array>;
+}
 
 export interface ServicesResponse {
   readonly services: readonly Service[];
@@ -56,6 +63,40 @@ export interface AddLicenseResponse {
   readonly usage: CreditUsage;
 }
 
+/** An order as the license API answers it: its state, each line with its key and license (R12). */
+export type OrderView = ReturnType<typeof orderViewOf>;
+export type OrderLineView = OrderView['lines'][number];
+export interface ImportOrderResponse {
+  readonly created: boolean;
+  readonly order: OrderView;
+}
+export interface OrdersResponse {
+  readonly orders: readonly OrderView[];
+  readonly nextCursor?: string;
+}
+export interface OrderResponse {
+  readonly order: OrderView;
+}
+/** What a code opens (R11): an order's line for a Registration Key, a license item for an Activation Code. */
+export type CodeLookupResponse =
+  | {
+      readonly code: string;
+      readonly kind: 'registration-key';
+      readonly orderId: string;
+      readonly lineNo: number;
+      readonly registered: boolean;
+      readonly businessId?: string;
+    }
+  | {
+      readonly code: string;
+      readonly kind: 'activation-code';
+      readonly licenseId: string;
+      readonly itemNo: number;
+    };
+
+/** The most `import-order` reads of a file: an order of 40 lines is a few KiB of JSON. */
+export const MAX_ORDER_FILE_BYTES = 256 * 1024;
+
 export const USAGE = `Licenses CLI: services, credits and licenses of businesses through the license API function URL
 (requests are SigV4-signed with your AWS credentials).
 
@@ -80,12 +121,28 @@ Commands:
       Adds a license from another channel (a direct deal); the same reference again changes nothing.
       DATE is an instant with its zone (2027-03-31T23:59:59Z) or a day (2027-03-31: its last
       second, UTC).
+  import-order --file FILE [--format table|json]
+      Imports an order from another channel (R12) from a JSON file (- reads stdin): orderId,
+      company {name, email?, country?} and lines [{productCode, service, credits | units,
+      startsAt?, expiresAt}]. Prints each line's Registration Key; the same order again changes
+      nothing, the same orderId with other content is refused (409).
+  orders [--state open|partly-registered|registered] [--limit N] [--cursor C] [--all]
+         [--format table|json]
+      Orders from other channels, newest import first. --all follows every page; without it a
+      hint names the next page's cursor.
+  order <orderId> [--format table|json]
+      One order: its company, state, and each line with its Registration Key, the business that
+      registered it, when, and the license it became.
+  lookup-code <code> [--client ID]
+      What a Registration Key or Activation Code opens (R11). Lookups of codes that do not exist
+      are budgeted per caller and client (default client: cli); over budget is a 429.
   help
       This text.
 
 Options for every command:
   --url URL    The license API function URL (default: $LICENSES_URL)
-  --json       Print the API's JSON as it came, instead of tables.
+  --json       Print the API's JSON as it came, instead of tables (the order commands also take
+               --format table|json).
   -h, --help   This text.
 
 Exit codes: 0 done, 1 the API refused (its code and message are printed) or could not be reached,
@@ -161,6 +218,34 @@ function positionals(given: readonly string[], names: readonly string[], usage: 
 }
 
 const segment = (value: string) => encodeRfc3986(value);
+
+/** `path?k=v&…` with the values that are set, each RFC 3986-encoded as the signature expects. */
+function withQuery(path: string, params: Readonly<Record<string, string | undefined>>): string {
+  const query = Object.entries(params)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '')
+    .map(([key, value]) => `${encodeRfc3986(key)}=${encodeRfc3986(value)}`)
+    .join('&');
+  return query ? `${path}?${query}` : path;
+}
+
+const FORMATS = ['table', 'json'] as const;
+
+/** `--format table|json`, and `--json` as the shorthand every command takes: whether to print JSON. */
+function wantsJson(values: { json?: boolean | undefined; format?: string | undefined }): boolean {
+  const { format } = values;
+  if (format !== undefined && !FORMATS.some((f) => f === format)) {
+    throw new UsageError(`--format must be ${FORMATS.join(' or ')}, not ${sanitize(format)}`);
+  }
+  if (values.json === true && format === 'table')
+    throw new UsageError('--json and --format table contradict');
+  return values.json === true || format === 'json';
+}
+
+/** One positional that must not be empty (an empty id would address the collection instead). */
+function required(value: string | undefined, what: string, usage: string): string {
+  if (!value) throw new UsageError(`Missing ${what}. Usage: ${usage}`);
+  return value;
+}
 
 async function apiError(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
@@ -603,6 +688,340 @@ const addLicenseCommand: Command = async (args, io) => {
   return 0;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Orders from other channels (R12) and codes (R11)
+// ---------------------------------------------------------------------------------------------
+
+const ORDER_STATES: readonly OrderState[] = ['open', 'partly-registered', 'registered'];
+
+function plural(n: number, word: string): string {
+  return `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function describeErrorCause(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return error instanceof Error ? error.message : String(error);
+}
+
+const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
+/** At most `max` bytes of `source`: more is a usage error, found without reading the rest. */
+async function readAtMost(source: AsyncIterable<string | Uint8Array>, max: number, what: string) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of source) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+      size += bytes.length;
+      if (size > max) {
+        throw new UsageError(
+          `${sentence(what)} is larger than ${formatNumber(max / 1024)} KiB: an order is a few KiB of JSON`,
+        );
+      }
+      chunks.push(bytes);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`Cannot read ${what}: ${sanitize(describeErrorCause(error))}`);
+  }
+  return Buffer.concat(chunks);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/**
+ * The order of `--file` (a path, or `-` for stdin) as one JSON object, checked before anything
+ * is sent: at most MAX_ORDER_FILE_BYTES of UTF-8, valid JSON, an object. The API checks the rest.
+ */
+export async function readOrderFile(file: string, io: LicensesCliIo): Promise<Record<string, unknown>> {
+  let source: AsyncIterable<string | Uint8Array>;
+  let what: string;
+  if (file === '-') {
+    what = 'the order on stdin';
+    if (io.stdin) {
+      source = io.stdin;
+    } else {
+      if (process.stdin.isTTY) throw new UsageError('--file - reads the order from stdin: pipe it in');
+      source = process.stdin;
+    }
+  } else {
+    what = `the order file ${sanitize(file)}`;
+    // At most one byte past the limit is read: a larger file (or /dev/zero) is refused as such.
+    source = createReadStream(file, { start: 0, end: MAX_ORDER_FILE_BYTES });
+  }
+  const bytes = await readAtMost(source, MAX_ORDER_FILE_BYTES, what);
+  let text: string;
+  try {
+    // A byte order mark, as some editors write, is dropped.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`${sentence(what)} is not UTF-8 text`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`${sentence(what)} is not valid JSON: ${sanitize(reason).slice(0, 200)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(
+      `${sentence(what)} must be one JSON object (an order: orderId, company, lines), not ${kindOf(value)}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+const registeredCount = (order: OrderView) => (order.lines ?? []).filter((l) => l.registeredBy).length;
+const creditsOf = (order: OrderView) => (order.lines ?? []).reduce((sum, l) => sum + (l.credits ?? 0), 0);
+
+function orderSummary(o: OrderView): string {
+  const lines = o.lines ?? [];
+  return renderKeyValues([
+    ['Company', o.company?.name],
+    ['Company email', o.company?.email],
+    ['Country', o.company?.country],
+    ['State', o.state],
+    ['Registered', `${formatNumber(registeredCount(o))} of ${plural(lines.length, 'line')}`],
+    ['Credits', creditsOf(o)],
+    ['Imported', shortDateTime(o.importedAt)],
+    ['Imported by', o.importedBy],
+  ]);
+}
+
+const importOrderCommand: Command = async (args, io) => {
+  const { values, positionals: given } = parse(args, {
+    file: { type: 'string' },
+    format: { type: 'string' },
+  });
+  if (values.help) return usage(io);
+  const usageLine = 'npm run licenses -- import-order --file FILE (- for stdin)';
+  positionals(given, [], usageLine);
+  const file = required(values.file, '--file', usageLine);
+  const json = wantsJson(values);
+  const ctx = contextFor({ ...values, json }, io);
+  const order = await readOrderFile(file, io);
+  const answer = await call<ImportOrderResponse>(ctx, 'POST', '/orders', order);
+  if (ctx.json) {
+    printJson(ctx, answer);
+    return 0;
+  }
+  const o = answer.order;
+  if (!o) throw new Error('Unexpected response: no order');
+  const lines = o.lines ?? [];
+  write(ctx, [
+    answer.created
+      ? `Imported order ${cell(o.orderId)}`
+      : `Order ${cell(o.orderId)} was already imported: nothing changed`,
+    orderSummary(o),
+    '',
+    renderTable(
+      [
+        { header: 'LINE', align: 'right' },
+        { header: 'SERVICE', maxWidth: 40 },
+        { header: 'CREDITS', align: 'right' },
+        { header: 'EXPIRES' },
+        { header: 'REGISTRATION KEY' },
+      ],
+      lines.map((l) => [
+        String(l.lineNo),
+        l.service,
+        l.credits,
+        shortDateTime(l.expiresAt),
+        l.registrationKey,
+      ]),
+    ),
+    `${plural(lines.length, 'line')}, ${plural(creditsOf(o), 'credit')}; any one of these keys registers the whole order.`,
+  ]);
+  return 0;
+};
+
+const ordersCommand: Command = async (args, io) => {
+  const { values, positionals: given } = parse(args, {
+    state: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    all: { type: 'boolean' },
+    format: { type: 'string' },
+  });
+  if (values.help) return usage(io);
+  positionals(given, [], 'npm run licenses -- orders [--state S] [--limit N] [--cursor C] [--all]');
+  const { state, limit } = values;
+  if (state !== undefined && !ORDER_STATES.some((s) => s === state)) {
+    throw new UsageError(`--state must be ${ORDER_STATES.join(', ')}, not ${sanitize(state)}`);
+  }
+  if (limit !== undefined && !/^(?:[1-9]\d?|100)$/.test(limit)) {
+    throw new UsageError(`--limit must be a whole number from 1 to 100, not ${sanitize(limit)}`);
+  }
+  if (values.cursor === '') throw new UsageError('--cursor must not be empty');
+  const json = wantsJson(values);
+  const ctx = contextFor({ ...values, json }, io);
+
+  const orders: OrderView[] = [];
+  const seen = new Set<string>();
+  let cursor = values.cursor;
+  let pages = 0;
+  let next: string | undefined;
+  for (;;) {
+    const page = await call<OrdersResponse>(ctx, 'GET', withQuery('/orders', { state, limit, cursor }));
+    if (!Array.isArray(page.orders)) throw new Error('Unexpected response: no orders list');
+    orders.push(...page.orders);
+    pages += 1;
+    next = typeof page.nextCursor === 'string' && page.nextCursor ? page.nextCursor : undefined;
+    if (values.all !== true || next === undefined) break;
+    if (seen.has(next)) {
+      throw new Error(`The API returned the same cursor twice (${sanitize(next)}); stopping.`);
+    }
+    seen.add(next);
+    cursor = next;
+  }
+
+  if (ctx.json) {
+    printJson(ctx, { orders, ...(next ? { nextCursor: next } : {}) });
+    return 0;
+  }
+  const out: string[] = [];
+  if (orders.length === 0) {
+    // A state is filtered after a page is read: a page can hold none and still have a next one.
+    out.push(next ? 'No orders on this page.' : state ? `No ${state} orders.` : 'No orders.');
+  } else {
+    out.push(
+      renderTable(
+        [
+          { header: 'ORDER', maxWidth: 64 },
+          { header: 'COMPANY', maxWidth: 40 },
+          { header: 'STATE' },
+          { header: 'REGISTERED', align: 'right' },
+          { header: 'IMPORTED' },
+        ],
+        orders.map((o) => [
+          o.orderId,
+          o.company?.name,
+          o.state,
+          `${formatNumber(registeredCount(o))}/${formatNumber((o.lines ?? []).length)}`,
+          shortDateTime(o.importedAt),
+        ]),
+      ),
+      `${plural(orders.length, 'order')}${pages > 1 ? ` (${plural(pages, 'page')})` : ''}`,
+    );
+  }
+  if (next) out.push(`More orders: add --all, or continue with --cursor ${sanitize(next)}`);
+  write(ctx, out);
+  return 0;
+};
+
+const orderCommand: Command = async (args, io) => {
+  const { values, positionals: given } = parse(args, { format: { type: 'string' } });
+  if (values.help) return usage(io);
+  const usageLine = 'npm run licenses -- order <orderId>';
+  const [given0] = positionals(given, ['an order id'], usageLine);
+  const id = required(given0, 'an order id', usageLine);
+  const json = wantsJson(values);
+  const ctx = contextFor({ ...values, json }, io);
+  const answer = await call<OrderResponse>(ctx, 'GET', `/orders/${segment(id)}`);
+  if (ctx.json) {
+    printJson(ctx, answer);
+    return 0;
+  }
+  const o = answer.order;
+  if (!o) throw new Error('Unexpected response: no order');
+  const lines = o.lines ?? [];
+  write(ctx, [
+    `Order ${cell(o.orderId)}`,
+    orderSummary(o),
+    '',
+    `Lines (${lines.length})`,
+    lines.length === 0
+      ? '  none'
+      : renderTable(
+          [
+            { header: 'LINE', align: 'right' },
+            { header: 'PRODUCT', maxWidth: 30 },
+            { header: 'SERVICE', maxWidth: 30 },
+            { header: 'UNITS', align: 'right' },
+            { header: 'CREDITS', align: 'right' },
+            { header: 'STARTS' },
+            { header: 'EXPIRES' },
+            { header: 'REGISTRATION KEY' },
+            { header: 'REGISTERED BY', maxWidth: 40 },
+            { header: 'REGISTERED AT' },
+            { header: 'LICENSE', maxWidth: 80 },
+          ],
+          lines.map((l: OrderLineView) => [
+            String(l.lineNo),
+            l.productCode,
+            l.service,
+            l.units,
+            l.credits,
+            shortDateTime(l.startsAt),
+            shortDateTime(l.expiresAt),
+            l.registrationKey,
+            l.registeredBy,
+            shortDateTime(l.registeredAt),
+            l.licenseId,
+          ]),
+        ),
+  ]);
+  return 0;
+};
+
+/** The end client a lookup is budgeted for (the API's pattern: visible ASCII, at most 100). */
+const CLIENT = /^[\x21-\x7e]{1,100}$/;
+
+const lookupCodeCommand: Command = async (args, io) => {
+  const { values, positionals: given } = parse(args, {
+    client: { type: 'string' },
+    format: { type: 'string' },
+  });
+  if (values.help) return usage(io);
+  // A code may be typed in groups with spaces, quoted or not: the API reads it either way.
+  const code = given.join(' ').trim();
+  if (!code) throw new UsageError('Which code? Usage: npm run licenses -- lookup-code <code> [--client ID]');
+  const client = values.client ?? 'cli';
+  if (!CLIENT.test(client)) {
+    throw new UsageError(`--client must be 1 to 100 visible ASCII characters, not ${sanitize(client)}`);
+  }
+  const json = wantsJson(values);
+  const ctx = contextFor({ ...values, json }, io);
+  const answer = await call<CodeLookupResponse>(ctx, 'POST', '/codes/lookup', { code, client });
+  if (ctx.json) {
+    printJson(ctx, answer);
+    return 0;
+  }
+  if (answer.kind === 'registration-key') {
+    write(ctx, [
+      `Registration Key ${cell(answer.code)}`,
+      renderKeyValues([
+        ['Order', answer.orderId],
+        ['Line', String(answer.lineNo)],
+        ['Registered', answer.registered],
+        ['Business', answer.businessId],
+      ]),
+    ]);
+    return 0;
+  }
+  if (answer.kind === 'activation-code') {
+    write(ctx, [
+      `Activation Code ${cell(answer.code)}`,
+      renderKeyValues([
+        ['License', answer.licenseId],
+        ['Item', String(answer.itemNo)],
+      ]),
+    ]);
+    return 0;
+  }
+  throw new Error(
+    `Unexpected response: a code of kind ${sanitize(String((answer as { kind?: unknown }).kind))}`,
+  );
+};
+
 function usage(io: CliIo): number {
   io.stdout.write(USAGE);
   return 0;
@@ -617,6 +1036,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   allocate: allocateCommand,
   release: releaseCommand,
   'add-license': addLicenseCommand,
+  'import-order': importOrderCommand,
+  orders: ordersCommand,
+  order: orderCommand,
+  'lookup-code': lookupCodeCommand,
 };
 
 function describeDetails(details: Readonly<Record<string, unknown>>): string {
@@ -628,6 +1051,20 @@ function describeDetails(details: Readonly<Record<string, unknown>>): string {
     .join(', ');
 }
 
+function isTextRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
+}
+
+function waitFor(seconds: number): string {
+  const s = Math.ceil(seconds);
+  return s < 120 ? plural(s, 'second') : plural(Math.ceil(s / 60), 'minute');
+}
+
 function report(error: unknown, io: CliIo): number {
   if (error instanceof UsageError || error instanceof SignedFetchConfigError) {
     io.stderr.write(`${error.message}\nRun "npm run licenses -- help" for usage.\n`);
@@ -635,9 +1072,18 @@ function report(error: unknown, io: CliIo): number {
   }
   if (error instanceof ApiError) {
     const code = error.code ? ` [${sanitize(error.code)}]` : '';
-    const details = describeDetails(error.details);
+    // An invalid order names each field it refuses (`lines[0].service`): one line each.
+    const { fields, ...rest } = error.details;
+    const byField = isTextRecord(fields) ? Object.entries(fields) : undefined;
+    const details = describeDetails(byField ? rest : error.details);
+    const retry = error.details.retryAfterSeconds;
     io.stderr.write(
-      `Error${code}: ${sanitize(error.message)} (HTTP ${error.status})\n${details ? `  ${details}\n` : ''}`,
+      [
+        `Error${code}: ${sanitize(error.message)} (HTTP ${error.status})\n`,
+        ...(byField ?? []).map(([field, problem]) => `  ${sanitize(field)}: ${sanitize(problem)}\n`),
+        details ? `  ${details}\n` : '',
+        typeof retry === 'number' && retry > 0 ? `  Try again in ${waitFor(retry)}.\n` : '',
+      ].join(''),
     );
     return 1;
   }
@@ -657,7 +1103,7 @@ function report(error: unknown, io: CliIo): number {
  * Runs one CLI invocation in-process. `argv` is what follows `npm run licenses --`. Resolves to
  * the exit code: 0 success, 1 failure (the API refused, network, credentials), 2 usage error.
  */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], io: LicensesCliIo): Promise<number> {
   return dispatch({ usage: USAGE, commands: COMMANDS, report }, argv, io);
 }
 

@@ -84,7 +84,7 @@ type Result = LicensesResult;
  * The license API for the vendor's product backend, behind an IAM-authenticated function URL
  * (payload 2.0, JSON): businesses, their licenses and credit usage, allocations of services
  * (R9), licenses from other channels (R2) and the estimate (R14). The chain: `logContext`,
- * `http-header-normalizer`, `securityHeaders`, the one error mapper `licensesErrors`; the
+ * `http-header-normalizer`, `securityHeaders`, the one error mapper (`jsonErrors` with `licensesErrorOf`); the
  * router ends it.
  */
 export function licensesMiddlewares(options: LicensesOptions) {

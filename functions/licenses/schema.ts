@@ -54,7 +54,11 @@ export const orderBodySchema = z.strictObject({
   orderId: orderIdSchema,
   company: z.strictObject({
     name: text(200),
-    email: z.optional(z.string().check(z.maxLength(254), z.regex(/^[^\s@]+@[^\s@]+$/, 'an email address'))),
+    email: z.optional(
+      z
+        .string()
+        .check(z.maxLength(254), z.regex(/^[^\s@\p{Cc}\p{Cf}]+@[^\s@\p{Cc}\p{Cf}]+$/u, 'an email address')),
+    ),
     country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as DE'))),
   }),
   lines: z

@@ -53,7 +53,7 @@ type Result = SupportResult;
  * the replacement of a lost or stolen code (R11), behind its own IAM-authenticated function URL
  * (only principals with the support invoke policy reach it; the buyer's pages and the license
  * API cannot). The chain: `logContext`, `http-header-normalizer`, `securityHeaders`, the one
- * error mapper `supportErrors`; the router ends it. Codes never reach a log line: the event is
+ * error mapper (`jsonErrors` with `supportErrorOf`); the router ends it. Codes never reach a log line: the event is
  * not logged, and no error message carries one.
  */
 export function supportMiddlewares(options: SupportOptions) {

@@ -535,8 +535,9 @@ export interface TableAccess {
 /**
  * Each function's table access, read from its code (lib/adapters/dynamodb/*). A transaction
  * needs no action of its own: each Put or Update in a TransactWriteItems is authorized as
- * PutItem or UpdateItem. Nobody scans, checks a condition alone, or writes in batches; only a
- * notice claim whose mail failed is deleted (TTL removes the rest).
+ * PutItem or UpdateItem, and a ConditionCheck as ConditionCheckItem (only the order registration
+ * has one). Nobody scans or writes in batches; only a notice claim whose mail failed is deleted
+ * (TTL removes the rest).
  */
 export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   // contract-store: load (Query on the table), findContractIds (Query on byAccount for
@@ -550,9 +551,16 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
   // Updates), the budget and attempt counters (UpdateItem); contract-store as above, a legacy
   // customer's contracts by byCustomer (a license is read by its key); the signed-in buyer's
   // licenses (Query on byBusiness); order-store: a key's code and its order (GetItem), the
-  // registration (TransactWriteItems of Puts).
+  // registration (TransactWriteItems of Puts, and a ConditionCheck that the session's
+  // Registration Key is still valid).
   setup: {
-    actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    actions: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:ConditionCheckItem',
+    ],
     indexes: ['byCustomer', 'byBusiness'],
   },
   // ledger-store: ledgers, businesses and users (GetItem), allocations (UpdateItem, or PutItem

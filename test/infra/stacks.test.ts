@@ -203,6 +203,8 @@ describe('compute stack', () => {
       'dynamodb:Query': ['index/byBusiness', 'index/byCustomer', 'table'],
       'dynamodb:PutItem': ['index/byBusiness', 'index/byCustomer', 'table'],
       'dynamodb:UpdateItem': ['index/byBusiness', 'index/byCustomer', 'table'],
+      // The order registration's check that the session's Registration Key is still valid.
+      'dynamodb:ConditionCheckItem': ['index/byBusiness', 'index/byCustomer', 'table'],
       'aws-marketplace:GetEntitlements': ['*'],
       'aws-marketplace:ResolveCustomer': ['*'],
     });

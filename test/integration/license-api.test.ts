@@ -333,6 +333,24 @@ describe('license API', () => {
       ['an order id of 65 characters', order({ orderId: 'S'.repeat(65) }), 400, 'bad-request'],
       ['a company with hidden characters', order({ company: { name: 'Acme\u202e' } }), 400, 'bad-request'],
       [
+        'a company email with a terminal escape',
+        order({ company: { name: 'Acme', email: 'ops\u001b[31m@acme.example' } }),
+        400,
+        'bad-request',
+      ],
+      [
+        'a company email with a bidi override',
+        order({ company: { name: 'Acme', email: 'ops@acme\u202e.example' } }),
+        400,
+        'bad-request',
+      ],
+      [
+        'a line that starts after the import',
+        order({ lines: [{ ...orderLine, startsAt: '2026-12-01T00:00:00Z' }] }),
+        400,
+        'invalid-order',
+      ],
+      [
         'a line with both credits and units',
         order({ lines: [{ ...orderLine, credits: 5 }] }),
         400,

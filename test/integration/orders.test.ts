@@ -464,12 +464,21 @@ describe('registration under races and replaced keys (R12, R11)', () => {
     expect(mails).toHaveLength(0);
   });
 
-  it('opens at most the source budget of sessions from one address, parallel or not, real keys or not', async () => {
+  it('opens at most the source budget of sessions from one address, parallel or not; a typo costs nothing', async () => {
     const { deps } = registrationDeps(seededRandom('register-budget'), {
       limits: { sourceRegistrations: { limit: 3, windowMs: 600_000 } },
     });
     const imported = await importOrder(order('SO-register-budget', 1), deps);
     const key = imported.order.lines[0]?.registrationKey ?? '';
+    // Typos are caught by the check digit and cost nothing.
+    const typo = `${key.slice(0, -1)}${(Number(key.slice(-1)) + 1) % 10}`;
+    for (let i = 0; i < 5; i++) {
+      await expect(
+        startRegistration({ key: typo, sourceAddress: '198.51.100.23' }, deps),
+      ).rejects.toMatchObject({
+        reason: 'checksum',
+      });
+    }
 
     const outcomes = await Promise.allSettled(
       Array.from({ length: 8 }, () => startRegistration({ key, sourceAddress: '198.51.100.23' }, deps)),

@@ -523,6 +523,18 @@ describe('POST /transfers (R3)', () => {
       lines: [expect.objectContaining({ lineNo: 1, registeredBy: C })],
     });
     expect((await ledgerOf(C))?.sources['direct~order~ORD-7~1']).toMatchObject({ credits: 300 });
+    // The move is in the order's history, as the sales view's order page reads it.
+    const orderHistory = await table.client.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :h)',
+        ExpressionAttributeValues: { ':pk': keys.order('ORD-7').pk, ':h': keys.historyPrefix },
+      }),
+    );
+    expect(orderHistory.Items?.map((i) => [i.type, i.details?.toBusinessId])).toContainEqual([
+      'license-transferred',
+      C,
+    ]);
   });
 
   it('refuses what it cannot move with a clear 4xx, and writes nothing', async () => {

@@ -51,7 +51,8 @@ export function orderProblems(input: OrderInput, catalog: ProductCatalog, now: D
       problems[`${at}.service`] = `a service of ${line.productCode}`;
     }
     if ((line.credits === undefined) === (line.units === undefined)) {
-      problems[`${at}.credits`] = 'either credits or units, not both';
+      problems[`${at}.credits`] =
+        line.credits === undefined ? 'credits or units' : 'either credits or units, not both';
     } else if (creditsOfLine(catalog, line) <= 0) {
       problems[`${at}.credits`] = 'more than zero credits';
     } else if (creditsOfLine(catalog, line) > MAX_LICENSE_CREDITS) {
@@ -59,13 +60,12 @@ export function orderProblems(input: OrderInput, catalog: ProductCatalog, now: D
     }
     const ends = Date.parse(line.expiresAt);
     if (!(ends > now.getTime())) problems[`${at}.expiresAt`] = 'a date in the future';
-    if (line.startsAt !== undefined && !(Date.parse(line.startsAt) < ends)) {
-      problems[`${at}.startsAt`] = 'before expiresAt';
-    }
     // A registered line counts from registration (R2): a term that starts later would count
     // its credits early, beside the term it follows. A renewal is a new order, imported when
     // its term starts (seed 003: renewals keep their own flow).
-    if (line.startsAt !== undefined && Date.parse(line.startsAt) > now.getTime()) {
+    if (line.startsAt !== undefined && !(Date.parse(line.startsAt) < ends)) {
+      problems[`${at}.startsAt`] = 'before expiresAt';
+    } else if (line.startsAt !== undefined && Date.parse(line.startsAt) > now.getTime()) {
       problems[`${at}.startsAt`] = 'not in the future: import a renewal when its term starts';
     }
   });

@@ -110,14 +110,17 @@ export interface RegistrationDeps extends CodeLookupDeps {
  * The registration page's first step (R12): any Registration Key of an order opens a setup
  * session for that order, with the setup's four hours (R4) and its email steps (R7). The key is
  * looked up with the source address's wrong-code budget (R11); an order with nothing left to
- * register says so at once. Each start opens a session, so it first takes one from the source
- * address's budget the marketplace setup takes from too (`source:<address>`, 20 in 10 minutes):
- * real keys replayed in a loop cannot fill the table with sessions.
+ * register says so at once. A well-formed key first takes one from the source address's budget
+ * the marketplace setup takes from too (`source:<address>`, 20 in 10 minutes): real keys
+ * replayed in a loop cannot fill the table with sessions. A typo costs nothing.
  */
 export async function startRegistration(
   input: { readonly key: string; readonly sourceAddress: string | undefined },
   deps: RegistrationDeps,
 ): Promise<{ readonly cookieValue: string; readonly session: SetupSession; readonly order: Order }> {
+  // A typo is caught by the key's check digit before anything is counted or read.
+  const parsed = parseCode(input.key, deps.codePrefix, 'registration-key');
+  if (!parsed.ok) throw new InvalidCodeError(parsed.reason === 'checksum' ? 'checksum' : 'format');
   const source = sourceOf(input.sourceAddress);
   const budget: Budget = {
     key: `source:${source}`,

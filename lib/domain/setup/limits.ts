@@ -48,10 +48,13 @@ export const SOURCE_SIGN_INS: BudgetSpec = { limit: 20, windowMs: 10 * MINUTE };
 export const CODE_LOOKUPS: BudgetSpec = { limit: 10, windowMs: 10 * MINUTE };
 /**
  * Codes looked up that do not exist, from one signed caller of the license API whatever client
- * ids it names: 100 in 10 minutes. The client id is the caller's to choose, so this is what
- * bounds one set of credentials (R11).
+ * ids it names: 1,000 in 10 minutes (R11). The vendor's product is one caller for all its end
+ * users and must name each end user as the client (their budget is CODE_LOOKUPS); this is the
+ * backstop for a product that does not, or loops, sized so one end user's guesses (10) cannot
+ * lock the others out. The caller can read its orders' keys anyway: it bounds wasted reads,
+ * not secrecy.
  */
-export const CALLER_CODE_LOOKUPS: BudgetSpec = { limit: 100, windowMs: 10 * MINUTE };
+export const CALLER_CODE_LOOKUPS: BudgetSpec = { limit: 1000, windowMs: 10 * MINUTE };
 
 /** The budgets a deployment may tune; each defaults to the constant above. */
 export interface SetupLimits {

@@ -128,7 +128,12 @@ export interface ReplacementWrite {
         readonly readVersion: number;
         readonly audit: AuditEntry;
       }
-    | { readonly kind: 'direct'; readonly reference: string }
+    | {
+        readonly kind: 'direct';
+        readonly reference: string;
+        /** The holder as read: a transfer committed in between stops the write (its entries name the holder). */
+        readonly businessId: string;
+      }
     | {
         readonly kind: 'order-line';
         readonly orderId: string;

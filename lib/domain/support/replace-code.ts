@@ -100,7 +100,13 @@ export function planReplacement(input: ReplacementInput): ReplacementWrite {
       },
       { where: { on: 'license', reference: target.license.reference }, entry: entry(details) },
     ];
-    return { at, old, next, target: { kind: 'direct', reference: target.license.reference }, history };
+    return {
+      at,
+      old,
+      next,
+      target: { kind: 'direct', reference: target.license.reference, businessId: target.license.businessId },
+      history,
+    };
   }
   if (target?.kind !== 'contract-item' || target.item.activationCode !== record.code)
     throw new CodeTargetMismatchError(`item ${itemNo} of license ${licenseId}`);

@@ -197,6 +197,10 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
     ...(held.kind === 'direct'
       ? [{ where: { on: 'license' as const, reference: held.license.reference }, entry: entry() }]
       : []),
+    // An order line's move shows in the order's history too (the sales view's order page).
+    ...(held.kind === 'direct' && held.order
+      ? [{ where: { on: 'order' as const, orderId: held.order.orderId }, entry: entry() }]
+      : []),
   ];
 
   const fromAfter = fromWrite?.next ?? input.fromLedger ?? emptyLedger(from, now);

@@ -2,7 +2,9 @@ import type {
   AddLicenseResponse,
   AllocationResponse,
   BusinessResponse,
+  ImportOrderResponse,
   LicensesResponse,
+  OrderView,
   ServicesResponse,
 } from '../../../cli/licenses/main.js';
 import type { Estimate } from '../../../lib/domain/credits/estimate.js';
@@ -173,6 +175,85 @@ export const ADDED: AddLicenseResponse = {
   usage: { ...USAGE, total: 1700, balance: 1550 },
 };
 
+/** An order as sales imports it (events/license-api/16-import-order.json). */
+export const ORDER_INPUT = {
+  orderId: 'SO-2026-0042',
+  company: { name: 'Example Customer GmbH', email: 'it@customer.example', country: 'DE' },
+  lines: [
+    {
+      productCode: 'a1b2c3d4e5credits0example',
+      service: 'endpoint-security',
+      units: 200,
+      expiresAt: '2027-04-01T00:00:00Z',
+    },
+    {
+      productCode: 'a1b2c3d4e5credits0example',
+      service: 'cloud-posture',
+      credits: 800,
+      startsAt: '2026-04-01T00:00:00Z',
+      expiresAt: '2027-04-01T00:00:00Z',
+    },
+  ],
+};
+
+/** The order as the API answers it, nothing registered yet. */
+export const ORDER: OrderView = {
+  orderId: 'SO-2026-0042',
+  company: { name: 'Example Customer GmbH', email: 'it@customer.example', country: 'DE' },
+  state: 'open',
+  importedAt: '2026-04-01T10:00:00.000Z',
+  importedBy: 'arn:aws:sts::123456789012:assumed-role/Sales/alice',
+  lines: [
+    {
+      lineNo: 1,
+      productCode: 'a1b2c3d4e5credits0example',
+      service: 'endpoint-security',
+      units: 200,
+      credits: 600,
+      startsAt: '2026-04-01T10:00:00.000Z',
+      expiresAt: '2027-04-01T00:00:00.000Z',
+      registrationKey: 'PC-2230-3815-4044-5327',
+    },
+    {
+      lineNo: 2,
+      productCode: 'a1b2c3d4e5credits0example',
+      service: 'cloud-posture',
+      credits: 800,
+      startsAt: '2026-04-01T00:00:00.000Z',
+      expiresAt: '2027-04-01T00:00:00.000Z',
+      registrationKey: 'PC-8690-8121-9272-7070',
+    },
+  ],
+};
+
+/** The same order once its first line was registered to BUSINESS_ID. */
+export const PARTLY_REGISTERED: OrderView = {
+  ...ORDER,
+  state: 'partly-registered',
+  lines: [
+    {
+      ...(ORDER.lines[0] as OrderView['lines'][number]),
+      registeredBy: BUSINESS_ID,
+      registeredAt: '2026-04-03T09:15:00.000Z',
+      licenseId: 'direct~order~SO-2026-0042~1',
+    },
+    ORDER.lines[1] as OrderView['lines'][number],
+  ],
+};
+
+export const IMPORTED: ImportOrderResponse = { created: true, order: ORDER };
+
+/** Another order, for lists: `n` makes its id and company distinct. */
+export function orderNo(n: number, overrides: Partial<OrderView> = {}): OrderView {
+  return {
+    ...ORDER,
+    orderId: `SO-2026-${String(n).padStart(4, '0')}`,
+    company: { name: `Customer ${n} Ltd` },
+    importedAt: `2026-04-${String(n).padStart(2, '0')}T08:30:00.000Z`,
+    ...overrides,
+  };
+}
+
 export interface Sent {
   readonly method: string;
   readonly url: string;
@@ -236,4 +317,18 @@ export function sink() {
     },
   };
   return out;
+}
+
+/** A stdin standing in for the process's: yields `chunks` (strings or bytes) and counts what was read. */
+export function fakeStdin(chunks: Iterable<string | Uint8Array>) {
+  const state = { read: 0 };
+  const stdin = {
+    async *[Symbol.asyncIterator]() {
+      for (const chunk of chunks) {
+        state.read += 1;
+        yield chunk;
+      }
+    },
+  };
+  return { stdin, state };
 }

@@ -92,7 +92,7 @@ describe('planReplacement (R11)', () => {
         target: { kind: 'direct', license: direct() },
       }),
     );
-    expect(write.target).toEqual({ kind: 'direct', reference: 'deal-1' });
+    expect(write.target).toEqual({ kind: 'direct', reference: 'deal-1', businessId: direct().businessId });
     expect(write.history.map((h) => [h.where, h.entry.event?.type])).toEqual([
       [{ on: 'business', businessId: A }, 'code.replaced'],
       [{ on: 'license', reference: 'deal-1' }, undefined],

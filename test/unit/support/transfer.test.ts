@@ -163,6 +163,7 @@ describe('planTransfer (R3)', () => {
     expect(write.ledgers[1]?.next.sources['direct~order~ORD-1~1']?.credits).toBe(300);
     expect(outcome.credits).toBe(300);
     expect(write.history.map((h) => h.where)).toContainEqual({ on: 'license', reference: 'order~ORD-1~1' });
+    expect(write.history.map((h) => h.where)).toContainEqual({ on: 'order', orderId: 'ORD-1' });
   });
 
   it('leaves an order line alone that the old holder does not hold', () => {

@@ -160,14 +160,23 @@ function orderLineHolder(
  */
 export function replacementItems(tableName: string, write: ReplacementWrite) {
   const { old, next, target, at } = write;
-  const swap = (key: { pk: string; sk: string }, path: string, names: Record<string, string>) => ({
+  const swap = (
+    key: { pk: string; sk: string },
+    path: string,
+    names: Record<string, string>,
+    holder?: string,
+  ) => ({
     Update: {
       TableName: tableName,
       Key: key,
       UpdateExpression: `SET ${path} = :new`,
-      ConditionExpression: `${path} = :old`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':new': next.code, ':old': old.code },
+      ConditionExpression: holder === undefined ? `${path} = :old` : `${path} = :old AND #holder = :holder`,
+      ExpressionAttributeNames: { ...names, ...(holder === undefined ? {} : { '#holder': 'businessId' }) },
+      ExpressionAttributeValues: {
+        ':new': next.code,
+        ':old': old.code,
+        ...(holder === undefined ? {} : { ':holder': holder }),
+      },
     },
   });
   let targetItems: NonNullable<TransactWriteCommandInput['TransactItems']>;
@@ -197,7 +206,10 @@ export function replacementItems(tableName: string, write: ReplacementWrite) {
       },
     ];
   } else if (target.kind === 'direct') {
-    targetItems = [swap(keys.directLicense(target.reference), '#code', { '#code': 'activationCode' })];
+    // Only while the holder is the one read: its history entries name that business.
+    targetItems = [
+      swap(keys.directLicense(target.reference), '#code', { '#code': 'activationCode' }, target.businessId),
+    ];
   } else {
     const line = `#lines[${target.index}]`;
     targetItems = [
