@@ -465,6 +465,34 @@ describe('POST /transfers (R3)', () => {
     }
   });
 
+  it("replaces the moved license's Activation Codes (R11): the old holder's codes are refused, the new ones open the items", async () => {
+    // Arrange: A holds a contract whose item got its code when it was written.
+    const stored = await contractOf(A, 500);
+    const { contractId } = stored.contract;
+    const before = await createContractStore(documents(table)).load(contractId);
+    const oldCode = before?.items[0]?.activationCode ?? '';
+    expect(await row(keys.code(oldCode))).toMatchObject({ state: 'valid' });
+
+    // Act
+    const answer = await handlerOver(table)(transfer(contractId, C));
+
+    // Assert
+    expect(answer.status).toBe(200);
+    const after = await createContractStore(documents(table)).load(contractId);
+    const newCode = after?.items[0]?.activationCode ?? '';
+    expect(newCode).toMatch(/^PC-[0-9A-Z]{4}(-[0-9A-Z]{5}){5}$/);
+    expect(newCode).not.toBe(oldCode);
+    expect(await row(keys.code(oldCode))).toMatchObject({ state: 'replaced', replacedBy: newCode });
+    expect(await row(keys.code(newCode))).toMatchObject({
+      state: 'valid',
+      replaces: oldCode,
+      target: { kind: 'activation-code', licenseId: contractId, itemNo: 1 },
+    });
+    // Support's lookup of the old code says it was replaced.
+    const lookup = await handlerOver(table)(event('GET', `/codes/${oldCode}`));
+    expect(lookup.body).toMatchObject({ record: { state: 'replaced' } });
+  });
+
   it('moves a direct license: its row, its index keys, both ledgers and three history entries', async () => {
     // Arrange
     await directLicenseOf(A, 'deal-42', 250);

@@ -85,6 +85,17 @@ export interface TransferWrite {
       };
   readonly ledgers: readonly LedgerPut[];
   readonly history: readonly PlacedHistory[];
+  /**
+   * The moved license's Activation Codes, each replaced by a new one (R11, R3): the old holder
+   * knew the old ones, so they are refused from the transfer on, as a replaced code is.
+   */
+  readonly codes: readonly TransferredCode[];
+}
+
+/** One Activation Code a transfer replaces: the old one's record turns `replaced`, the new one's is created. */
+export interface TransferredCode {
+  readonly old: string;
+  readonly next: CodeRecord;
 }
 
 /** A business's credits after a transfer, as the answer shows them. */

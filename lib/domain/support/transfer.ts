@@ -22,14 +22,16 @@ import type {
   PlacedHistory,
   SupportActor,
   TransferOutcome,
+  TransferredCode,
   TransferWrite,
 } from './model.js';
 
 /**
  * Items a contract transfer can move: DynamoDB's 100 actions per transaction, less the contract,
- * its audit entry, two ledgers with their lapse companions and two history entries.
+ * its audit entry, two ledgers with their lapse companions and two history entries; each item
+ * takes three (the item, its old code's record turned `replaced`, the new code's record).
  */
-export const MAX_TRANSFER_ITEMS = 100 - 8;
+export const MAX_TRANSFER_ITEMS = Math.floor((100 - 8) / 3);
 
 /**
  * The trigger of a support operation in a contract's audit trail. `Trigger['source']` names the
@@ -57,6 +59,8 @@ export interface TransferInput {
   readonly actor: SupportActor;
   readonly transferId: string;
   readonly now: Date;
+  /** Draws a new Activation Code in the style of the one it replaces (a CSPRNG in production). */
+  readonly drawCode: (like: string) => string;
 }
 
 /**
@@ -94,6 +98,23 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
 
   let source: CreditSource | undefined;
   let moved: TransferWrite['license'];
+  const codes: TransferredCode[] = [];
+  /** A new code for one the old holder knew (R11): the old one is refused from now on. */
+  const rotate = (old: string | undefined, licenseId: string, itemNo: number): string | undefined => {
+    if (!old) return undefined;
+    const code = input.drawCode(old);
+    codes.push({
+      old,
+      next: {
+        code,
+        target: { kind: 'activation-code', licenseId, itemNo },
+        state: 'valid',
+        createdAt: at,
+        replaces: old,
+      },
+    });
+    return code;
+  };
   if (held.kind === 'contract') {
     const { stored } = held;
     if (stored.items.length > MAX_TRANSFER_ITEMS)
@@ -106,7 +127,10 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
         version: stored.contract.version + 1,
         updatedAt: at,
       },
-      items: stored.items,
+      items: stored.items.map((item) => {
+        const activationCode = rotate(item.activationCode, stored.contract.contractId, item.itemNo);
+        return activationCode ? { ...item, activationCode } : item;
+      }),
     };
     const audit = auditEntryOf(
       stored,
@@ -129,10 +153,11 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
       expiresAt: before.expiresAt,
     };
     const order = held.order ? movedOrderLine(held.order, before.lineNo, from, toBusinessId, at) : undefined;
+    const activationCode = rotate(before.activationCode, id, 1);
     moved = {
       kind: 'direct',
       before,
-      next: { ...before, businessId: toBusinessId },
+      next: { ...before, businessId: toBusinessId, ...(activationCode ? { activationCode } : {}) },
       ...(order ? { order } : {}),
     };
   }
@@ -165,6 +190,8 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
     toBusinessId,
     toBusinessName: target.name,
     credits,
+    // How many Activation Codes were replaced; the codes themselves are never in the trail.
+    codesReplaced: codes.length,
   };
   const entry = (event?: HistoryEntry['event']): HistoryEntry => ({
     entity: 'history',
@@ -206,7 +233,7 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
   const fromAfter = fromWrite?.next ?? input.fromLedger ?? emptyLedger(from, now);
   const toAfter = toWrite?.next ?? toBase;
   return {
-    write: { transferId: input.transferId, at, license: moved, ledgers, history },
+    write: { transferId: input.transferId, at, license: moved, ledgers, history, codes },
     outcome: {
       transferId: input.transferId,
       license,

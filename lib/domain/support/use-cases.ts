@@ -83,6 +83,7 @@ export async function transferLicense(deps: SupportDeps, request: TransferReques
       actor: request.actor,
       transferId,
       now: deps.clock.now(),
+      drawCode: (like) => deps.codes.draw('activation-code', like),
     });
     expected ??= holder;
     if ((await store.commitTransfer(write)) === 'committed') {

@@ -3,7 +3,18 @@ import { eventIdOf } from '../../../lib/adapters/events/stream-records.js';
 import { contractEvents, EVENT_TYPES } from '../../../lib/domain/events/catalogue.js';
 import { planReplacement } from '../../../lib/domain/support/replace-code.js';
 import { planTransfer } from '../../../lib/domain/support/transfer.js';
-import { A, ACTOR, B, business, CONTRACT_ID, codeRecord, holderLedger, NOW, stored } from './fixtures.js';
+import {
+  A,
+  ACTOR,
+  B,
+  business,
+  CONTRACT_ID,
+  codeRecord,
+  holderLedger,
+  NEW_CODE,
+  NOW,
+  stored,
+} from './fixtures.js';
 
 const transferred = (reason = ACTOR.reason) => {
   const { write } = planTransfer({
@@ -17,6 +28,7 @@ const transferred = (reason = ACTOR.reason) => {
     actor: { ...ACTOR, reason },
     transferId: 'sup-1',
     now: NOW,
+    drawCode: () => NEW_CODE,
   });
   if (write.license.kind !== 'contract') throw new Error('expected a contract');
   return write.license.audit;

@@ -18,6 +18,8 @@ export const ACTOR: SupportActor = {
   ticket: 'SUP-1',
 };
 export const ITEM_CODE = 'PC-0000-00000-00000-00000-00000-0000X';
+/** What a transfer draws for the codes it replaces, in these tests. */
+export const NEW_CODE = 'PC-1111-11111-11111-11111-11111-1111X';
 
 export function business(businessId: string): Business {
   return {

@@ -24,7 +24,9 @@ import {
   direct,
   EXPIRES,
   holderLedger,
+  ITEM_CODE,
   ledger,
+  NEW_CODE,
   NOW,
   order,
   PRODUCT,
@@ -43,6 +45,7 @@ function input(overrides: Partial<TransferInput> = {}): TransferInput {
     actor: ACTOR,
     transferId: 'sup-1',
     now: NOW,
+    drawCode: () => NEW_CODE,
     ...overrides,
   };
 }
@@ -133,6 +136,32 @@ describe('planTransfer (R3)', () => {
     expect(JSON.stringify(onB?.entry.event)).not.toContain(ACTOR.by);
   });
 
+  it('replaces the Activation Codes the old holder knew (R11): new codes on the moved items, the old ones listed for refusal', () => {
+    const { write } = planTransfer(input({ held: { kind: 'contract', stored: stored({}, 2) } }));
+
+    // Item 1 has a code (the fixture), item 2 none: only item 1's is replaced.
+    expect(write.codes).toEqual([
+      {
+        old: ITEM_CODE,
+        next: {
+          code: NEW_CODE,
+          target: { kind: 'activation-code', licenseId: CONTRACT_ID, itemNo: 1 },
+          state: 'valid',
+          createdAt: NOW.toISOString(),
+          replaces: ITEM_CODE,
+        },
+      },
+    ]);
+    const moved = write.license.kind === 'contract' ? write.license.next.items : [];
+    expect(moved.map((i) => i.activationCode)).toEqual([NEW_CODE, undefined]);
+    // The trail counts them and never holds a code.
+    expect(write.history[0]?.entry.details).toMatchObject({ codesReplaced: 1 });
+    expect(JSON.stringify(write.history)).not.toContain('PC-');
+    expect(JSON.stringify(write.license.kind === 'contract' ? write.license.audit : {})).not.toContain(
+      NEW_CODE,
+    );
+  });
+
   it("moves a direct license, its ledger source as the old ledger had it, and its order line's holder", () => {
     // Arrange: an order line's license
     const license = direct({ reference: 'order~ORD-1~1', orderId: 'ORD-1', lineNo: 1 });
@@ -164,6 +193,10 @@ describe('planTransfer (R3)', () => {
     expect(outcome.credits).toBe(300);
     expect(write.history.map((h) => h.where)).toContainEqual({ on: 'license', reference: 'order~ORD-1~1' });
     expect(write.history.map((h) => h.where)).toContainEqual({ on: 'order', orderId: 'ORD-1' });
+    expect(write.license.kind === 'direct' && write.license.next.activationCode).toBe(NEW_CODE);
+    expect(write.codes.map((c) => [c.old, c.next.target])).toEqual([
+      [ITEM_CODE, { kind: 'activation-code', licenseId: 'direct~order~ORD-1~1', itemNo: 1 }],
+    ]);
   });
 
   it('leaves an order line alone that the old holder does not hold', () => {

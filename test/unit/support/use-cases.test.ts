@@ -68,7 +68,8 @@ function memoryStore(options: {
   return { store, state, committed };
 }
 
-const codes: CodeBook = {
+/** A code book whose draws count from 1 in each test (transfers draw too). */
+const codeBookOf = (): CodeBook => ({
   parse: (input) =>
     input.startsWith('PC-')
       ? { ok: true, kind: 'activation-code', code: input.toUpperCase() }
@@ -78,7 +79,7 @@ const codes: CodeBook = {
     return () => `PC-NEW-${++n}`;
   })(),
   mask: (code) => `${code.slice(0, 3)}***`,
-};
+});
 
 function deps(
   store: SupportStore,
@@ -90,7 +91,7 @@ function deps(
     store,
     businesses: { get: async (id) => ([A, B, C].includes(id) ? business(id) : undefined) },
     notices: { overAllocated: async (ledger) => void mailed.push(ledger) },
-    codes,
+    codes: codeBookOf(),
     clock: { now: () => NOW },
     newId: () => 'sup-1',
     pause: async (attempt) => void pauses.push(attempt),

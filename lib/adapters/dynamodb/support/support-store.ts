@@ -68,6 +68,7 @@ function lostRace(error: TransactionCanceledException): boolean {
  */
 export function transferItems(tableName: string, write: TransferWrite) {
   const { license } = write;
+  const rotated = license.kind === 'direct' ? write.codes[0] : undefined;
   const licenseItems =
     license.kind === 'contract'
       ? [
@@ -99,14 +100,20 @@ export function transferItems(tableName: string, write: TransferWrite) {
             Update: {
               TableName: tableName,
               Key: keys.directLicense(license.before.reference),
-              UpdateExpression: 'SET #b = :to, #ipk = :ipk, #isk = :isk',
-              ConditionExpression: '#b = :from',
-              ExpressionAttributeNames: { '#b': 'businessId', '#ipk': 'gsi3pk', '#isk': 'gsi3sk' },
+              UpdateExpression: `SET #b = :to, #ipk = :ipk, #isk = :isk${rotated ? ', #code = :newCode' : ''}`,
+              ConditionExpression: rotated ? '#b = :from AND #code = :oldCode' : '#b = :from',
+              ExpressionAttributeNames: {
+                '#b': 'businessId',
+                '#ipk': 'gsi3pk',
+                '#isk': 'gsi3sk',
+                ...(rotated ? { '#code': 'activationCode' } : {}),
+              },
               ExpressionAttributeValues: {
                 ':to': license.next.businessId,
                 ':from': license.before.businessId,
                 ':ipk': keys.directByBusiness(license.next.businessId, license.next.reference).gsi3pk,
                 ':isk': keys.directByBusiness(license.next.businessId, license.next.reference).gsi3sk,
+                ...(rotated ? { ':newCode': rotated.next.code, ':oldCode': rotated.old } : {}),
               },
             },
           },
@@ -116,6 +123,37 @@ export function transferItems(tableName: string, write: TransferWrite) {
     ...licenseItems,
     ...write.ledgers.flatMap((ledger) => ledgerPuts(tableName, ledger.next, ledger.readRevision)),
     ...write.history.map((entry) => historyPut(tableName, entry)),
+    // The codes the old holder knew are refused from now on (R11); a new code that exists
+    // already fails its put, and the transfer is planned again with fresh draws.
+    ...write.codes.flatMap(({ old, next }) => codeReplacement(tableName, old, next, write.at)),
+  ];
+}
+
+/** The old code's record `replaced` (only while valid) and the new one's created (only if absent). */
+function codeReplacement(tableName: string, old: string, next: CodeRecord, at: string) {
+  return [
+    {
+      Update: {
+        TableName: tableName,
+        Key: keys.code(old),
+        UpdateExpression: 'SET #state = :replaced, #by = :new, #at = :at',
+        ConditionExpression: '#state = :valid',
+        ExpressionAttributeNames: { '#state': 'state', '#by': 'replacedBy', '#at': 'replacedAt' },
+        ExpressionAttributeValues: {
+          ':replaced': 'replaced',
+          ':valid': 'valid',
+          ':new': next.code,
+          ':at': at,
+        },
+      },
+    },
+    {
+      Put: {
+        TableName: tableName,
+        Item: { ...keys.code(next.code), entity: 'code', ...next } as Row,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
   ];
 }
 
@@ -240,28 +278,8 @@ export function replacementItems(tableName: string, write: ReplacementWrite) {
     ];
   }
   return [
-    {
-      Update: {
-        TableName: tableName,
-        Key: keys.code(old.code),
-        UpdateExpression: 'SET #state = :replaced, #by = :new, #at = :at',
-        ConditionExpression: '#state = :valid',
-        ExpressionAttributeNames: { '#state': 'state', '#by': 'replacedBy', '#at': 'replacedAt' },
-        ExpressionAttributeValues: {
-          ':replaced': 'replaced',
-          ':valid': 'valid',
-          ':new': next.code,
-          ':at': at,
-        },
-      },
-    },
-    {
-      Put: {
-        TableName: tableName,
-        Item: { ...keys.code(next.code), entity: 'code', ...next } as Row,
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
+    // Index 0 and 1: a collision of the new code is told apart by its reason.
+    ...codeReplacement(tableName, old.code, next, at),
     ...targetItems,
     ...write.history.map((entry) => historyPut(tableName, entry)),
   ];
