@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { MAX_JSON_BYTES } from '../../lib/adapters/http/json-body.js';
 // The API's shapes come from the domain the license API serves, so the CLI cannot drift from it.
 import type { Estimate } from '../../lib/domain/credits/estimate.js';
 import type { CreditUsage } from '../../lib/domain/credits/ledger.js';
@@ -808,6 +809,13 @@ const importOrderCommand: Command = async (args, io) => {
   const json = wantsJson(values);
   const ctx = contextFor({ ...values, json }, io);
   const order = await readOrderFile(file, io);
+  // The API takes at most MAX_JSON_BYTES of JSON: say so here, not with its 413.
+  const sent = Buffer.byteLength(JSON.stringify(order));
+  if (sent > MAX_JSON_BYTES) {
+    throw new UsageError(
+      `The order is ${formatNumber(sent)} bytes as compact JSON; the license API takes at most ${formatNumber(MAX_JSON_BYTES)}`,
+    );
+  }
   const answer = await call<ImportOrderResponse>(ctx, 'POST', '/orders', order);
   if (ctx.json) {
     printJson(ctx, answer);

@@ -314,7 +314,8 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
         );
         if (record.target.kind === 'registration-key') {
           const order = await options.orders.get(record.target.orderId);
-          const line = order?.lines.find((l) => l.lineNo === (record.target as { lineNo: number }).lineNo);
+          if (!order) throw new ApiError(404, 'unknown-order', `No order ${record.target.orderId}`);
+          const line = order.lines.find((l) => l.lineNo === (record.target as { lineNo: number }).lineNo);
           return json(200, {
             code: record.code,
             kind: 'registration-key',

@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLicensesHandler, type LicensesOptions } from '../../functions/licenses/create-handler.js';
 import { parseDeploymentConfig } from '../../infra/config.js';
 import { createBudgetCounter } from '../../lib/adapters/dynamodb/budgets.js';
 import { createContractStore } from '../../lib/adapters/dynamodb/contract-store.js';
+import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { createBusinessDirectory, createLedgerStore } from '../../lib/adapters/dynamodb/ledger-store.js';
 import { createOrderStore } from '../../lib/adapters/dynamodb/order-store.js';
 import { drawCode } from '../../lib/domain/codes/codes.js';
@@ -451,5 +453,26 @@ describe('license API', () => {
     // Another caller's budget is its own.
     const other = await as('arn:aws:sts::123456512334:assumed-role/product/session', 'client-0');
     expect(other.statusCode).toBe(404);
+  });
+
+  it('answers 404 for a Registration Key whose order is gone, not "not registered"', async () => {
+    const code = drawCode('registration-key', seededRandom('license-api-orphan-key'));
+    await table.client.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...keys.code(code),
+          entity: 'code',
+          code,
+          target: { kind: 'registration-key', orderId: 'SO-gone', lineNo: 1 },
+          state: 'valid',
+          createdAt: NOW.toISOString(),
+        },
+      }),
+    );
+    const answer = await handle(
+      event('POST', '/codes/lookup', { body: JSON.stringify({ code, client: 'orphan' }) }),
+    );
+    expect(answer).toMatchObject({ status: 404, body: { code: 'unknown-order' } });
   });
 });

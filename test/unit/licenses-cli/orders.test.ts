@@ -203,10 +203,11 @@ describe('import-order', () => {
   });
 
   it('takes an order of exactly 256 KiB and refuses one byte more, from a file and from stdin', async () => {
+    // Padded with whitespace, as a pretty-printed file is: what is sent is the compact JSON.
     const padded = (size: number) => {
-      const start = '{"orderId":"SO-1","pad":"';
-      const end = '"}';
-      return `${start}${'x'.repeat(size - start.length - end.length)}${end}`;
+      const start = '{"orderId":"SO-1"';
+      const end = '}';
+      return `${start}${' '.repeat(size - start.length - end.length)}${end}`;
     };
     expect(MAX_ORDER_FILE_BYTES).toBe(256 * 1024);
     const atLimit = padded(MAX_ORDER_FILE_BYTES);
@@ -217,7 +218,7 @@ describe('import-order', () => {
     });
     expect(taken.code).toBe(0);
     expect(taken.sent).toHaveLength(1);
-    expect(taken.sent[0]?.body).toBe(atLimit);
+    expect(taken.sent[0]?.body).toBe('{"orderId":"SO-1"}');
 
     const overFile = await runCli(
       ['import-order', '--file', file('over.json', padded(MAX_ORDER_FILE_BYTES + 1))],
@@ -237,6 +238,16 @@ describe('import-order', () => {
     expect(overStdin.code).toBe(2);
     expect(overStdin.sent).toHaveLength(0);
     expect(overStdin.stderr).toContain('The order on stdin is larger than 256 KiB');
+  });
+
+  it("refuses an order whose compact JSON exceeds the license API's 16 KiB, before a request", async () => {
+    const big = JSON.stringify({ orderId: 'SO-1', company: { name: 'x'.repeat(17 * 1024) }, lines: [] });
+    const { code, sent, stderr } = await runCli(['import-order', '--file', file('big.json', big)], {
+      body: IMPORTED,
+    });
+    expect(code).toBe(2);
+    expect(sent).toHaveLength(0);
+    expect(stderr).toMatch(/as compact JSON; the license API takes at most 16,384/);
   });
 
   it('stops reading an endless stdin at the limit', async () => {
