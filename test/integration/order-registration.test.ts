@@ -1,5 +1,6 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { cryptoRandomBytes } from '../../lib/adapters/crypto/code-random.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { createOrderStore } from '../../lib/adapters/dynamodb/order-store.js';
@@ -534,5 +535,49 @@ describe('hostile input to the registration pages (R11)', () => {
     expect(text(late)).toContain('This registration has expired');
     expect(late.body).toContain('href="/register"');
     expect(late.body).not.toContain('AWS Marketplace, open Your software subscriptions');
+  });
+});
+
+describe('codes and logs (R11)', () => {
+  it('never writes a Registration Key or an Activation Code to the logs, whatever the step', async () => {
+    // Arrange: the handler logs at DEBUG; what the Logger writes goes to process.stdout.
+    const written: string[] = [];
+    const capture = (chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    };
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    let key = '';
+    let codes: string[] = [];
+    try {
+      h.use({ catalog: catalogWith(), logger: new Logger({ serviceName: 'setup', logLevel: 'DEBUG' }) });
+      const order = await importTestOrder('SO-logs-1', [line('endpoint-security'), line('email-security')]);
+      key = keyOf(order, 1);
+
+      // Act: a typo, an unknown key, the whole registration, and the key again after it.
+      const b = h.browser();
+      await enterKey(b, `${key.slice(0, -1)}${(Number(key.slice(-1)) + 1) % 10}`);
+      await enterKey(b, drawCode('registration-key', cryptoRandomBytes));
+      const { b: buyer } = await toReview(key, 'logs@example.com');
+      const registered = await buyer.submit('/setup/register');
+      expect(registered.status).toBe(200);
+      codes = activationCodesOn(registered);
+      await enterKey(h.browser(), key);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+
+    // Assert: the handler did log, and no code in any spelling is in what it wrote.
+    const logs = written.join('');
+    expect(logs).toMatch(/"level":"(DEBUG|INFO)"/);
+    expect(codes).toHaveLength(2);
+    for (const code of [key, ...codes]) {
+      expect(logs).not.toContain(code);
+      expect(logs).not.toContain(code.replace(/-/g, ''));
+      expect(logs.toLowerCase()).not.toContain(code.toLowerCase());
+    }
+    expect(logs).not.toMatch(/PC-[0-9A-Z]{4}-/);
   });
 });
