@@ -255,6 +255,57 @@ describe('terms from the Agreement API', () => {
     expect(stored.contract.activeCredits).toBe(20);
   });
 
+  it('does not read the agreement again when a later License Updated restates it', async () => {
+    const buyer = market.createBuyer('Restated');
+    const bought = await market.purchase({
+      accountId: buyer.accountId,
+      productCode: PRODUCT,
+      credits: 20,
+      months: 12,
+    });
+    await deliver(...bought.sent);
+    expect((await load(bought.license.licenseArn)).contract.facts.terms).toBeDefined();
+    const updated = bought.sent
+      .map((b) => JSON.parse(b))
+      .find((e) => /License Updated/.test(e['detail-type']));
+
+    for (let i = 1; i <= 3; i++) {
+      clock.ms += 60_000;
+      simulator.resetCalls();
+      await deliver(JSON.stringify({ ...updated, id: `restated-${i}`, time: now().toISOString() }));
+      expect(simulator.calls.map((c) => c.operation)).not.toContain('DescribeAgreement');
+    }
+  });
+
+  it("never reads one contract's agreement for another when a License event names no license", async () => {
+    const buyer = market.createBuyer('Two contracts');
+    const one = await market.purchase({
+      accountId: buyer.accountId,
+      productCode: PRODUCT,
+      credits: 20,
+      months: 12,
+    });
+    await deliver(...one.sent);
+    clock.ms += 60_000;
+    const two = await market.purchase({
+      accountId: buyer.accountId,
+      productCode: PRODUCT,
+      credits: 30,
+      months: 1,
+    });
+    await deliver(...two.sent);
+    const termsOfOne = (await load(one.license.licenseArn)).contract.facts.terms;
+    const updated = two.sent.map((b) => JSON.parse(b)).find((e) => /License Updated/.test(e['detail-type']));
+    const { license: _license, ...accountWide } = updated.detail;
+
+    clock.ms += 60_000;
+    await deliver(
+      JSON.stringify({ ...updated, id: 'account-wide', time: now().toISOString(), detail: accountWide }),
+    );
+
+    expect((await load(one.license.licenseArn)).contract.facts.terms).toEqual(termsOfOne);
+  });
+
   it('the Agreement API failing never fails the notification: the entitlements are synced, the sweep reads the terms', async () => {
     const buyer = market.createBuyer('Throttled');
     const bought = await market.purchase({

@@ -145,15 +145,26 @@ export async function syncWithAgreements(
       .filter((c) => c.changes.some((change) => change.type === 'created'))
       .map((c) => c.contractId),
   );
-  // A contract that learned its agreement from this notification (a License Updated after the
-  // Agreement Created that wrote it, whose agreement the license search could not find, as for
-  // a channel partner's offer) has its terms read now, as a new one does.
+  // A contract that learned its agreement from this notification and was never enriched (a
+  // License Updated after the Agreement Created that wrote it, whose agreement the license
+  // search could not find, as for a channel partner's offer) has its terms read now, as a new
+  // one does. Only a notification about one license: an account-wide one's agreement id is not
+  // known to be that contract's. A contract with terms, or a recorded refusal, is not read
+  // again (every License event restates the agreement id with its own date).
   const learnedAgreement = new Set(
-    outcome.contracts
-      .filter((c) =>
-        c.changes.some((change) => change.type === 'facts-updated' && change.facts.includes('agreementId')),
-      )
-      .map((c) => c.contractId),
+    command.scope.by !== 'license'
+      ? []
+      : outcome.contracts
+          .filter((c) =>
+            c.changes.some(
+              (change) => change.type === 'facts-updated' && change.facts.includes('agreementId'),
+            ),
+          )
+          .map((c) => c.contractId)
+          .filter((id) => {
+            const facts = outcome.current.find((s) => s.contract.contractId === id)?.contract.facts;
+            return facts !== undefined && !facts.terms && !facts.termsUnavailable;
+          }),
   );
   const heldIds = new Set(outcome.held.map((stored) => stored.contract.contractId));
   const targets = outcome.current.filter(
