@@ -26,6 +26,7 @@ import {
   KeyRegisteredError,
   LicenseEndedError,
   SameBusinessError,
+  StaleCodeError,
   SupportContentionError,
   TooManyItemsError,
   UnknownCodeError,
@@ -111,6 +112,7 @@ function supportErrorOf(error: unknown): ApiError | undefined {
       ...(error.licenseReference ? { license: `direct~${error.licenseReference}` } : {}),
     });
   if (error instanceof CodeTargetMismatchError) return new ApiError(409, 'code-mismatch', error.message);
+  if (error instanceof StaleCodeError) return new ApiError(409, 'stale-code', error.message);
   if (error instanceof SupportContentionError || error instanceof LedgerContentionError)
     return new ApiError(503, 'busy', 'Too many changes at once; retry');
   return undefined;

@@ -573,8 +573,9 @@ export const TABLE_ACCESS: Readonly<Record<FunctionName, TableAccess>> = {
     indexes: ['byBusiness', 'byStatus'],
   },
   // support-store: a contract with its items (Query on the table), licenses, orders, codes,
-  // ledgers and businesses (GetItem); a transfer (TransactWriteItems of Puts, and Updates of a
-  // direct license and its order line) and a code replacement (Updates and Puts). No index: a
+  // ledgers and businesses (GetItem); a transfer (TransactWriteItems of Puts, Updates of a
+  // direct license and its order line, and of the old codes' records with Puts of the new ones)
+  // and a code replacement (Updates and Puts). No index: a
   // transfer writes the index keys, it never reads an index.
   support: {
     actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, DynamoDBRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createSupportHandler, type SupportOptions } from '../../functions/support/create-handler.js';
@@ -491,6 +491,50 @@ describe('POST /transfers (R3)', () => {
     // Support's lookup of the old code says it was replaced.
     const lookup = await handlerOver(table)(event('GET', `/codes/${oldCode}`));
     expect(lookup.body).toMatchObject({ record: { state: 'replaced' } });
+  });
+
+  it('moves a contract whose items take the whole transaction: 30 active items with codes and 2 ended ones (100 actions)', async () => {
+    const stored = await contractOf(A, 1000, (s) => {
+      const first = s.items[0];
+      if (!first) throw new Error('no item');
+      const items = Array.from({ length: 32 }, (_, i) => ({
+        ...first,
+        itemNo: i + 1,
+        credits: i === 0 ? 1000 - 29 : 1,
+        ...(i >= 30
+          ? { state: 'ended' as const, endReason: 'superseded' as const, endedAt: NOW.toISOString() }
+          : {}),
+      }));
+      return { contract: { ...s.contract, itemCount: items.length }, items };
+    });
+    const { contractId } = stored.contract;
+    const before = await createContractStore(documents(table)).load(contractId);
+    expect(before?.items.filter((i) => i.activationCode)).toHaveLength(32);
+
+    const answer = await handlerOver(table)(transfer(contractId, C));
+
+    expect(answer.status).toBe(200);
+    const after = await createContractStore(documents(table)).load(contractId);
+    const changed = after?.items.filter(
+      (item, i) => item.activationCode !== before?.items[i]?.activationCode,
+    );
+    expect(changed?.map((i) => i.itemNo)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(after?.contract.activatedBy).toBe(C);
+  });
+
+  it('answers 409 stale-code, not busy, when a code of the license has no valid record, and writes nothing', async () => {
+    const stored = await contractOf(A, 100);
+    const { contractId } = stored.contract;
+    const before = await createContractStore(documents(table)).load(contractId);
+    const code = before?.items[0]?.activationCode ?? '';
+    // Legacy or hand-repaired data: the item's code has no record.
+    await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: keys.code(code) }));
+
+    const answer = await handlerOver(table)(transfer(contractId, C));
+
+    expect(answer).toMatchObject({ status: 409, body: { code: 'stale-code' } });
+    expect(JSON.stringify(answer.body)).not.toContain(code);
+    expect((await createContractStore(documents(table)).load(contractId))?.contract.activatedBy).toBe(A);
   });
 
   it('moves a direct license: its row, its index keys, both ledgers and three history entries', async () => {

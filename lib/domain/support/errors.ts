@@ -64,7 +64,9 @@ export class TooManyItemsError extends Error {
     readonly items: number,
     readonly limit: number,
   ) {
-    super(`License ${license} has ${items} items; one transfer moves at most ${limit}`);
+    super(
+      `License ${license}'s items take ${items} actions of one transaction (three for an active item with an Activation Code, one for any other); a transfer has ${limit}`,
+    );
   }
 }
 
@@ -118,6 +120,16 @@ export class KeyRegisteredError extends Error {
 }
 
 /** The code's record and what it opens disagree (the target holds another code, or is gone). */
+/** A transfer found a code of the license whose record is not a valid one: it cannot replace it. */
+export class StaleCodeError extends Error {
+  override readonly name = 'StaleCodeError';
+  constructor(readonly masked: string) {
+    super(
+      `The license's Activation Code ${masked} has no valid code record, so the transfer cannot replace it: nothing was changed`,
+    );
+  }
+}
+
 export class CodeTargetMismatchError extends Error {
   override readonly name = 'CodeTargetMismatchError';
   constructor(readonly target: string) {

@@ -1,5 +1,5 @@
 import { auditEntryOf } from '../contract/audit.js';
-import type { StoredContract } from '../contract/model.js';
+import type { LicenseItem, StoredContract } from '../contract/model.js';
 import type { Trigger } from '../contract/ports.js';
 import { UnknownBusinessError } from '../credits/errors.js';
 import { emptyLedger, ledgerAt, withSources } from '../credits/ledger.js';
@@ -27,11 +27,21 @@ import type {
 } from './model.js';
 
 /**
- * Items a contract transfer can move: DynamoDB's 100 actions per transaction, less the contract,
- * its audit entry, two ledgers with their lapse companions and two history entries; each item
- * takes three (the item, its old code's record turned `replaced`, the new code's record).
+ * Actions a contract transfer's items may take: DynamoDB's 100 per transaction, less the
+ * contract, its audit entry, two ledgers with their lapse companions and two history entries.
+ * Each item takes one (its row), and an active item with an Activation Code two more (its old
+ * code's record turned `replaced`, the new code's record): at least 30 active items, or up to
+ * 92 with ended ones.
  */
-export const MAX_TRANSFER_ITEMS = Math.floor((100 - 8) / 3);
+export const MAX_TRANSFER_ITEMS = 100 - 8;
+
+/** An item whose code a transfer replaces: one that still counts (an ended one enables nothing). */
+const rotates = (item: LicenseItem) => item.state === 'active' && item.activationCode !== undefined;
+
+/** The transaction actions a contract's items take in a transfer (see MAX_TRANSFER_ITEMS). */
+export function transferItemActions(items: readonly LicenseItem[]): number {
+  return items.reduce((sum, item) => sum + (rotates(item) ? 3 : 1), 0);
+}
 
 /**
  * The trigger of a support operation in a contract's audit trail. `Trigger['source']` names the
@@ -117,8 +127,8 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
   };
   if (held.kind === 'contract') {
     const { stored } = held;
-    if (stored.items.length > MAX_TRANSFER_ITEMS)
-      throw new TooManyItemsError(license, stored.items.length, MAX_TRANSFER_ITEMS);
+    if (transferItemActions(stored.items) > MAX_TRANSFER_ITEMS)
+      throw new TooManyItemsError(license, transferItemActions(stored.items), MAX_TRANSFER_ITEMS);
     const next: StoredContract = {
       contract: {
         ...stored.contract,
@@ -128,6 +138,7 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
         updatedAt: at,
       },
       items: stored.items.map((item) => {
+        if (!rotates(item)) return item;
         const activationCode = rotate(item.activationCode, stored.contract.contractId, item.itemNo);
         return activationCode ? { ...item, activationCode } : item;
       }),

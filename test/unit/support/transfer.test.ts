@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { StoredContract } from '../../../lib/domain/contract/model.js';
 import { UnknownBusinessError } from '../../../lib/domain/credits/errors.js';
 import type { Ledger } from '../../../lib/domain/credits/model.js';
 import {
@@ -14,6 +15,7 @@ import {
   MAX_TRANSFER_ITEMS,
   planTransfer,
   type TransferInput,
+  transferItemActions,
 } from '../../../lib/domain/support/transfer.js';
 import {
   A,
@@ -262,6 +264,34 @@ describe('planTransfer (R3)', () => {
     ],
   ])('refuses %s', (_, given, error) => {
     expect(() => planTransfer(given)).toThrow(error);
+  });
+
+  it('counts three actions for an active item with a code and one for any other, up to 92 (DynamoDB: 100 a transaction)', () => {
+    const withCodes = (active: number, ended: number): StoredContract => {
+      const base = stored({}, active + ended);
+      return {
+        ...base,
+        items: base.items.map((item, i) =>
+          i < active
+            ? { ...item, activationCode: `${NEW_CODE.slice(0, -2)}${i}` }
+            : { ...item, state: 'ended', endReason: 'superseded', activationCode: `${ITEM_CODE}${i}` },
+        ),
+      };
+    };
+    expect(MAX_TRANSFER_ITEMS).toBe(92);
+    expect(transferItemActions(withCodes(30, 2).items)).toBe(92);
+    const moved = planTransfer(input({ held: { kind: 'contract', stored: withCodes(30, 2) } }));
+    // Only the active items' codes are replaced: an ended item enables nothing.
+    expect(moved.write.codes).toHaveLength(30);
+    expect(() => planTransfer(input({ held: { kind: 'contract', stored: withCodes(30, 3) } }))).toThrow(
+      TooManyItemsError,
+    );
+    expect(() => planTransfer(input({ held: { kind: 'contract', stored: withCodes(31, 0) } }))).toThrow(
+      TooManyItemsError,
+    );
+    expect(
+      planTransfer(input({ held: { kind: 'contract', stored: withCodes(10, 62) } })).write.codes,
+    ).toHaveLength(10);
   });
 
   it('answers a replay (the license already at the target) with same-business, before any other check', () => {

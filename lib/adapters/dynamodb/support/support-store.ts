@@ -5,8 +5,10 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { type Code, maskCode } from '../../../domain/codes/codes.js';
 import type { CodeRecord } from '../../../domain/codes/records.js';
 import type { DirectLicense } from '../../../domain/credits/licenses.js';
+import { StaleCodeError } from '../../../domain/support/errors.js';
 import type {
   HistoryWhere,
   PlacedHistory,
@@ -309,13 +311,32 @@ export function createSupportStore({ client, tableName }: SupportStoreOptions): 
     },
 
     async commitTransfer(write) {
+      const items = transferItems(tableName, write);
       try {
-        await commit(transferItems(tableName, write));
+        await commit(items);
         return 'committed';
       } catch (error) {
+        if (!(error instanceof TransactionCanceledException && lostRace(error))) throw error;
+        // An old code without a valid record that the license still holds (legacy or repaired
+        // data) would fail every retry: say so instead of retrying into "busy". A code another
+        // transfer or a replacement changed meanwhile is a lost race: read again.
+        const reasons = error.CancellationReasons ?? [];
+        const firstCode = items.length - 2 * write.codes.length;
+        const { license } = write;
+        const stillHeld = async (code: string) =>
+          license.kind === 'contract'
+            ? (await contracts.load(license.before.contract.contractId))?.items.some(
+                (item) => item.activationCode === code,
+              )
+            : (await get(keys.directLicense(license.before.reference)))?.activationCode === code;
+        for (const [i, { old }] of write.codes.entries()) {
+          if (reasons[firstCode + 2 * i]?.Code !== 'ConditionalCheckFailed') continue;
+          const record = await get(keys.code(old));
+          if (record?.state !== 'valid' && (await stillHeld(old)))
+            throw new StaleCodeError(maskCode(old as Code));
+        }
         // A sync, an allocation or another transfer wrote first: nothing of this one was written.
-        if (error instanceof TransactionCanceledException && lostRace(error)) return 'lost-race';
-        throw error;
+        return 'lost-race';
       }
     },
 
