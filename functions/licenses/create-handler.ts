@@ -305,12 +305,14 @@ function licensesRoutes(options: LicensesOptions): Route<Event, Result>[] {
         const input = body(codeLookupBodySchema, event);
         const caller = callerOf(event);
         const client = `${caller}|${input.client ?? '-'}`;
+        // The caller's budget is its role's: a new role session name gets no fresh budget.
+        const role = caller.replace(/^(arn:aws[a-z-]*:sts::\d{12}:assumed-role\/[^/]+)\/.*$/, '$1');
         const record = await lookupCode(
           input.code,
           client,
           { ...options, codes: options.orders },
           undefined,
-          caller,
+          role,
         );
         if (record.target.kind === 'registration-key') {
           const order = await options.orders.get(record.target.orderId);

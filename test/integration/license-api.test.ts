@@ -425,7 +425,7 @@ describe('license API', () => {
     expect(table.writes()).toBe(0);
   });
 
-  it('holds a signed caller to its own wrong-code budget whatever client ids it names (R11)', async () => {
+  it("holds a signed caller to its role's wrong-code budget whatever client ids and session names it uses (R11)", async () => {
     const handler = createLicensesHandler({
       ...baseOptions,
       limits: {
@@ -442,9 +442,10 @@ describe('license API', () => {
       context.authorizer = { iam: { userArn: caller } };
       return handler(e, lambdaContext());
     };
-    const prober = 'arn:aws:sts::123456512334:assumed-role/prober/session';
+    // One role, a new session name and a new client id for every guess: still one budget.
+    const prober = (i: number) => `arn:aws:sts::123456512334:assumed-role/prober/session-${i}`;
 
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => as(prober, `client-${i}`)));
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => as(prober(i), `client-${i}`)));
 
     const statuses = answers.map((a) => a.statusCode).sort();
     expect(statuses).toEqual([404, 404, 404, 404, 429, 429, 429, 429, 429, 429]);

@@ -162,6 +162,8 @@ export function planTransfer(input: TransferInput): { write: TransferWrite; outc
       productCode: before.productCode,
       credits: before.credits,
       expiresAt: before.expiresAt,
+      // What the new holder's next order registration checks conflicts against (R12).
+      ...(before.service ? { service: before.service, startsAt: before.startsAt ?? before.createdAt } : {}),
     };
     const order = held.order ? movedOrderLine(held.order, before.lineNo, from, toBusinessId, at) : undefined;
     const activationCode = rotate(before.activationCode, id, 1);
