@@ -6,7 +6,7 @@ import type { Estimate } from '../../lib/domain/credits/estimate.js';
 import type { CreditUsage } from '../../lib/domain/credits/ledger.js';
 import type { DirectLicense, LicenseView } from '../../lib/domain/credits/licenses.js';
 import type { Allocation } from '../../lib/domain/credits/model.js';
-import type { OrderState, orderViewOf } from '../../lib/domain/orders/model.js';
+import { ORDER_STATES, type OrderLineView, type OrderView } from '../../lib/domain/orders/model.js';
 import type { Service } from '../../lib/domain/product/catalog.js';
 import type { Business } from '../../lib/domain/setup/model.js';
 import { dispatch, runIfMain } from '../dispatch.js';
@@ -64,9 +64,8 @@ export interface AddLicenseResponse {
   readonly usage: CreditUsage;
 }
 
-/** An order as the license API answers it: its state, each line with its key and license (R12). */
-export type OrderView = ReturnType<typeof orderViewOf>;
-export type OrderLineView = OrderView['lines'][number];
+/** An order as the license API answers it (R12): the domain's view, so the CLI cannot drift. */
+export type { OrderLineView, OrderView };
 export interface ImportOrderResponse {
   readonly created: boolean;
   readonly order: OrderView;
@@ -692,8 +691,6 @@ const addLicenseCommand: Command = async (args, io) => {
 // ---------------------------------------------------------------------------------------------
 // Orders from other channels (R12) and codes (R11)
 // ---------------------------------------------------------------------------------------------
-
-const ORDER_STATES: readonly OrderState[] = ['open', 'partly-registered', 'registered'];
 
 function plural(n: number, word: string): string {
   return `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;

@@ -12,6 +12,7 @@ import type {
   SetupRow,
   Summary,
 } from '../../lib/adapters/dynamodb/sales-reader.js';
+import { ORDER_STATES } from '../../lib/domain/orders/model.js';
 import { DEFAULT_PORT_BASE, portsFrom } from '../../local/stack/ports.js';
 import { dispatch, runIfMain } from '../dispatch.js';
 import {
@@ -540,7 +541,6 @@ async function contractCommand(args: readonly string[], io: CliIo): Promise<numb
   return 0;
 }
 
-const ORDER_STATES = ['open', 'partly-registered', 'registered'] as const;
 type OutputFormat = 'table' | 'json' | 'csv';
 
 function parseFormat(value: string | undefined, allowed: readonly OutputFormat[]): OutputFormat {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { MAX_LICENSE_CREDITS, MAX_UNITS } from '../../lib/domain/credits/use-cases.js';
-import { MAX_ORDER_LINES, ORDER_ID } from '../../lib/domain/orders/model.js';
+import { MAX_ORDER_LINES, ORDER_ID, ORDER_STATES } from '../../lib/domain/orders/model.js';
 import { BUSINESS_ID } from '../../lib/domain/setup/model.js';
 import '../../lib/adapters/validation/messages.js';
 
@@ -76,7 +76,7 @@ export const orderBodySchema = z.strictObject({
 });
 
 export const orderListQuerySchema = z.strictObject({
-  state: z.optional(z.enum(['open', 'partly-registered', 'registered'])),
+  state: z.optional(z.enum(ORDER_STATES)),
   limit: z.optional(z.string().check(z.regex(/^(?:[1-9]\d?|100)$/, 'a whole number from 1 to 100'))),
   cursor: z.optional(z.string().check(z.maxLength(400))),
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SignedFetch } from '../../cli/sales/signed-fetch.js';
+import type { OrderLineView, OrderView } from '../../lib/domain/orders/model.js';
 
 /**
  * Orders from other channels (R12) for the local marketplace page: a reseller's or a direct
@@ -8,28 +9,9 @@ import type { SignedFetch } from '../../cli/sales/signed-fetch.js';
  * the buyer then enters on the setup function's /register page.
  */
 
-/** One line of an order as the license API answers it. */
-export interface ApiOrderLine {
-  readonly lineNo: number;
-  readonly productCode: string;
-  readonly service: string;
-  readonly units?: number;
-  readonly credits: number;
-  readonly startsAt: string;
-  readonly expiresAt: string;
-  readonly registrationKey: string;
-  readonly registeredBy?: string;
-  readonly registeredAt?: string;
-  readonly licenseId?: string;
-}
-
-export interface ApiOrder {
-  readonly orderId: string;
-  readonly company: { readonly name: string; readonly email?: string; readonly country?: string };
-  readonly state: 'open' | 'partly-registered' | 'registered';
-  readonly importedAt: string;
-  readonly lines: readonly ApiOrderLine[];
-}
+/** An order, and one of its lines, as the license API answers them: the domain's view. */
+export type ApiOrder = OrderView;
+export type ApiOrderLine = OrderLineView;
 
 /** The body of `POST /orders` (events/license-api/16-import-order.json). */
 export interface OrderImport {

@@ -124,7 +124,7 @@ async function register(order: Order, lineNos: readonly number[], businessId: st
     businessId,
     businessName: `Business ${businessId}`,
     primaryEmail: `${businessId}@example.com`,
-    ledgerRevision: (await readLedger(table.client, table.tableName, businessId))?.revision,
+    ledger: await readLedger(table.client, table.tableName, businessId),
     history: {
       entity: 'history',
       type: 'order-registered',

@@ -14,7 +14,7 @@ import type { HistoryEntry } from '../../domain/events/history.js';
 import { ORDER_ID, type Order, orderState } from '../../domain/orders/model.js';
 import type { CodeReader, OrderStore } from '../../domain/orders/ports.js';
 import { INDEXES, keys } from './keys.js';
-import { jitter, ledgerPuts, readLedger } from './ledger-store.js';
+import { jitter, ledgerPuts } from './ledger-store.js';
 import { domainFields, type Row } from './rows.js';
 import { setupSessionRow } from './setup-store.js';
 
@@ -23,7 +23,7 @@ export interface OrderStoreOptions {
   readonly tableName: string;
   /** Told after a registration whose ledger write made (or stopped making) the business over-allocated. */
   readonly onLedgerTransition?: (ledger: Ledger, transition: LedgerTransition) => Promise<void>;
-  /** Transactions tried when only the business's ledger moved (an allocation at that moment); default 20. */
+  /** Transactions tried while another write of the ledger or a code is in flight; default 20. */
   readonly ledgerAttempts?: number;
 }
 
@@ -76,8 +76,8 @@ function licenseRow(license: DirectLicense): Row {
 }
 
 const failed = (reason: { Code?: string } | undefined) => reason?.Code === 'ConditionalCheckFailed';
-const contended = (reason: { Code?: string } | undefined) =>
-  reason?.Code === 'ConditionalCheckFailed' || reason?.Code === 'TransactionConflict';
+const inFlight = (reason: { Code?: string } | undefined) => reason?.Code === 'TransactionConflict';
+const contended = (reason: { Code?: string } | undefined) => failed(reason) || inFlight(reason);
 
 /** Orders from other channels (R12), their Registration Keys and their registration, on the single table. */
 export function createOrderStore({
@@ -136,19 +136,6 @@ export function createOrderStore({
       if (!ORDER_ID.test(orderId)) return undefined;
       const row = await get(keys.order(orderId));
       return row ? orderOf(row) : undefined;
-    },
-
-    async history(orderId) {
-      if (!ORDER_ID.test(orderId)) return [];
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :history)',
-          ExpressionAttributeValues: { ':pk': keys.order(orderId).pk, ':history': keys.historyPrefix },
-          ConsistentRead: true,
-        }),
-      );
-      return (out.Items ?? []).map((row) => domainFields<HistoryEntry>(row));
     },
 
     async list({ state, limit, cursor }) {
@@ -244,21 +231,19 @@ export function createOrderStore({
           createdAt: write.at,
         }),
       );
+      // The ledger the conflict check read, on its revision: no second read.
+      const { ledger } = write;
+      const ledgerWrite = withSources(
+        ledger ??
+          emptyLedger(businessId, now, {
+            primaryEmail: write.primaryEmail,
+            businessName: write.businessName,
+          }),
+        patch,
+        now,
+      );
+      const ledgerItems = ledgerWrite ? ledgerPuts(tableName, ledgerWrite.next, ledger?.revision) : [];
       for (let attempt = 1; ; attempt++) {
-        const ledger = await readLedger(client, tableName, businessId);
-        // The conflict check read another ledger: a license joined or left the business since
-        // (another order, a transfer, an allocation). The caller reviews the order again.
-        if (ledger?.revision !== write.ledgerRevision) return { conflict: 'order-moved' };
-        const ledgerWrite = withSources(
-          ledger ??
-            emptyLedger(businessId, now, {
-              primaryEmail: write.primaryEmail,
-              businessName: write.businessName,
-            }),
-          patch,
-          now,
-        );
-        const ledgerItems = ledgerWrite ? ledgerPuts(tableName, ledgerWrite.next, ledger?.revision) : [];
         try {
           await client.send(
             new TransactWriteCommand({ TransactItems: [...fixed, ...codeItems, ...ledgerItems] }),
@@ -282,14 +267,13 @@ export function createOrderStore({
           if (failed(keyReason)) return { conflict: 'key-replaced' };
           const collided = codes.filter((_, i) => failed(reasons[fixed.length + i]));
           if (collided.length > 0) throw new CodeCollisionError(collided);
-          // Only the ledger moved (an allocation, a sync), or another write of one of these items
-          // was in flight: read the ledger again and try once more.
-          const retry = reasons.some(contended) && attempt < ledgerAttempts;
-          if (!retry) throw error;
-          if (reasons.slice(0, fixed.length).some((r) => r.Code === 'TransactionConflict')) {
-            // The order or session is being written by someone else: let the caller re-read.
-            return { conflict: 'order-moved' };
-          }
+          // The ledger moved since the conflict check read it (a license joined or left the
+          // business, an allocation): the caller reviews the order again.
+          if (reasons.slice(fixed.length + codeItems.length).some(failed)) return { conflict: 'order-moved' };
+          // The order or session is being written by someone else: let the caller re-read.
+          if (reasons.slice(0, fixed.length).some(inFlight)) return { conflict: 'order-moved' };
+          // Another write of the ledger or a code was in flight: the same write once more.
+          if (!reasons.some(inFlight) || attempt >= ledgerAttempts) throw error;
           await jitter(attempt);
         }
       }

@@ -30,9 +30,9 @@ import type { HistoryEntry } from '../../domain/events/history.js';
 import {
   ORDER_ID,
   type Order,
-  type OrderCompany,
   type OrderState,
-  orderState,
+  type OrderView,
+  orderViewOf,
 } from '../../domain/orders/model.js';
 import type { Business, SetupSession } from '../../domain/setup/model.js';
 import { SETUP_WINDOW_MS } from '../../domain/setup/model.js';
@@ -180,36 +180,12 @@ export interface SetupRow {
   readonly expiresAt: string;
 }
 
-export const ORDER_STATES: readonly OrderState[] = ['open', 'partly-registered', 'registered'];
-
-/** One line of an order as sales sees it: its Registration Key (R11) and whether, and to whom, it is registered. */
-export interface OrderLineRow {
-  readonly lineNo: number;
-  readonly productCode: string;
-  readonly service: string;
-  readonly units?: number;
-  readonly credits: number;
-  readonly startsAt: string;
-  readonly expiresAt: string;
-  readonly registrationKey: string;
-  readonly registeredBy?: string;
-  readonly registeredAt?: string;
-  /** The direct license the line became: `direct~order~<orderId>~<lineNo>`. */
-  readonly licenseId?: string;
-}
-
 /** An order from another channel (R12) as sales sees it: the license API's order view, with totals. */
-export interface OrderRow {
-  readonly orderId: string;
-  readonly company: OrderCompany;
-  readonly state: OrderState;
-  readonly importedAt: string;
-  readonly importedBy?: string;
+export interface OrderRow extends OrderView {
   readonly updatedAt: string;
   /** Credits of every line, registered or not. */
   readonly credits: number;
   readonly registeredLines: number;
-  readonly lines: readonly OrderLineRow[];
 }
 
 export interface OrderPage {
@@ -1196,21 +1172,13 @@ function overAllocatedRow(ledger: Ledger, business: Business | undefined, now: D
   };
 }
 
-/** An order as the sales view shows it: its state, totals, and each line's license id once registered. */
+/** An order as the sales view shows it: the APIs' view, with its totals. */
 function orderRowOf(order: Order): OrderRow {
   return {
-    orderId: order.orderId,
-    company: order.company,
-    state: orderState(order),
-    importedAt: order.importedAt,
-    ...(order.importedBy ? { importedBy: order.importedBy } : {}),
+    ...orderViewOf(order),
     updatedAt: order.updatedAt,
     credits: order.lines.reduce((sum, line) => sum + line.credits, 0),
     registeredLines: order.lines.filter((line) => line.registeredBy).length,
-    lines: order.lines.map(({ licenseReference, ...line }) => ({
-      ...line,
-      ...(licenseReference ? { licenseId: `direct~${licenseReference}` } : {}),
-    })),
   };
 }
 

@@ -59,6 +59,12 @@ export interface OrderLine {
 }
 
 export type OrderState = 'open' | 'partly-registered' | 'registered';
+/** Every order state, in the order an order goes through them (filters, forms, CLIs). */
+export const ORDER_STATES = [
+  'open',
+  'partly-registered',
+  'registered',
+] as const satisfies readonly OrderState[];
 
 export interface Order {
   readonly orderId: string;
@@ -163,8 +169,24 @@ export function matchesInput(
   );
 }
 
+/** A line as the APIs and the sales view show it: its key, and the license it became once registered. */
+export type OrderLineView = Omit<OrderLine, 'licenseReference'> & {
+  /** The direct license the line became: `direct~order~<orderId>~<lineNo>`. */
+  readonly licenseId?: string;
+};
+
+/** An order as the APIs and the sales view show it. */
+export interface OrderView {
+  readonly orderId: string;
+  readonly company: OrderCompany;
+  readonly state: OrderState;
+  readonly importedAt: string;
+  readonly importedBy?: string;
+  readonly lines: readonly OrderLineView[];
+}
+
 /** An order as the APIs and the sales view show it: its state, and each line with its key and license. */
-export function orderViewOf(order: Order) {
+export function orderViewOf(order: Order): OrderView {
   return {
     orderId: order.orderId,
     company: order.company,

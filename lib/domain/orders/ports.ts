@@ -1,5 +1,6 @@
 import type { CodeRecord } from '../codes/records.js';
 import type { DirectLicense } from '../credits/licenses.js';
+import type { Ledger } from '../credits/model.js';
 import type { HistoryEntry } from '../events/history.js';
 import type { SetupSession } from '../setup/model.js';
 import type { Order, OrderState } from './model.js';
@@ -26,11 +27,11 @@ export interface OrderRegistration {
   readonly history: HistoryEntry;
   readonly at: string;
   /**
-   * The business's ledger revision the conflict check read (undefined: it had no ledger). The
-   * write holds only while the ledger is still at it, so two orders registered into one
-   * business at once cannot both pass the check (R12): the second reads again.
+   * The business's ledger as the conflict check read it (undefined: it had none). The licenses'
+   * credits are added to it and the write holds only on its revision, so two orders registered
+   * into one business at once cannot both pass the check (R12): the second reviews again.
    */
-  readonly ledgerRevision: number | undefined;
+  readonly ledger: Ledger | undefined;
   /** The Registration Key that opened the session: the write holds only while it is valid (R11). */
   readonly registrationKey?: string;
 }
@@ -52,8 +53,6 @@ export interface OrderStore {
     history: HistoryEntry,
   ): Promise<{ readonly created: true } | { readonly created: false; readonly existing: Order }>;
   get(orderId: string): Promise<Order | undefined>;
-  /** The order's history entries (imported, registered, keys replaced), oldest first: one Query. */
-  history(orderId: string): Promise<HistoryEntry[]>;
   /** Orders newest first, optionally by state (filtered after reading one partition). */
   list(options: {
     readonly state?: OrderState;

@@ -2,6 +2,7 @@ import { type CodeKind, drawCode, parseCode, type RandomBytes } from '../codes/c
 import { CodeCollisionError, type CodeRecord } from '../codes/records.js';
 import type { Clock } from '../contract/ports.js';
 import type { DirectLicense } from '../credits/licenses.js';
+import type { Ledger } from '../credits/model.js';
 import type { LedgerReader } from '../credits/ports.js';
 import type { HistoryEntry } from '../events/history.js';
 import { findService, type ProductCatalog } from '../product/catalog.js';
@@ -160,8 +161,8 @@ export interface OrderReview {
   readonly business?: Business;
   /** Lines not yet registered, each open or in conflict (R12). */
   readonly preview: readonly PreviewLine[];
-  /** The revision of the business's ledger the conflicts were checked against (none: no ledger). */
-  readonly ledgerRevision?: number;
+  /** The business's ledger the conflicts were checked against (none: it holds no license yet). */
+  readonly ledger?: Ledger;
 }
 
 /**
@@ -172,7 +173,7 @@ export interface OrderReview {
 async function heldServices(
   businessId: string,
   deps: RegistrationDeps,
-): Promise<{ readonly held: HeldService[]; readonly revision?: number }> {
+): Promise<{ readonly held: HeldService[]; readonly ledger?: Ledger }> {
   const ledger = await deps.ledgers.get(businessId);
   const held = Object.entries(ledger?.sources ?? {}).flatMap(([licenseId, source]) =>
     source.service
@@ -187,7 +188,7 @@ async function heldServices(
         ]
       : [],
   );
-  return { held, ...(ledger ? { revision: ledger.revision } : {}) };
+  return { held, ...(ledger ? { ledger } : {}) };
 }
 
 /**
@@ -201,7 +202,7 @@ export async function orderReview(session: SetupSession, deps: RegistrationDeps)
     session.businessId ? deps.setups.getBusiness(session.businessId) : undefined,
   ]);
   if (!order) throw new UnknownOrderError(`Order ${session.orderId} is gone`);
-  const { held, revision } = business ? await heldServices(business.businessId, deps) : { held: [] };
+  const { held, ledger } = business ? await heldServices(business.businessId, deps) : { held: [] };
   const preview = previewOrder(
     order,
     held,
@@ -212,7 +213,7 @@ export async function orderReview(session: SetupSession, deps: RegistrationDeps)
     order,
     ...(business ? { business } : {}),
     preview,
-    ...(revision !== undefined ? { ledgerRevision: revision } : {}),
+    ...(ledger ? { ledger } : {}),
   };
 }
 
@@ -298,7 +299,7 @@ export async function registerOrder(
         },
         history,
         at,
-        ledgerRevision: review.ledgerRevision,
+        ledger: review.ledger,
         ...(session.registrationKey ? { registrationKey: session.registrationKey } : {}),
       });
     };
