@@ -10,6 +10,7 @@ import { ORDER_STATES, type OrderLineView, type OrderView } from '../../lib/doma
 import type { Service } from '../../lib/domain/product/catalog.js';
 import type { Business } from '../../lib/domain/setup/model.js';
 import { dispatch, runIfMain } from '../dispatch.js';
+import { followPages, idSegment } from '../paging.js';
 import {
   type CellValue,
   cell,
@@ -217,7 +218,8 @@ function positionals(given: readonly string[], names: readonly string[], usage: 
   return [...given];
 }
 
-const segment = (value: string) => encodeRfc3986(value);
+/** An id as one path segment (`.` and `..` refused: they would name another route). */
+const segment = (value: string) => idSegment(value, '', (message) => new UsageError(message));
 
 /** `path?k=v&…` with the values that are set, each RFC 3986-encoded as the signature expects. */
 function withQuery(path: string, params: Readonly<Record<string, string | undefined>>): string {
@@ -869,24 +871,18 @@ const ordersCommand: Command = async (args, io) => {
   const json = wantsJson(values);
   const ctx = contextFor({ ...values, json }, io);
 
-  const orders: OrderView[] = [];
-  const seen = new Set<string>();
-  let cursor = values.cursor;
-  let pages = 0;
-  let next: string | undefined;
-  for (;;) {
-    const page = await call<OrdersResponse>(ctx, 'GET', withQuery('/orders', { state, limit, cursor }));
-    if (!Array.isArray(page.orders)) throw new Error('Unexpected response: no orders list');
-    orders.push(...page.orders);
-    pages += 1;
-    next = typeof page.nextCursor === 'string' && page.nextCursor ? page.nextCursor : undefined;
-    if (values.all !== true || next === undefined) break;
-    if (seen.has(next)) {
-      throw new Error(`The API returned the same cursor twice (${sanitize(next)}); stopping.`);
-    }
-    seen.add(next);
-    cursor = next;
-  }
+  const {
+    rows: orders,
+    pages,
+    nextCursor: next,
+  } = await followPages<OrderView>(
+    async (cursor) => {
+      const page = await call<OrdersResponse>(ctx, 'GET', withQuery('/orders', { state, limit, cursor }));
+      if (!Array.isArray(page.orders)) throw new Error('Unexpected response: no orders list');
+      return { rows: page.orders, next: typeof page.nextCursor === 'string' ? page.nextCursor : undefined };
+    },
+    { cursor: values.cursor, all: values.all === true, who: 'API' },
+  );
 
   if (ctx.json) {
     printJson(ctx, { orders, ...(next ? { nextCursor: next } : {}) });

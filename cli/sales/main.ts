@@ -15,6 +15,7 @@ import type {
 import { ORDER_STATES } from '../../lib/domain/orders/model.js';
 import { DEFAULT_PORT_BASE, portsFrom } from '../../local/stack/ports.js';
 import { dispatch, runIfMain } from '../dispatch.js';
+import { followPages, idSegment as pathSegment } from '../paging.js';
 import {
   type CellValue,
   cell,
@@ -30,7 +31,6 @@ import {
   type AwsCredentialIdentityProvider,
   CredentialsError,
   createSignedFetch,
-  encodeRfc3986,
   NetworkError,
   type SignedFetch,
   SignedFetchConfigError,
@@ -192,14 +192,8 @@ function withQuery(path: string, params: Readonly<Record<string, string | undefi
   return query ? `${path}?${query}` : path;
 }
 
-/**
- * An id as one path segment. `.` and `..` cannot be one: every URL parser resolves them as dot
- * segments (`/orders/..` is `/`), so the request would go to another route.
- */
-function idSegment(id: string, what: string): string {
-  if (id === '.' || id === '..') throw new UsageError(`Invalid ${what} id: ${id}`);
-  return encodeRfc3986(id);
-}
+/** An id as one path segment (`.` and `..` refused: they would name another route). */
+const idSegment = (id: string, what: string) => pathSegment(id, what, (message) => new UsageError(message));
 
 async function httpError(res: Response): Promise<HttpError> {
   const text = await res.text().catch(() => '');
@@ -251,22 +245,18 @@ async function list<T>(
   params: Readonly<Record<string, string | undefined>>,
   all: boolean,
 ): Promise<Listing<T>> {
-  const rows: T[] = [];
-  let cursor = params.cursor;
-  let pages = 0;
-  const seen = new Set<string>();
-  for (;;) {
-    const page = await getJson<Record<string, unknown>>(ctx, withQuery(path, { ...params, cursor }));
-    const pageRows = page[key];
-    expectArray(pageRows, key);
-    rows.push(...(pageRows as T[]));
-    pages += 1;
-    const next = typeof page.nextCursor === 'string' && page.nextCursor ? page.nextCursor : undefined;
-    if (!all || next === undefined) return { rows, pages, ...(next ? { nextCursor: next } : {}) };
-    if (seen.has(next)) throw new Error(`The server returned the same cursor twice (${next}); stopping.`);
-    seen.add(next);
-    cursor = next;
-  }
+  return followPages<T>(
+    async (cursor) => {
+      const page = await getJson<Record<string, unknown>>(ctx, withQuery(path, { ...params, cursor }));
+      const pageRows = page[key];
+      expectArray(pageRows, key);
+      return {
+        rows: pageRows as T[],
+        next: typeof page.nextCursor === 'string' ? page.nextCursor : undefined,
+      };
+    },
+    { cursor: params.cursor, all, who: 'server' },
+  );
 }
 
 function splitFirstLine(text: string): [string, string] {

@@ -538,6 +538,20 @@ describe('order', () => {
     expect(odd.sent[0]?.verified.ok).toBe(true);
   });
 
+  it('refuses the ids . and .. before a request: a URL parser would send them to another route', async () => {
+    for (const argv of [
+      ['order', '..'],
+      ['order', '.'],
+      ['licenses', '..'],
+      ['allocate', '..', 'endpoint-security', '1'],
+    ]) {
+      const { code, stderr, sent } = await runCli(argv, { body: { order: ORDER } });
+      expect(code, argv.join(' ')).toBe(2);
+      expect(sent).toHaveLength(0);
+      expect(stderr).toMatch(/^Invalid id: \.\.?\n/);
+    }
+  });
+
   it('prints an unknown order as the API says and exits 1', async () => {
     const { code, stdout, stderr } = await runCli(['order', 'SO-404'], {
       status: 404,
